@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Two short-lived CNI plugins. Release builds are fully static
+// (`-Xswiftc -static-executable`, see scripts/build.sh): no Foundation,
+// no Dispatch, no async, so a call starts in about a millisecond and the
+// process stays single-threaded, which `setns` needs.
+let package = Package(
+    name: "swift-cni-plugins",
+    products: [
+        .executable(name: "host-local", targets: ["host-local"]),
+        .executable(name: "bridge", targets: ["bridge"]),
+    ],
+    targets: [
+        // The one C boundary: libnl-3 / libnl-route-3, plus the few Linux
+        // syscalls (setns, gettid) that Swift's Glibc module does not expose.
+        .systemLibrary(
+            name: "CNetlink",
+            path: "Sources/CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+        // The CNI spec: JSON, versions, errors, environment, CNI_ARGS,
+        // results and their conversions, the command dispatcher, delegation.
+        .target(name: "CNISpec"),
+        // host-local's allocator (ranges, range sets, round-robin) and its
+        // on-disk store, compatible with the reference's.
+        .target(name: "IPAM", dependencies: ["CNISpec"]),
+        // The host-local plugin: its config and its six commands.
+        .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM"]),
+        // Linux networking through libnl: links, addresses, routes,
+        // namespaces, sysctls, masquerading.
+        .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"]),
+        // The bridge plugin: its config and its six commands.
+        .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"]),
+        .executableTarget(name: "host-local", dependencies: ["HostLocal"]),
+        .executableTarget(name: "bridge", dependencies: ["Bridge"]),
+        .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
+        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
+        .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "LinuxNetworking", "CNISpec"]),
+    ]
+)

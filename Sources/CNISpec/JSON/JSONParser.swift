@@ -1,0 +1,277 @@
+/// Why a document could not be parsed, with the byte offset of the problem.
+public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public let offset: Int
+
+    public var description: String { "\(message) at offset \(offset)" }
+}
+
+/// A strict RFC 8259 parser over bytes.
+///
+/// It never traps and never recurses deeper than `maximumDepth`, so hostile
+/// input (deep nesting, huge numbers, invalid UTF-8, trailing garbage) gets an
+/// error rather than a crash. Invalid UTF-8 inside strings is replaced with
+/// U+FFFD, as Go does.
+public struct JSONParser {
+    public static let maximumDepth = 128
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private var depth = 0
+
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        if parser.position == bytes.count {
+            throw JSONParseError(message: "unexpected end of JSON input", offset: 0)
+        }
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.position == bytes.count else {
+            throw parser.error("invalid character after top-level value")
+        }
+        return value
+    }
+
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    private func error(_ message: String) -> JSONParseError {
+        JSONParseError(message: message, offset: position)
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard position < bytes.count else { throw error("unexpected end of JSON input") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("invalid character looking for beginning of value")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw error("unexpected end of JSON input") }
+        let start = literal.utf8Start
+        for index in 0..<count where bytes[position + index] != start[index] {
+            throw error("invalid literal")
+        }
+        position += count
+    }
+
+    private mutating func enter() throws(JSONParseError) {
+        depth += 1
+        if depth > JSONParser.maximumDepth {
+            throw error("exceeded max depth of \(JSONParser.maximumDepth)")
+        }
+    }
+
+    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        position += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            guard bytes[position] == UInt8(ascii: "\"") else {
+                throw error("invalid character looking for beginning of object key string")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                throw error("invalid character after object key")
+            }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue()
+            object.append(key, value)
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return .object(object)
+            }
+            throw error("invalid character after object key:value pair")
+        }
+    }
+
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        position += 1
+        var array: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .array(array)
+        }
+        while true {
+            skipWhitespace()
+            array.append(try parseValue())
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return .array(array)
+            }
+            throw error("invalid character after array element")
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> String {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count else { throw error("unexpected end of JSON input") }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else if isDigit(bytes[position]) {
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        } else {
+            throw error("invalid character in numeric literal")
+        }
+        if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else {
+                throw error("invalid character after decimal point in numeric literal")
+            }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+            position += 1
+            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+                position += 1
+            }
+            guard position < bytes.count, isDigit(bytes[position]) else {
+                throw error("invalid character in exponent of numeric literal")
+            }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        return String(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        position += 1
+        let start = position
+        // Fast path: no escapes.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[start..<position], as: UTF8.self)
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("invalid character in string literal") }
+            position += 1
+        }
+        var scalars: [UInt8] = Array(bytes[start..<position])
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: scalars, as: UTF8.self)
+            }
+            if byte < 0x20 { throw error("invalid character in string literal") }
+            if byte != UInt8(ascii: "\\") {
+                scalars.append(byte)
+                position += 1
+                continue
+            }
+            position += 1
+            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            let escape = bytes[position]
+            position += 1
+            switch escape {
+            case UInt8(ascii: "\""): scalars.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): scalars.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): scalars.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): scalars.append(0x08)
+            case UInt8(ascii: "f"): scalars.append(0x0C)
+            case UInt8(ascii: "n"): scalars.append(0x0A)
+            case UInt8(ascii: "r"): scalars.append(0x0D)
+            case UInt8(ascii: "t"): scalars.append(0x09)
+            case UInt8(ascii: "u"):
+                var code = try parseHex4()
+                if (0xD800...0xDBFF).contains(code) {
+                    // A high surrogate must be followed by a low one; otherwise U+FFFD.
+                    if position + 6 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                       bytes[position + 1] == UInt8(ascii: "u") {
+                        let saved = position
+                        position += 2
+                        let low = try parseHex4()
+                        if (0xDC00...0xDFFF).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            position = saved
+                            code = 0xFFFD
+                        }
+                    } else {
+                        code = 0xFFFD
+                    }
+                } else if (0xDC00...0xDFFF).contains(code) {
+                    code = 0xFFFD
+                }
+                let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default:
+                throw error("invalid character in string escape code")
+            }
+        }
+        throw error("unexpected end of JSON input")
+    }
+
+    private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw error("unexpected end of JSON input") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let nibble: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw error("invalid character in \\u hexadecimal character escape")
+            }
+            value = value << 4 | nibble
+            position += 1
+        }
+        return value
+    }
+}

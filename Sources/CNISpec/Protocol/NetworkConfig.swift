@@ -1,0 +1,76 @@
+/// The members of a plugin's stdin config that the spec itself defines and
+/// that every plugin reads. Plugin-specific keys are read by each plugin with
+/// a `ConfigReader` over `raw`.
+public struct NetworkConfig: Sendable {
+    /// The whole config object as received.
+    public let raw: JSONObject
+    public let cniVersion: CNIVersion
+    public let name: String
+    public let type: String?
+    /// The `ipam` object, if present.
+    public let ipam: JSONObject?
+    /// `ipam.type`; nil or empty means no IPAM (the bridge's L2 mode).
+    public let ipamType: String?
+    public let dns: DNS
+    /// `args` (conventions: `args.cni.ips`, `args.cni.mac`).
+    public let args: JSONObject?
+    public let runtimeConfig: JSONObject?
+    /// `prevResult`, unparsed: only CHECK requires it, and DEL must work
+    /// without it or with a broken one.
+    public let prevResult: JSONValue?
+
+    public init(_ raw: JSONObject, version: CNIVersion) throws(CNIError) {
+        self.raw = raw
+        self.cniVersion = version
+        let reader = ConfigReader(raw, structName: "NetConf")
+        name = try reader.string("name") ?? ""
+        type = try reader.string("type")
+        ipam = try reader.object("ipam", typeName: "types.IPAM")
+        ipamType = try ipam.map { object throws(CNIError) in
+            try ConfigReader(object, structName: "IPAM").string("type")
+        } ?? nil
+        if let dnsReader = try reader.reader("dns", structName: "DNS") {
+            dns = try DNS(reading: dnsReader)
+        } else {
+            dns = DNS()
+        }
+        args = try reader.object("args", typeName: "map[string]interface {}")
+        runtimeConfig = try reader.object("runtimeConfig", typeName: "map[string]interface {}")
+        prevResult = raw["prevResult"].flatMap { $0.isNull ? nil : $0 }
+    }
+
+    /// `cni.dev/valid-attachments` (or its older spelling
+    /// `cni.dev/attachments`) of a GC request. A missing or `null` list means
+    /// that no attachment is valid.
+    public func validAttachments() throws(CNIError) -> Set<Attachment> {
+        let value = raw.containsExactKey("cni.dev/valid-attachments")
+            ? raw["cni.dev/valid-attachments"] : raw["cni.dev/attachments"]
+        guard let value, !value.isNull else { return [] }
+        guard let array = value.arrayValue else {
+            throw CNIError(.invalidNetworkConfig, "cni.dev/valid-attachments must be a list of {containerID, ifname}")
+        }
+        var attachments = Set<Attachment>()
+        for element in array {
+            guard let object = element.objectValue else {
+                throw CNIError(.invalidNetworkConfig, "cni.dev/valid-attachments must be a list of {containerID, ifname}")
+            }
+            let reader = ConfigReader(object, structName: "GCAttachment")
+            attachments.insert(Attachment(containerID: try reader.string("containerID") ?? "",
+                                          ifname: try reader.string("ifname") ?? ""))
+        }
+        return attachments
+    }
+}
+
+/// One container interface in one network: what ADD creates and DEL removes.
+public struct Attachment: Hashable, Sendable, CustomStringConvertible {
+    public let containerID: String
+    public let ifname: String
+
+    public init(containerID: String, ifname: String) {
+        self.containerID = containerID
+        self.ifname = ifname
+    }
+
+    public var description: String { "\(containerID)/\(ifname)" }
+}

@@ -1,0 +1,200 @@
+import Glibc
+
+/// The entry point of both plugins: from environment and stdin to stdout,
+/// stderr and exit status, following the spec and the reference's skel.
+///
+/// Everything that can be checked without side effects is checked here,
+/// before the plugin runs: required variables, the verb, the JSON, the
+/// network name, the container ID and interface name, the version and what
+/// the version allows. Whatever goes wrong, the caller gets exactly one JSON
+/// error document on stdout and exit status 1 — never a crash.
+public enum PluginMain {
+    /// What one call printed and how it ended.
+    public struct Outcome: Equatable, Sendable {
+        public var stdout: String
+        public var stderr: String
+        public var exitStatus: Int32
+    }
+
+    /// Runs the plugin for this process and exits.
+    public static func run(_ plugin: some CNIPlugin) -> Never {
+        // A delegate that exits without reading its stdin must not kill us.
+        signal(SIGPIPE, SIG_IGN)
+        let outcome = handle(plugin, environment: processEnvironment()) {
+            () throws(CNIError) -> [UInt8] in
+            do throws(StandardIO.ReadError) {
+                return try StandardIO.readAll(fd: 0)
+            } catch {
+                switch error {
+                case .tooLarge:
+                    throw CNIError(.ioFailure, "error reading from stdin: more than \(StandardIO.maximumInputSize) bytes")
+                case .failed(let code):
+                    throw CNIError(.ioFailure, "error reading from stdin: \(StandardIO.errorText(code))")
+                }
+            }
+        }
+        StandardIO.writeAll(fd: 1, outcome.stdout)
+        StandardIO.writeAll(fd: 2, outcome.stderr)
+        exit(outcome.exitStatus)
+    }
+
+    /// This process's environment as `KEY=value` strings.
+    public static func processEnvironment() -> [String] {
+        var entries: [String] = []
+        var pointer = unsafe environ
+        while let entry = pointer.pointee {
+            entries.append(String(cString: entry))
+            pointer += 1
+        }
+        return entries
+    }
+
+    /// The whole protocol, without touching the process's own stdin/stdout:
+    /// tests call this directly.
+    public static func handle(_ plugin: some CNIPlugin, environment: [String],
+                              readStdin: () throws(CNIError) -> [UInt8]) -> Outcome {
+        var version: CNIVersion? = nil
+        do {
+            return try dispatch(plugin, environment: environment, readStdin: readStdin, version: &version)
+        } catch {
+            let cniError = CNIError.wrapping(error)
+            return Outcome(stdout: errorDocument(cniError, version: version), stderr: "", exitStatus: 1)
+        }
+    }
+
+    /// The error document: `cniVersion` (the config's, when known), `code`,
+    /// `msg`, and `details` when there are any.
+    public static func errorDocument(_ error: CNIError, version: CNIVersion?) -> String {
+        var object = JSONObject()
+        object.append("cniVersion", .string((version ?? .current).rawValue))
+        object.append("code", .integer(error.code.rawValue))
+        object.append("msg", .string(error.message))
+        if let details = error.details, !details.isEmpty { object.append("details", .string(details)) }
+        return JSONWriter.serialize(.object(object), indented: true) + "\n"
+    }
+
+    private static func dispatch(_ plugin: some CNIPlugin, environment: [String],
+                                 readStdin: () throws(CNIError) -> [UInt8],
+                                 version: inout CNIVersion?) throws -> Outcome {
+        let variables = EnvironmentVariables(environment)
+
+        // 1. The verb. Without one, say what we are (to stderr) and succeed.
+        let commandText = variables["CNI_COMMAND"]
+        guard !commandText.isEmpty else {
+            let about = "\(plugin.about)\nCNI protocol versions supported: \(CNIVersion.supported.joined(separator: ", "))\n"
+            return Outcome(stdout: "", stderr: about, exitStatus: 0)
+        }
+        guard let command = CNICommand(rawValue: commandText) else {
+            throw CNIError(.invalidEnvironmentVariables, "unknown CNI_COMMAND: \(commandText)")
+        }
+
+        // 2. Required variables, named in the reference's order.
+        let missing = variables.missingRequired(for: command)
+        if !missing.isEmpty {
+            throw CNIError(.invalidEnvironmentVariables,
+                           "required env variables [\(missing.joined(separator: ","))] missing")
+        }
+
+        // 3. VERSION needs nothing else.
+        if command == .version {
+            var object = JSONObject()
+            object.append("cniVersion", .string(CNIVersion.current.rawValue))
+            object.append("supportedVersions", .array(CNIVersion.supported.map { .string($0) }))
+            return Outcome(stdout: JSONWriter.serialize(.object(object)) + "\n", stderr: "", exitStatus: 0)
+        }
+
+        // 4. The config: JSON, an object, a version we speak.
+        let stdin = try readStdin()
+        let root: JSONObject
+        do {
+            let parsed = try JSONParser.parse(stdin)
+            guard let object = parsed.objectValue else {
+                throw CNIError(.decodingFailure,
+                               "error unmarshall network config: json: cannot unmarshal \(parsed.typeName) into Go value of type types.NetConf")
+            }
+            root = object
+        } catch let error as JSONParseError {
+            throw CNIError(.decodingFailure, "error unmarshall network config: \(error)")
+        }
+        let versionText: String?
+        switch root["cniVersion"] {
+        case .string(let text): versionText = text
+        case nil, .null?: versionText = nil
+        case let other?:
+            throw CNIError(.decodingFailure,
+                           "error unmarshall network config: json: cannot unmarshal \(other.typeName) into Go struct field NetConf.cniVersion of type string")
+        }
+        let configVersion = try CNIVersion.parseConfigVersion(versionText)
+        version = configVersion
+        let config = try NetworkConfig(root, version: configVersion)
+
+        // 5. Names that will become paths or interface names.
+        try Identifiers.validateNetworkName(config.name)
+        if command.concernsAnAttachment {
+            try Identifiers.validateContainerID(variables["CNI_CONTAINERID"])
+            try Identifiers.validateInterfaceName(variables["CNI_IFNAME"])
+        }
+
+        // 6. What the version allows.
+        if let minimum = command.minimumVersion, configVersion < minimum {
+            throw CNIError(.incompatibleCNIVersion, "config version does not allow \(command.rawValue)")
+        }
+
+        let request = CNIRequest(
+            command: command,
+            containerID: variables["CNI_CONTAINERID"],
+            netns: variables["CNI_NETNS"],
+            ifname: variables["CNI_IFNAME"],
+            args: variables["CNI_ARGS"],
+            paths: variables["CNI_PATH"].split(separator: ":").map(String.init),
+            stdin: stdin,
+            config: config,
+            environment: environment)
+
+        // 7. The plugin.
+        switch command {
+        case .add:
+            let result = try plugin.add(request)
+            let document = try result.json(for: configVersion)
+            return Outcome(stdout: JSONWriter.serialize(document, indented: true) + "\n", stderr: "", exitStatus: 0)
+        case .del:
+            try plugin.delete(request)
+        case .check:
+            try plugin.check(request)
+        case .gc:
+            try plugin.garbageCollect(request)
+        case .status:
+            try plugin.status(request)
+        case .version:
+            break
+        }
+        return Outcome(stdout: "", stderr: "", exitStatus: 0)
+    }
+}
+
+/// The `CNI_*` variables of one call, read from a `KEY=value` list.
+struct EnvironmentVariables {
+    private var values: [String: String] = [:]
+
+    init(_ environment: [String]) {
+        for entry in environment where entry.hasPrefix("CNI_") {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+    }
+
+    /// The value, or "" when unset (the spec treats both alike).
+    subscript(name: String) -> String { values[name] ?? "" }
+
+    /// The required variables that are unset or empty, in the order
+    /// COMMAND, CONTAINERID, NETNS, IFNAME, PATH, as the reference lists them.
+    func missingRequired(for command: CNICommand) -> [String] {
+        let required: [(String, Set<CNICommand>)] = [
+            ("CNI_CONTAINERID", [.add, .check, .del]),
+            ("CNI_NETNS", [.add, .check]),
+            ("CNI_IFNAME", [.add, .check, .del]),
+            ("CNI_PATH", [.add, .check, .del, .gc, .status]),
+        ]
+        return required.filter { $0.1.contains(command) && self[$0.0].isEmpty }.map(\.0)
+    }
+}
