@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The project's test command: installs dependencies, builds, then runs
+#   1. the unit and integration tests (swift test, inside a throwaway
+#      network namespace so that root-only tests can create interfaces),
+#   2. the end-to-end runs through real clients (libcni's cnitool, podman,
+#      containerd with its CRI),
+#   3. the simulated-cluster demo,
+# and ends with one line "N passed, M failed" summing up every suite.
+# Run as root on Debian 12. Set SKIP_E2E=1 to skip step 2.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+[ "$(id -u)" = 0 ] || { echo "test.sh: run as root (the tests create network namespaces)" >&2; exit 1; }
+scripts/setup.sh || exit 1
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+bin="$(scripts/build.sh)" || { echo "test.sh: build failed" >&2; exit 1; }
+
+passed=0
+failed=0
+log="$(mktemp -d)"
+trap 'rm -rf "$log"' EXIT
+
+# Adds up a suite's "N passed, M failed" line (or counts the suite itself).
+tally() {
+    local name="$1" status="$2" file="$3" line
+    line="$(grep -aE '^[A-Za-z:]*[[:space:]]*[0-9]+ passed, [0-9]+ failed' "$file" | tail -1)"
+    if [ -n "$line" ]; then
+        local p f
+        p="$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")"
+        f="$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")"
+        passed=$((passed + p)); failed=$((failed + f))
+        if [ "$status" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+    elif [ "$status" = 0 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+    echo "== $name: exit $status${line:+, $line}"
+}
+
+echo "== swift test (in a throwaway network namespace)"
+scripts/test-in-netns.sh 2>&1 | tee "$log/swift-test.txt"
+status=${PIPESTATUS[0]}
+# Swift Testing and XCTest each print their own totals; turn them into one line.
+st="$(grep -aE 'Test run with [0-9]+ tests?' "$log/swift-test.txt" | tail -1)"
+xc="$(grep -aE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log/swift-test.txt" | tail -1)"
+st_total="$(sed -nE 's/.*Test run with ([0-9]+) tests?.*/\1/p' <<<"$st")"
+st_failed="$(sed -nE 's/.*with ([0-9]+) issues?.*/\1/p' <<<"$st")"
+if grep -q "failed after" <<<"$st"; then st_failed="${st_failed:-1}"; fi
+xc_total="$(sed -nE 's/.*Executed ([0-9]+) tests?.*/\1/p' <<<"$xc")"
+xc_failed="$(sed -nE 's/.*with ([0-9]+) failures?.*/\1/p' <<<"$xc")"
+unit_failed=$(( ${st_failed:-0} > 0 ? 1 : 0 ))
+unit_failed=$(( unit_failed + ${xc_failed:-0} ))
+unit_passed=$(( ${st_total:-0} + ${xc_total:-0} - unit_failed ))
+printf '%s passed, %s failed\n' "$unit_passed" "$unit_failed" > "$log/swift-summary.txt"
+tally "swift test" "$status" "$log/swift-summary.txt"
+
+if [ "${SKIP_E2E:-0}" != 1 ]; then
+    for suite in e2e-cnitool e2e-podman e2e-containerd; do
+        echo "== $suite"
+        timeout 1200 "scripts/$suite.sh" "$bin" 2>&1 | tee "$log/$suite.txt"
+        tally "$suite" "${PIPESTATUS[0]}" "$log/$suite.txt"
+    done
+fi
+
+echo "== demo: simulated cluster"
+timeout 900 scripts/demo.sh "$bin" 2>&1 | tee "$log/demo.txt"
+tally "demo" "${PIPESTATUS[0]}" "$log/demo.txt"
+
+echo
+echo "total: $passed passed, $failed failed"
+[ "$failed" = 0 ]
