@@ -1,0 +1,193 @@
+import CNISpec
+import LinuxNetworking
+
+/// ADD: wire one pod to the node's bridge.
+///
+/// Everything that can be checked is checked before the first side effect
+/// (config, `CNI_NETNS`, the interface name being free in the pod). From then
+/// on, every resource is registered with the rollback right after it is
+/// created, so a failed ADD removes the veth, the firewall rules and the IPAM
+/// reservation it made. The bridge and its gateway address are node-wide and
+/// shared with other pods: like the reference, they stay.
+struct AddCommand {
+    let request: CNIRequest
+    let config: BridgeConfig
+
+    func run() throws -> CNIResult {
+        // 1. Validate what only ADD refuses, and the pod's namespace.
+        try config.validateForAdd(version: request.version)
+        let namespace = try PodNamespace.open(request)
+        let host: NetlinkSocket
+        let pod: NetlinkSocket
+        do {
+            host = try NetlinkSocket()
+            pod = try NetlinkSocket(in: namespace)
+        } catch {
+            throw CNIError.failed("failed to open netlink sockets", error)
+        }
+        let ipam = config.isLayer3
+            ? try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths) : nil
+        if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+            throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
+        }
+
+        return try Rollback.run { rollback in
+            // 2. The node's bridge.
+            let nodeBridge = NodeBridge(host: host, config: config)
+            let bridge = try nodeBridge.ensure()
+
+            // 3. Addresses from IPAM, released again if anything below fails.
+            var result = CNIResult()
+            if let ipam {
+                let allocated = try ipam.add(request)
+                rollback.register("IPAM reservation") {
+                    ignoreFailure { () throws(CNIError) in _ = try ipam.execute(.del, for: request) }
+                }
+                guard !allocated.ips.isEmpty else {
+                    throw CNIError(.internal, "IPAM plugin returned missing IP config")
+                }
+                result = allocated
+            }
+
+            // 4. The veth pair: the pod end is born in the pod's namespace
+            //    with its final name; the host end is born up and enslaved.
+            let hostVethName = try createVeth(host: host, pod: pod, namespace: namespace, bridge: bridge)
+            rollback.register("veth \(hostVethName)") {
+                ignoreFailure { () throws(NetlinkError) in
+                    _ = try host.deleteLink(named: hostVethName, ifMissing: .tolerate)
+                }
+            }
+            let hostVeth: LinkInfo
+            let containerLink: LinkInfo
+            do {
+                hostVeth = try host.link(named: hostVethName)
+                containerLink = try pod.link(named: request.ifname)
+                if config.hairpinMode || config.portIsolation {
+                    try host.setBridgePort(index: hostVeth.index, hairpin: config.hairpinMode,
+                                           isolated: config.portIsolation)
+                }
+            } catch {
+                throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
+            }
+            ignoreFailure { () throws(SysctlError) in
+                _ = try Sysctl.ensure(.interface(.v6, hostVethName, "accept_ra"), "0")
+            }
+
+            // 5. MAC spoof protection for the pod's MAC.
+            if config.macSpoofCheck, let mac = containerLink.mac {
+                do {
+                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
+                                              containerID: request.containerID, ifname: request.ifname,
+                                              mac: mac.description)
+                } catch {
+                    throw CNIError.failed("failed to set up MAC spoof check", error)
+                }
+                rollback.register("MAC spoof check") {
+                    ignoreFailure { () throws(FirewallError) in
+                        try MACSpoofCheck().tearDown(containerID: request.containerID, ifname: request.ifname)
+                    }
+                }
+            }
+
+            // 6. Layer 3: addresses, routes, the gateway on the bridge,
+            //    forwarding and masquerading.
+            let container = ContainerInterface(pod: pod, namespace: namespace, name: request.ifname,
+                                               index: containerLink.index)
+            if config.isLayer3 {
+                let gateways = Gateways(completing: &result, config: config, containerInterfaceIndex: 2)
+                let addresses = result.ips.map(\.address)
+                let hasIPv6 = addresses.contains { $0.family == .v6 }
+                try container.applySysctls(enableDAD: config.enableDAD, hasIPv6: hasIPv6)
+                try container.addAddressesAndUp(addresses)
+                var firstGateway: [IPFamily: IPAddress] = [:]
+                for ip in result.ips {
+                    if let gateway = ip.gateway, firstGateway[gateway.family] == nil {
+                        firstGateway[gateway.family] = gateway
+                    }
+                }
+                if config.enableDAD && firstGateway[.v6] != nil {
+                    try container.settleIPv6Addresses()
+                }
+                try container.addRoutes(result.routes, gateways: firstGateway)
+                if config.isGateway {
+                    try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridge)
+                    try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
+                }
+                if config.ipMasq {
+                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                    do {
+                        try backend.setUp(network: request.networkName, containerID: request.containerID,
+                                          ifname: request.ifname, addresses: addresses)
+                    } catch {
+                        throw CNIError.failed("failed to set up IP masquerade", error)
+                    }
+                    rollback.register("IP masquerade") {
+                        ignoreFailure { () throws(FirewallError) in
+                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
+                                                 ifname: request.ifname)
+                        }
+                    }
+                }
+            } else if !config.disableContainerInterface {
+                try container.setUp()
+            }
+
+            // 7. The port must be forwarding before the pod starts.
+            if !config.disableContainerInterface {
+                let state: LinkInfo
+                do {
+                    state = try host.waitForOperState(index: hostVeth.index, .up, timeoutMilliseconds: 2550)
+                } catch {
+                    throw CNIError.failed("failed to retrieve link", error)
+                }
+                guard state.operState == .up else {
+                    throw CNIError(.internal, "bridge port in error state: \(state.operState)")
+                }
+            }
+
+            // 8. The result: MACs as they are now (an unpinned bridge MAC
+            //    follows its ports), interfaces in the reference's order.
+            do {
+                let bridgeNow = try host.link(index: bridge.index)
+                let hostNow = try host.link(index: hostVeth.index)
+                let containerNow = try pod.link(index: containerLink.index)
+                result.interfaces = [
+                    CNIResult.Interface(name: bridgeNow.name, mac: bridgeNow.mac?.description),
+                    CNIResult.Interface(name: hostNow.name, mac: hostNow.mac?.description),
+                    CNIResult.Interface(name: containerNow.name, mac: containerNow.mac?.description,
+                                        sandbox: request.netns),
+                ]
+            } catch {
+                throw CNIError.failed("failed to retrieve link", error)
+            }
+            if !request.config.dns.isEmpty { result.dns = request.config.dns }
+            return result
+        }
+    }
+
+    /// Creates the pair with a fresh random host name, retrying on a name
+    /// collision (at most 10 times). Returns the host end's name.
+    private func createVeth(host: NetlinkSocket, pod: NetlinkSocket, namespace: NetworkNamespace,
+                            bridge: LinkInfo) throws(CNIError) -> String {
+        let mac = config.containerMAC.flatMap { MACAddress($0) }
+        var lastError: NetlinkError? = nil
+        for _ in 0..<10 {
+            let name = VethName.random()
+            do {
+                try host.createVethPair(name: name, peerName: request.ifname, peerNamespace: namespace,
+                                        mtu: config.mtu > 0 ? config.mtu : nil, peerMAC: mac,
+                                        up: true, masterIndex: bridge.index)
+                return name
+            } catch where error.isAlreadyExists {
+                lastError = error
+                if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+                    throw CNIError(.internal,
+                                   "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
+                }
+            } catch {
+                throw CNIError.failed("failed to make veth pair", error)
+            }
+        }
+        throw CNIError.failed("failed to make veth pair", lastError!)
+    }
+}

@@ -1,0 +1,192 @@
+import CNISpec
+import LinuxNetworking
+
+/// The bridge plugin's configuration: every key of the reference plugin,
+/// with its defaults, validated before anything touches the system.
+///
+/// Errors name the key and carry code 7 (invalid network config) where the
+/// reference said 999; their messages keep the reference's wording.
+public struct BridgeConfig: Sendable {
+    public var bridgeName = "cni0"
+    public var isGateway = false
+    public var isDefaultGateway = false
+    public var forceAddress = false
+    public var ipMasq = false
+    /// nil: iptables unless only nftables is usable (decided when needed).
+    public var ipMasqBackend: MasqueradeBackendKind? = nil
+    /// 0: the kernel's default.
+    public var mtu = 0
+    public var hairpinMode = false
+    public var promiscMode = false
+    public var vlan = 0
+    public var vlanTrunk: [VLANTrunkEntry]? = nil
+    public var preserveDefaultVlan = false
+    public var enableDAD = false
+    public var macSpoofCheck = false
+    public var disableContainerInterface = false
+    public var portIsolation = false
+    /// The container interface's MAC: `runtimeConfig.mac`, else
+    /// `args.cni.mac`, else CNI_ARGS `MAC`.
+    public var containerMAC: String? = nil
+
+    /// Whether an IPAM plugin is configured (L3); without one the bridge
+    /// works at layer 2 and assigns no addresses.
+    public var isLayer3: Bool
+
+    /// One `vlanTrunk` entry: a single `id` or a `minID`...`maxID` range.
+    public struct VLANTrunkEntry: Equatable, Sendable {
+        public var range: ClosedRange<Int>
+    }
+
+    /// The VLAN IDs of all trunk entries, in order, without duplicates.
+    public var trunkVLANs: [Int] {
+        var seen = Set<Int>()
+        return (vlanTrunk ?? []).flatMap { Array($0.range) }.filter { seen.insert($0).inserted }
+    }
+
+    /// Whether the bridge needs VLAN filtering.
+    public var usesVLANs: Bool { vlan != 0 || vlanTrunk != nil }
+
+    public init(_ request: CNIRequest) throws(CNIError) {
+        try self.init(config: request.config, cniArgs: request.args)
+    }
+
+    public init(config: NetworkConfig, cniArgs: String) throws(CNIError) {
+        let reader = ConfigReader(config.raw, structName: "NetConf")
+        do throws(CNIError) {
+            bridgeName = try reader.string("bridge") ?? "cni0"
+            isGateway = try reader.bool("isGateway") ?? false
+            isDefaultGateway = try reader.bool("isDefaultGateway") ?? false
+            forceAddress = try reader.bool("forceAddress") ?? false
+            ipMasq = try reader.bool("ipMasq") ?? false
+            mtu = try reader.int("mtu", range: 0...65535) ?? 0
+            hairpinMode = try reader.bool("hairpinMode") ?? false
+            promiscMode = try reader.bool("promiscMode") ?? false
+            vlan = try reader.int("vlan") ?? 0
+            preserveDefaultVlan = try reader.bool("preserveDefaultVlan") ?? false
+            enableDAD = try reader.bool("enabledad") ?? false
+            macSpoofCheck = try reader.bool("macspoofchk") ?? false
+            disableContainerInterface = try reader.bool("disableContainerInterface") ?? false
+            portIsolation = try reader.bool("portIsolation") ?? false
+            let backend = try reader.string("ipMasqBackend")
+            do throws(FirewallError) {
+                ipMasqBackend = try MasqueradeBackendKind.parse(backend)
+            } catch {
+                throw CNIError(.invalidNetworkConfig, error.description)
+            }
+            if let trunk = try reader.array("vlanTrunk", typeName: "[]*bridge.trunk") {
+                vlanTrunk = try trunk.map { value throws(CNIError) in try Self.trunkEntry(value) }
+            }
+        } catch {
+            if error.message.hasPrefix("json: ") { throw error.prefixed("failed to load netconf") }
+            throw error
+        }
+        isLayer3 = !(config.ipamType ?? "").isEmpty
+
+        // The reference's checks, in its order.
+        guard (0...4094).contains(vlan) else {
+            throw CNIError(.invalidNetworkConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)")
+        }
+        guard !bridgeName.isEmpty, bridgeName.utf8.count <= 15, !bridgeName.contains("/"),
+              !bridgeName.contains(":"), !bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace),
+              bridgeName != ".", bridgeName != ".." else {
+            throw CNIError(.invalidNetworkConfig,
+                           "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+        }
+        containerMAC = try Self.containerMAC(config: config, cniArgs: cniArgs)
+        if isLayer3 && disableContainerInterface {
+            throw CNIError(.invalidNetworkConfig, "cannot use IPAM when DisableContainerInterface flag is set")
+        }
+        if isDefaultGateway { isGateway = true }
+        if hairpinMode && promiscMode {
+            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time")
+        }
+    }
+
+    /// What only ADD refuses, before it creates anything: DEL and CHECK
+    /// still work with such a config.
+    public func validateForAdd(version: CNIVersion) throws(CNIError) {
+        // Known gap, refused up front rather than half done: bridge VLAN
+        // filtering (absent from this kernel) is not implemented.
+        if usesVLANs {
+            let value = vlan != 0 ? "vlan=\(vlan)" : "vlanTrunk"
+            throw CNIError(.unsupportedField,
+                           "unsupported field: \(value): bridge VLAN filtering is not supported by this plugin")
+        }
+        // A 0.1.0/0.2.0 result needs an IP.
+        if !isLayer3 && version.resultFormat == .legacy020 {
+            throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
+                           details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
+        }
+    }
+
+    private static func trunkEntry(_ value: JSONValue) throws(CNIError) -> VLANTrunkEntry {
+        guard let object = value.objectValue else {
+            throw CNIError(.invalidNetworkConfig,
+                           "failed to load netconf: json: cannot unmarshal \(value.typeName) into Go struct field NetConf.vlanTrunk of type bridge.trunk")
+        }
+        let reader = ConfigReader(object, structName: "trunk")
+        let minID = try reader.int("minID")
+        let maxID = try reader.int("maxID")
+        let id = try reader.int("id")
+        switch (minID, maxID) {
+        case (let minID?, let maxID?):
+            guard (1...4094).contains(minID) else {
+                throw CNIError(.invalidNetworkConfig, "incorrect trunk minID parameter")
+            }
+            guard (1...4094).contains(maxID) else {
+                throw CNIError(.invalidNetworkConfig, "incorrect trunk maxID parameter")
+            }
+            guard minID <= maxID else {
+                throw CNIError(.invalidNetworkConfig, "minID is greater than maxID in trunk parameter")
+            }
+            return VLANTrunkEntry(range: minID...maxID)
+        case (nil, _?):
+            throw CNIError(.invalidNetworkConfig,
+                           "minID and maxID should be configured simultaneously, minID is missing")
+        case (_?, nil):
+            throw CNIError(.invalidNetworkConfig,
+                           "minID and maxID should be configured simultaneously, maxID is missing")
+        case (nil, nil):
+            guard let id, (1...4094).contains(id) else {
+                throw CNIError(.invalidNetworkConfig, "incorrect trunk id parameter")
+            }
+            return VLANTrunkEntry(range: id...id)
+        }
+    }
+
+    /// `runtimeConfig.mac` > `args.cni.mac` > CNI_ARGS `MAC`, validated.
+    /// CNI_ARGS may hold only `MAC` and `IgnoreUnknown` unless
+    /// `IgnoreUnknown` is set, as in the reference.
+    private static func containerMAC(config: NetworkConfig, cniArgs: String) throws(CNIError) -> String? {
+        let args = try CNIArgs(cniArgs, knownKeys: ["MAC"])
+        var mac = args["MAC"]
+        if let cni = config.args?["cni"]?.objectValue, let fromArgs = cni["mac"]?.stringValue, !fromArgs.isEmpty {
+            mac = fromArgs
+        }
+        if let fromRuntime = config.runtimeConfig?["mac"]?.stringValue, !fromRuntime.isEmpty {
+            mac = fromRuntime
+        }
+        guard let mac, !mac.isEmpty else { return nil }
+        guard let canonical = canonicalMAC(mac) else {
+            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
+        }
+        return canonical
+    }
+
+    /// Lowercase colon-separated form of a 6-byte MAC written with `:` or
+    /// `-`, or nil when it is not one.
+    static func canonicalMAC(_ text: String) -> String? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).count == 6
+            ? text.split(separator: ":", omittingEmptySubsequences: false)
+            : text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var bytes: [String] = []
+        for part in parts {
+            guard part.count == 2, let value = UInt8(part, radix: 16) else { return nil }
+            let hex = String(value, radix: 16)
+            bytes.append(hex.count == 1 ? "0" + hex : hex)
+        }
+        return bytes.joined(separator: ":")
+    }
+}

@@ -1,0 +1,111 @@
+import CNISpec
+import LinuxNetworking
+
+/// CHECK: verify that what ADD made (as described by `prevResult`) is still
+/// in place — IPAM's reservation, the bridge, the pod's veth and its peer on
+/// the bridge, addresses, routes, MTU, and the firewall rules.
+struct CheckCommand {
+    let request: CNIRequest
+    let config: BridgeConfig
+
+    func run() throws {
+        let namespace = try PodNamespace.open(request)
+
+        // 1. IPAM's own check (skipped in L2 mode, where the reference fails).
+        if config.isLayer3 {
+            let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+            _ = try ipam.execute(.check, for: request)
+        }
+
+        // 2. What ADD reported.
+        guard let previous = request.config.prevResult else {
+            throw CNIError(.invalidNetworkConfig, "Required prevResult missing")
+        }
+        let result = try CNIResult(json: previous, defaultVersion: request.version)
+        let bridgeEntry = result.interfaces.first { $0.name == config.bridgeName }
+        guard let containerPosition = result.interfaces.firstIndex(where: {
+            $0.name == request.ifname && ($0.sandbox ?? "").isEmpty == false
+        }) else {
+            throw CNIError(.internal, "Interface name \(request.ifname) not found")
+        }
+        let containerEntry = result.interfaces[containerPosition]
+        guard containerEntry.sandbox == request.netns else {
+            throw CNIError(.internal,
+                           "Sandbox in prevResult \(containerEntry.sandbox ?? "") doesn't match configured netns: \(request.netns)")
+        }
+
+        do {
+            let host = try NetlinkSocket()
+            let pod = try NetlinkSocket(in: namespace)
+
+            // 3. The bridge.
+            guard let bridge = try host.linkIfPresent(named: config.bridgeName) else {
+                throw CNIError(.internal, "Interface name \(config.bridgeName) not found")
+            }
+            guard bridge.isBridge else {
+                throw CNIError(.internal, "Interface \(config.bridgeName) does not have link type of bridge")
+            }
+            if let mac = bridgeEntry?.mac, let actual = bridge.mac?.description, mac.lowercased() != actual {
+                throw CNIError(.internal, "Bridge interface \(config.bridgeName) Mac doesn't match: \(mac)")
+            }
+            if bridge.isPromiscuous != config.promiscMode {
+                throw CNIError(.internal,
+                               "Bridge interface \(config.bridgeName) configured Promisc Mode \(config.promiscMode) doesn't match current state: \(bridge.isPromiscuous) ")
+            }
+
+            // 4. The pod's interface.
+            guard let container = try pod.linkIfPresent(named: request.ifname) else {
+                throw CNIError(.internal, "Interface name \(request.ifname) not found")
+            }
+            guard container.isVeth else {
+                throw CNIError(.internal, "Error: Container interface \(request.ifname) not of type veth")
+            }
+            if let mac = containerEntry.mac, let actual = container.mac?.description, mac.lowercased() != actual {
+                throw CNIError(.internal, "Interface \(request.ifname) Mac \(mac) doesn't match container Mac: \(actual)")
+            }
+            if config.mtu > 0 && container.mtu != config.mtu {
+                throw CNIError(.internal, "Interface \(request.ifname) MTU \(container.mtu) doesn't match configured MTU \(config.mtu)")
+            }
+
+            // 5. Its peer, plugged into the bridge.
+            let peer = try container.peerIndex.flatMap { index throws(NetlinkError) in try host.linkIfPresent(index: index) }
+            guard let peer, peer.isVeth, peer.masterIndex == bridge.index else {
+                throw CNIError(.internal, "CNI veth created for bridge \(config.bridgeName) was not found")
+            }
+
+            // 6. Addresses and routes.
+            let present = try pod.addresses(interfaceIndex: container.index)
+            for ip in result.ips where ip.interface == nil || ip.interface == containerPosition {
+                guard present.contains(where: { $0.cidr == ip.address }) else {
+                    throw CNIError(.internal, "Failed to match addr \(ip.address) on interface \(request.ifname)")
+                }
+            }
+            let routes = try pod.routes(table: nil)
+            for route in result.routes {
+                let found = routes.contains { installed in
+                    installed.destination == route.destination
+                        && (route.gateway == nil || installed.gateway == route.gateway)
+                }
+                guard found else {
+                    let via = route.gateway.map { " via \($0)" } ?? ""
+                    throw CNIError(.internal, "Expected Route \(route.destination)\(via) not found in routing table")
+                }
+            }
+
+            // 7. Firewall rules.
+            if config.isLayer3 && config.ipMasq {
+                let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                try backend.check(network: request.networkName, containerID: request.containerID,
+                                  ifname: request.ifname, addresses: result.ips.map(\.address))
+            }
+            if config.macSpoofCheck, let mac = container.mac {
+                try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,
+                                          ifname: request.ifname, mac: mac.description)
+            }
+        } catch let error as CNIError {
+            throw error
+        } catch {
+            throw CNIError(.internal, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import CNISpec
+import Glibc
+import LinuxNetworking
+
+/// The pod's end of the veth: its sysctls, addresses and routes, set
+/// through a netlink socket bound to the pod's namespace (the plugin's thread
+/// enters the namespace only for the sysctl writes, and comes back).
+struct ContainerInterface {
+    let pod: NetlinkSocket
+    let namespace: NetworkNamespace
+    let name: String
+    let index: Int32
+
+    /// The per-interface sysctls the reference sets before addressing:
+    /// DAD off (or enhanced DAD on with `enabledad`), `arp_notify=1`, and for
+    /// IPv6 `disable_ipv6=0` on lo and the interface plus
+    /// `keep_addr_on_down=1`. Missing keys (IPv6 disabled on the node) are
+    /// not errors, as in the reference.
+    func applySysctls(enableDAD: Bool, hasIPv6: Bool) throws(CNIError) {
+        var settings: [(SysctlKey, String)] = []
+        if enableDAD {
+            settings.append((.interface(.v6, name, "enhanced_dad"), "1"))
+            settings.append((.interface(.v6, name, "accept_dad"), "1"))
+        } else {
+            settings.append((.interface(.v6, name, "accept_dad"), "0"))
+        }
+        settings.append((.interface(.v4, name, "arp_notify"), "1"))
+        if hasIPv6 {
+            settings.append((.interface(.v6, "lo", "disable_ipv6"), "0"))
+            settings.append((.interface(.v6, name, "disable_ipv6"), "0"))
+            settings.append((.interface(.v6, name, "keep_addr_on_down"), "1"))
+        }
+        do {
+            try namespace.withEntered { () throws(SysctlError) in
+                for (key, value) in settings {
+                    do throws(SysctlError) {
+                        _ = try Sysctl.ensure(key, value)
+                    } catch where error.isNotFound {
+                        continue
+                    }
+                }
+            }
+        } catch {
+            throw CNIError.failed("failed to set sysctls of \"\(name)\"", error)
+        }
+    }
+
+    /// Adds every address, then brings the link up.
+    func addAddressesAndUp(_ addresses: [CIDR]) throws(CNIError) {
+        for address in addresses {
+            do {
+                try pod.addAddress(address, interfaceIndex: index)
+            } catch {
+                throw CNIError.failed("failed to add IP addr \(address) to \"\(name)\"", error)
+            }
+        }
+        try setUp()
+    }
+
+    func setUp() throws(CNIError) {
+        do {
+            try pod.setUp(index: index)
+        } catch {
+            throw CNIError.failed("failed to set \"\(name)\" up", error)
+        }
+    }
+
+    /// Waits (at most 5 s) until no IPv6 address of the interface is still
+    /// tentative; a failed duplicate address detection is an error.
+    func settleIPv6Addresses() throws(CNIError) {
+        let deadline = monotonicMilliseconds() + 5000
+        while true {
+            let addresses: [AddressInfo]
+            do {
+                addresses = try pod.addresses(interfaceIndex: index, family: .v6)
+            } catch {
+                throw CNIError.failed("failed to settle addresses for \"\(name)\"", error)
+            }
+            if let failed = addresses.first(where: { $0.flags.contains(.dadFailed) }) {
+                throw CNIError(.internal, "failed to settle addresses for \"\(name)\": duplicate address detection failed for \(failed.cidr)")
+            }
+            if !addresses.contains(where: { $0.flags.contains(.tentative) }) { return }
+            if monotonicMilliseconds() >= deadline {
+                throw CNIError(.internal, "failed to settle addresses for \"\(name)\": link still has tentative addresses after 5s")
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// Installs `routes`; a route without `gw` goes via the first gateway of
+    /// its family, as in the reference.
+    func addRoutes(_ routes: [CNIResult.Route], gateways: [IPFamily: IPAddress]) throws(CNIError) {
+        for route in routes {
+            let info = routeInfo(route, gateways: gateways)
+            do {
+                try pod.addRoute(info)
+            } catch {
+                let via = info.gateway.map { " via \($0)" } ?? ""
+                throw CNIError.failed("failed to add route '\(route.destination)\(via) dev \(name)'", error)
+            }
+        }
+    }
+
+    /// The kernel route a result route becomes on this interface.
+    func routeInfo(_ route: CNIResult.Route, gateways: [IPFamily: IPAddress]) -> RouteInfo {
+        var info = RouteInfo(destination: route.destination,
+                             gateway: route.gateway ?? gateways[route.destination.family],
+                             outputInterface: index)
+        if let priority = route.priority, priority > 0 { info.priority = UInt32(priority) }
+        if let table = route.table, table > 0 { info.table = UInt32(table) }
+        if let scope = route.scope, (0...255).contains(scope) { info.scope = NetlinkScope(rawValue: UInt8(scope)) }
+        if let mtu = route.mtu, mtu > 0 { info.mtu = UInt32(mtu) }
+        if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(advmss) }
+        return info
+    }
+}
+
+func monotonicMilliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+}

@@ -1,0 +1,71 @@
+import CNISpec
+import LinuxNetworking
+
+/// DEL: remove everything ADD made for this attachment, in this order:
+/// the pod's interface (its veth peer goes with it), the IPAM reservation
+/// (only once the interface is gone, so the address cannot be reused while
+/// still configured), the MAC spoof-check rules, the masquerade rules.
+///
+/// Idempotent and best effort: every step runs even when an earlier one
+/// failed, "already gone" is success at every step, and nothing needs
+/// `prevResult` or the pod's addresses — firewall rules are found by their
+/// per-attachment tag. So DEL also cleans up when `CNI_NETNS` is empty,
+/// names a namespace that no longer exists, or a stale non-namespace file.
+struct DeleteCommand {
+    let request: CNIRequest
+    let config: BridgeConfig
+
+    func run() throws {
+        var firstError: CNIError? = nil
+        func record(_ error: CNIError) {
+            if firstError == nil { firstError = error } else { logWarning(error.description) }
+        }
+
+        // 1. The interface, if its namespace is still there.
+        do throws(CNIError) {
+            if let namespace = try PodNamespace.openIfPresent(request) {
+                do {
+                    let pod = try NetlinkSocket(in: namespace)
+                    _ = try pod.deleteLink(named: request.ifname, ifMissing: .tolerate)
+                } catch {
+                    throw CNIError.failed("failed to delete \"\(request.ifname)\"", error)
+                }
+            }
+        } catch {
+            // Our own namespace: touch nothing at all, not even IPAM.
+            if error.code == .invalidNetNS { throw error }
+            record(error)
+        }
+
+        // 2. The IPAM reservation.
+        if config.isLayer3 {
+            do {
+                let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+                _ = try ipam.execute(.del, for: request)
+            } catch {
+                record(error)
+            }
+        }
+
+        // 3. MAC spoof-check rules.
+        if config.macSpoofCheck {
+            do {
+                try MACSpoofCheck().tearDown(containerID: request.containerID, ifname: request.ifname)
+            } catch {
+                record(CNIError.failed("failed to remove MAC spoof check", error))
+            }
+        }
+
+        // 4. Masquerade rules, in whichever backend holds them.
+        if config.isLayer3 && config.ipMasq {
+            do {
+                try Masquerade.tearDownEverywhere(network: request.networkName, containerID: request.containerID,
+                                                  ifname: request.ifname)
+            } catch {
+                record(CNIError.failed("failed to remove IP masquerade", error))
+            }
+        }
+
+        if let firstError { throw firstError }
+    }
+}

@@ -1,0 +1,18 @@
+import CNISpec
+import LinuxNetworking
+
+/// Turning lower-layer errors into CNI errors, with a prefix that says which
+/// step failed (the reference's wording where it has one).
+extension CNIError {
+    /// `context: <error>`, code 999 unless the error is already a CNI error.
+    static func failed(_ context: String, _ error: any Error) -> CNIError {
+        if let error = error as? CNIError { return error.prefixed(context) }
+        return CNIError(.internal, "\(context): \(error)")
+    }
+}
+
+/// Writes one line to stderr: the place for problems that must not change
+/// the outcome (a rollback step that failed, a sysctl that is missing).
+func logWarning(_ message: String) {
+    StandardIO.writeAll(fd: 2, "bridge: \(message)\n")
+}

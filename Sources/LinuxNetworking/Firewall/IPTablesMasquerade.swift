@@ -1,0 +1,105 @@
+import CNISpec
+import Glibc
+
+/// The iptables masquerade backend (`ipMasqBackend: "iptables"`, the
+/// default). Rules and names are the reference's; see
+/// `IPTablesMasqueradePlan`.
+///
+/// Each operation, per address family, is one `iptables -w -t nat -S`
+/// listing followed, only when something must change, by one
+/// `iptables-restore -w --noflush` that applies every change atomically
+/// (the reference runs one iptables process per rule). `-w` waits for the
+/// xtables lock, so concurrent plugins serialise on it. If the restore fails
+/// (a concurrent DEL or GC removed a rule between listing and applying), the
+/// operation lists again and retries (`RetryOnConflict`).
+///
+/// Needs CAP_NET_ADMIN in the network namespace it runs in (the host's).
+public struct IPTablesMasquerade: MasqueradeBackend {
+    public var kind: MasqueradeBackendKind { .iptables }
+
+    var runner: CommandRunner
+
+    public init() { self.runner = CommandRunner() }
+
+    init(runner: CommandRunner) { self.runner = runner }
+
+    /// Usable when it can list a chain, like the reference's probe (which
+    /// lists filter INPUT; this lists the nat table's POSTROUTING, which we need).
+    public static func isUsable() -> Bool {
+        guard let path = try? CommandRunner.locate("iptables") else { return false }
+        guard let output = try? CommandRunner().run(path, ["-w", "-t", "nat", "-S", "POSTROUTING"]) else { return false }
+        return output.status.succeeded
+    }
+
+    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+        for family in [IPFamily.v4, .v6] {
+            let own = addresses.filter { $0.family == family }
+            guard !own.isEmpty else { continue }
+            try apply(family) { listing in
+                IPTablesMasqueradePlan.setUpLines(listing: listing, network: network, containerID: containerID, addresses: own)
+            }
+        }
+    }
+
+    /// Removes the container's chain and every rule jumping to it, in both
+    /// families. The IPv6 family is skipped when the kernel has no IPv6 (its
+    /// nat table cannot exist then).
+    public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
+        for family in IPTablesMasquerade.availableFamilies {
+            try apply(family) { listing in
+                IPTablesMasqueradePlan.tearDownLines(listing: listing, network: network, containerID: containerID)
+            }
+        }
+    }
+
+    /// Removes the chains of `network` whose container ID is not among the
+    /// valid attachments' (chains carry no ifname, see the plan).
+    public func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+        let validIDs = Set(validAttachments.map(\.containerID))
+        for family in IPTablesMasquerade.availableFamilies {
+            try apply(family) { listing in
+                IPTablesMasqueradePlan.garbageCollectLines(listing: listing, network: network, validContainerIDs: validIDs)
+            }
+        }
+    }
+
+    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+        for family in [IPFamily.v4, .v6] {
+            let own = addresses.filter { $0.family == family }
+            guard !own.isEmpty else { continue }
+            let listing = try list(family)
+            let missing = IPTablesMasqueradePlan.missingRules(listing: listing, network: network, containerID: containerID, addresses: own)
+            if let first = missing.first {
+                throw .ruleMissing("\(IPTablesMasquerade.tool(family)) masquerade rule missing in table nat: \(first)")
+            }
+        }
+    }
+
+    // MARK: - Running the tools
+
+    static func tool(_ family: IPFamily) -> String { family == .v4 ? "iptables" : "ip6tables" }
+
+    static func restoreTool(_ family: IPFamily) -> String { family == .v4 ? "iptables-restore" : "ip6tables-restore" }
+
+    /// IPv4 always; IPv6 only when the kernel has it.
+    static var availableFamilies: [IPFamily] {
+        access("/proc/sys/net/ipv6", F_OK) == 0 ? [.v4, .v6] : [.v4]
+    }
+
+    func list(_ family: IPFamily) throws(FirewallError) -> IPTablesListing {
+        IPTablesListing(parsing: try runner.checked(IPTablesMasquerade.tool(family), ["-w", "-t", "nat", "-S"]))
+    }
+
+    /// List, plan, restore; re-listed and retried on a conflict (`RetryOnConflict`).
+    private func apply(_ family: IPFamily, plan: (IPTablesListing) -> [String]) throws(FirewallError) {
+        try RetryOnConflict.run(
+            plan: { () throws(FirewallError) -> [String]? in
+                let lines = plan(try list(family))
+                return lines.isEmpty ? nil : lines
+            },
+            apply: { (lines: [String]) throws(FirewallError) in
+                let document = IPTablesMasqueradePlan.restoreDocument(lines)
+                _ = try runner.checked(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
+            })
+    }
+}

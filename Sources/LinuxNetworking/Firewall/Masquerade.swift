@@ -1,0 +1,35 @@
+/// Operations that, like the reference's DEL, must cover rules installed by
+/// either backend: the attachment may have been set up by another version of
+/// a plugin or with another `ipMasqBackend`.
+///
+/// As in the reference, a backend's failure counts only when that backend
+/// is usable here (its tool is installed and passes the usability probe):
+/// a node without working nftables has no nftables rules to remove.
+public enum Masquerade {
+    /// Tears the attachment down in both backends. Both are attempted; the
+    /// first error that counts is thrown after both ran.
+    public static func tearDownEverywhere(network: String, containerID: String, ifname: String) throws(FirewallError) {
+        try forEachBackend { backend throws(FirewallError) in
+            try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
+        }
+    }
+
+    /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
+    public static func garbageCollectEverywhere(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+        try forEachBackend { backend throws(FirewallError) in
+            try backend.garbageCollect(network: network, validAttachments: validAttachments)
+        }
+    }
+
+    private static func forEachBackend(_ body: (any MasqueradeBackend) throws(FirewallError) -> Void) throws(FirewallError) {
+        var firstError: FirewallError? = nil
+        for kind in MasqueradeBackendKind.allCases where kind.isInstalled {
+            do {
+                try body(kind.makeBackend())
+            } catch {
+                if firstError == nil && kind.isUsable { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+}

@@ -1,0 +1,35 @@
+import CNISpec
+
+/// Source NAT ("ipMasq") for the addresses of one attachment: traffic from
+/// each container address to anything outside that address's subnet
+/// (multicast excepted) is masqueraded.
+///
+/// Contract shared by every backend:
+/// - The rules carry a tag derived only from (network, containerID, ifname)
+///   (iptables: network and containerID, as in the reference), so
+///   `tearDown` needs no addresses and works after the container's netns and
+///   IPAM state are gone.
+/// - `setUp` is idempotent: running it twice leaves one copy of each rule.
+/// - `tearDown` is idempotent: nothing to remove is success.
+/// - `garbageCollect` removes the rules of every attachment of `network`
+///   not in `validAttachments`, and never touches other networks' rules.
+/// - Rules are byte-compatible with the reference plugins', so either
+///   implementation removes what the other installed (upgrade/downgrade).
+/// - No locking of our own: each backend's tool applies a change atomically;
+///   a change that races with a concurrent one (a rule vanished between list
+///   and apply) is re-listed and retried.
+public protocol MasqueradeBackend: Sendable {
+    var kind: MasqueradeBackendKind { get }
+
+    /// Installs the rules for `addresses` (container address + prefix length).
+    func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError)
+
+    /// Removes every rule of the attachment, found by its tag.
+    func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError)
+
+    /// Removes the rules of `network`'s attachments that are not valid.
+    func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError)
+
+    /// Throws `ruleMissing` unless every rule `setUp` would install is present.
+    func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError)
+}

@@ -1,0 +1,53 @@
+/// The `ipMasqBackend` values the reference understands.
+public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
+    case iptables
+    case nftables
+
+    /// Validates a configured `ipMasqBackend`. `nil` (the key is absent)
+    /// means "choose automatically" and returns nil; anything other than the
+    /// two known names throws `unknown ipmasq backend "x"`. Pure: meant to run
+    /// at config load, before any side effect.
+    public static func parse(_ configured: String?) throws(FirewallError) -> MasqueradeBackendKind? {
+        guard let configured else { return nil }
+        guard let kind = MasqueradeBackendKind(rawValue: configured) else {
+            throw .unknownBackend(configured)
+        }
+        return kind
+    }
+
+    /// The backend to use for `configured` (already parsed). Unset means the
+    /// reference's rule: iptables, unless iptables is unusable and nftables is
+    /// usable. Probing costs one or two tool runs, so only the unset case
+    /// probes.
+    public static func resolve(_ configured: MasqueradeBackendKind?) -> MasqueradeBackendKind {
+        if let configured { return configured }
+        if !IPTablesMasquerade.isUsable() && NFTablesMasquerade.isUsable() { return .nftables }
+        return .iptables
+    }
+
+    /// A backend of this kind.
+    public func makeBackend() -> any MasqueradeBackend {
+        switch self {
+        case .iptables: return IPTablesMasquerade()
+        case .nftables: return NFTablesMasquerade()
+        }
+    }
+}
+
+extension MasqueradeBackendKind {
+    /// Whether this backend's tools exist at all (no process is run).
+    var isInstalled: Bool {
+        switch self {
+        case .iptables: return CommandRunner.isInstalled("iptables") || CommandRunner.isInstalled("ip6tables")
+        case .nftables: return CommandRunner.isInstalled("nft")
+        }
+    }
+
+    /// The reference's usability probe for this backend (runs the tool).
+    var isUsable: Bool {
+        switch self {
+        case .iptables: return IPTablesMasquerade.isUsable()
+        case .nftables: return NFTablesMasquerade.isUsable()
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import CNetlink
+import Glibc
+
+/// Host-side veth names in the reference's form: `veth` followed by four
+/// random bytes as eight lowercase hex digits (`veth37075f93`), 12
+/// characters, within the kernel's 15-character limit.
+public enum VethName {
+    /// A fresh random name from getrandom(2).
+    public static func random() -> String {
+        var value: UInt32 = 0
+        var filled = 0
+        withUnsafeMutableBytes(of: &value) { buffer in
+            while filled < buffer.count {
+                let got = cnl_getrandom(buffer.baseAddress! + filled, UInt(buffer.count - filled))
+                if got > 0 { filled += got } else if errno != EINTR { break }
+            }
+        }
+        if filled < 4 {
+            // getrandom cannot fail on Linux >= 3.17 short of a bad buffer;
+            // stay unique-ish rather than crash.
+            value ^= UInt32(truncatingIfNeeded: MonotonicClock.nowNanoseconds()) ^ UInt32(bitPattern: getpid())
+        }
+        return name(for: value)
+    }
+
+    /// The name for four given bytes (big-endian in `value`).
+    public static func name(for value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}

@@ -1,0 +1,4 @@
+import Bridge
+import CNISpec
+
+PluginMain.run(BridgePlugin())
