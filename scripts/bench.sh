@@ -1,0 +1,596 @@
+#!/usr/bin/env bash
+# bench.sh - side-by-side benchmark of two CNI plugin directories (bridge + host-local).
+#
+#   usage: scripts/bench.sh [--quick] [--out FILE] [REF_DIR] OUR_DIR
+#          REF_DIR defaults to /usr/lib/cni (Debian's containernetworking-plugins).
+#   e.g.   scripts/bench.sh --out bench.md /usr/lib/cni .build/release
+#          scripts/bench.sh --quick /usr/lib/cni /usr/lib/cni     # harness self-check: ratios ~1
+#
+# A = REF_DIR, B = OUR_DIR. Each directory needs `bridge` and `host-local`; CNI_PATH is set
+# to that directory alone, so A's bridge execs A's host-local and B's bridge execs B's.
+#
+# Isolation: everything runs inside `unshare -n -m --propagation private` (a fresh network
+# namespace and a private mount namespace), with a tmpfs on /run/netns and a tmpfs for every
+# host-local dataDir. A and B each get their own node namespace (own cni0) and their own pod
+# namespaces and stores. Nothing is created in the machine's network namespace, no packet is
+# sent anywhere, and the temp dir (mktemp) is removed on exit.
+#
+# Measurement: a small C server (compiled here with gcc) runs every plugin call:
+# posix_spawn -> wait4 of the plugin, with stdin/stdout/stderr files opened by the spawn
+# itself and the conf (incl. prevResult) written beforehand. It reports per call
+#   wall   = spawn .. wait4 return (CLOCK_MONOTONIC),
+#   cpu    = user+sys of the plugin and the children it waited for (bridge's host-local),
+#   maxrss = ru_maxrss of the same (KiB; its floor is the server's own ~1.3 MB, shown as
+#            the /bin/true row),
+# so A and B pay exactly the same measurement overhead. Calls are interleaved A,B / B,A.
+# Medians are reported; B/A is the ratio of the two medians.
+#
+# Phases: exec floor, VERSION; host-local alone, ADD and DEL with 0 / 1,000 / 4,000 / 60,000
+# IPs already allocated in a /16 (stores pre-filled by writing files the way the reference
+# does: <dataDir>/<net>/<ip> containing "<id>\r\n<ifname>", mode 0600, plus
+# last_reserved_ip.0); bridge ADD (incl. its host-local exec) and DEL with 0 and 4,000 IPs;
+# 128 parallel bridge ADDs then 128 parallel DELs on one store; peak RSS.
+# A slow plugin gets fewer samples at 60,000 IPs (the table says how many).
+#
+# Exit status: 0 if every call and every correctness check passed, 1 otherwise, 2 on usage.
+set -euo pipefail
+
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "bench.sh: $*" >&2; exit 2; }
+
+MODE=full OUT=
+ARGS=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --quick) MODE=quick; shift ;;
+        --out) [[ $# -ge 2 ]] || usage; OUT=$2; shift 2 ;;
+        --out=*) OUT=${1#--out=}; shift ;;
+        -h|--help) usage ;;
+        -*) die "unknown option $1" ;;
+        *) ARGS+=("$1"); shift ;;
+    esac
+done
+case ${#ARGS[@]} in
+    1) REF=/usr/lib/cni OURS=${ARGS[0]} ;;
+    2) REF=${ARGS[0]} OURS=${ARGS[1]} ;;
+    *) usage ;;
+esac
+[[ $EUID -eq 0 ]] || die "must run as root (needs unshare -n -m)"
+for d in "$REF" "$OURS"; do
+    [[ -d $d ]] || die "$d: not a directory"
+    for p in bridge host-local; do [[ -x $d/$p && -f $d/$p ]] || die "$d/$p: missing or not executable"; done
+done
+REF=$(realpath "$REF") OURS=$(realpath "$OURS")
+for t in gcc python3 unshare ip mount timeout; do command -v "$t" >/dev/null || die "$t not found (apt-get install gcc python3 util-linux iproute2 coreutils)"; done
+
+WORK=$(mktemp -d /tmp/cni-bench.XXXXXX)
+trap 'rm -rf -- "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ the measuring server
+cat > "$WORK/cnirun.c" <<'CEOF'
+/* cnirun: spawns plugin calls on request and reports wall time, rusage and exit code.
+ * stdin, one request per line, tab-separated:
+ *   R <netns path|-> <program> <stdin file> <stdout file> <stderr file> [KEY=VALUE ...]
+ *   B <n>            followed by n R lines: spawn all n at once, then wait for all
+ * stdout, one line per call: <exit code> <wall ns> <utime us> <stime us> <maxrss KiB>
+ *   (exit code 128+N for a signal); after a batch: W <ns from first spawn to last exit>.
+ * The server enters the given netns (setns) before spawning, outside the timed window. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXJOBS 1024
+#define MAXF 64
+
+struct job { char *f[MAXF]; int nf; pid_t pid; long long t0, t1; int status; struct rusage ru; int done; };
+static struct job jobs[MAXJOBS];
+static volatile sig_atomic_t alarmed;
+static void on_alarm(int s) { (void)s; alarmed = 1; }
+static long long now_ns(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec * 1000000000LL + ts.tv_nsec; }
+
+static char *cur_ns;
+static int enter_ns(const char *path) {
+    if (!strcmp(path, "-")) return 0;
+    if (cur_ns && !strcmp(cur_ns, path)) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) { if (fd >= 0) close(fd); return -1; }
+    close(fd); free(cur_ns); cur_ns = strdup(path); return 0;
+}
+
+static int split(char *line, struct job *j) {
+    j->nf = 0;
+    for (char *p = line; p && j->nf < MAXF - 1;) { j->f[j->nf++] = p; p = strchr(p, '\t'); if (p) *p++ = 0; }
+    j->f[j->nf] = NULL;
+    return j->nf >= 6 && !strcmp(j->f[0], "R") ? 0 : -1;
+}
+
+static void spawn(struct job *j) {
+    posix_spawn_file_actions_t fa; posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, j->f[3], O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, j->f[4], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, j->f[5], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);   /* own group: a timeout kills the ipam child too */
+    posix_spawnattr_setpgroup(&at, 0);
+    char *argv[] = { j->f[2], NULL };
+    j->done = 0;
+    j->t0 = now_ns();
+    int e = posix_spawn(&j->pid, j->f[2], &fa, &at, argv, &j->f[6]);
+    posix_spawn_file_actions_destroy(&fa); posix_spawnattr_destroy(&at);
+    if (e) { j->pid = -1; j->t1 = j->t0; j->status = 127 << 8; memset(&j->ru, 0, sizeof j->ru); j->done = 1; }
+}
+
+static void reap(int n, int timeout_s) {
+    int left = 0;
+    for (int i = 0; i < n; i++) left += !jobs[i].done;
+    alarmed = 0; alarm(timeout_s);
+    while (left > 0) {
+        struct rusage ru; int st;
+        pid_t p = wait4(-1, &st, 0, &ru);
+        long long t = now_ns();
+        if (p < 0) {
+            if (errno == EINTR && alarmed) {
+                for (int i = 0; i < n; i++) if (!jobs[i].done) kill(-jobs[i].pid, SIGKILL);
+                alarmed = 0; continue;
+            }
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < n; i++) if (!jobs[i].done && jobs[i].pid == p) {
+            jobs[i].t1 = t; jobs[i].status = st; jobs[i].ru = ru; jobs[i].done = 1; left--;
+            kill(-p, SIGKILL);   /* stray grandchildren, if any */
+        }
+    }
+    alarm(0);
+}
+
+static void report(const struct job *j) {
+    int rc = WIFEXITED(j->status) ? WEXITSTATUS(j->status) : 128 + WTERMSIG(j->status);
+    printf("%d\t%lld\t%ld\t%ld\t%ld\n", rc, j->t1 - j->t0,
+           j->ru.ru_utime.tv_sec * 1000000L + j->ru.ru_utime.tv_usec,
+           j->ru.ru_stime.tv_sec * 1000000L + j->ru.ru_stime.tv_usec, j->ru.ru_maxrss);
+}
+
+int main(int argc, char **argv) {
+    int timeout_s = argc > 1 ? atoi(argv[1]) : 60;
+    struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_alarm; sigaction(SIGALRM, &sa, NULL);
+    /* request lines are packed into one pool so that the server's own resident set (the
+       floor of every ru_maxrss reported, since the spawned child starts on its memory)
+       stays small and constant */
+    static char pool[1 << 20];
+    static char *lines[MAXJOBS];
+    char buf[8192];
+    while (fgets(buf, sizeof buf, stdin)) {
+        buf[strcspn(buf, "\n")] = 0;
+        int n = 1, is_batch = buf[0] == 'B';
+        if (is_batch) {
+            n = atoi(buf + 2);
+            if (n < 1 || n > MAXJOBS) { printf("E\tbad batch size\n"); fflush(stdout); continue; }
+            size_t used = 0;
+            for (int i = 0; i < n; i++) {
+                if (!fgets(buf, sizeof buf, stdin)) return 1;
+                size_t len = strcspn(buf, "\n");
+                if (used + len + 1 > sizeof pool) return 1;
+                lines[i] = memcpy(pool + used, buf, len); lines[i][len] = 0; used += len + 1;
+            }
+        } else {
+            lines[0] = buf;
+        }
+        int bad = 0;
+        for (int i = 0; i < n && !bad; i++) if (split(lines[i], &jobs[i]) || enter_ns(jobs[i].f[1])) bad = 1;
+        if (bad) { printf("E\tbad request or setns failed: %s\n", strerror(errno)); fflush(stdout); continue; }
+        long long b0 = now_ns(), b1 = 0;
+        for (int i = 0; i < n; i++) spawn(&jobs[i]);
+        reap(n, timeout_s);
+        for (int i = 0; i < n; i++) { if (jobs[i].t1 > b1) b1 = jobs[i].t1; report(&jobs[i]); }
+        if (is_batch) printf("W\t%lld\n", b1 - b0);
+        fflush(stdout);
+    }
+    return 0;
+}
+CEOF
+gcc -O2 -Wall -o "$WORK/cnirun" "$WORK/cnirun.c" || die "compiling the measuring helper failed"
+
+# ------------------------------------------------------------------ the harness (runs inside the namespaces)
+cat > "$WORK/harness.py" <<'PYEOF'
+import ipaddress, json, os, statistics, subprocess, sys, time
+
+WORK, DRIVER, MODE, REF, OURS = sys.argv[1:6]
+QUICK = MODE == 'quick'
+T0 = time.monotonic()
+NET = 'benchnet'
+SUBNET = ipaddress.ip_network('10.244.0.0/16')
+POOL = 128                                   # pod namespaces per side
+PAR = 128                                    # parallel pods
+# samples per measurement (quick / full)
+N_EXEC = 20 if QUICK else 50
+N_VER = 20 if QUICK else 100
+LEVELS = [0, 1000, 4000, 60000]
+N_HL = {0: 20, 1000: 10, 4000: 10, 60000: 5} if QUICK else {0: 100, 1000: 60, 4000: 40, 60000: 30}
+BUDGET_60K = 8.0 if QUICK else 30.0          # seconds per side for the 60,000 level; a slower side gets fewer samples
+N_BR = 10 if QUICK else 60
+PAR_REPS = 1 if QUICK else 5
+ENV_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+def log(*a): print(f'[{time.monotonic() - T0:6.1f}s]', *a, flush=True)
+
+def sh(*cmd, inp=None, check=True):
+    r = subprocess.run(cmd, input=inp, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd)}: rc={r.returncode}: {r.stderr.strip()[:300]}')
+    return r
+
+# ---------------------------------------------------------------- safety: must be in private namespaces
+for kind in ('net', 'mnt'):
+    if os.readlink(f'/proc/self/ns/{kind}') == os.environ.get(f'BENCH_OUTER_{kind.upper()}NS'):
+        sys.exit(f'bench.sh: refusing to run: not in a private {kind} namespace')
+
+os.makedirs('/run/netns', exist_ok=True)
+sh('mount', '-t', 'tmpfs', '-o', 'size=64m,mode=755', 'bench-netns', '/run/netns')
+DATA = os.path.join(WORK, 'data')
+IO = os.path.join(WORK, 'io')
+for d in (DATA, IO): os.makedirs(d)
+sh('mount', '-t', 'tmpfs', '-o', 'size=1g,mode=700', 'bench-data', DATA)
+sh('ip', 'link', 'set', 'lo', 'up')
+
+class Side:
+    def __init__(self, name, d):
+        self.name, self.dir = name, d
+        self.node = f'/run/netns/bn{name}'
+        self.fails = []                      # (what, rc, stdout, stderr) of failed calls
+        self.dirty = set()                   # pod indexes whose netns must be recreated
+        self.cfg = {}
+    def pod(self, i): return f'/run/netns/bp{self.name}{i}'
+SIDES = [Side('A', REF), Side('B', OURS)]
+
+lines = []
+for s in SIDES:
+    lines.append(f'netns add bn{s.name}')
+    lines += [f'netns add bp{s.name}{i}' for i in range(POOL)]
+sh('ip', '-batch', '-', inp='\n'.join(lines) + '\n')
+for s in SIDES: sh('ip', '-n', f'bn{s.name}', 'link', 'set', 'lo', 'up')
+
+def recreate_dirty():
+    for s in SIDES:
+        if s.dirty:
+            cmds = [c for i in sorted(s.dirty) for c in (f'netns del bp{s.name}{i}', f'netns add bp{s.name}{i}')]
+            sh('ip', '-batch', '-', inp='\n'.join(cmds) + '\n', check=False)
+            s.dirty.clear()
+
+# ---------------------------------------------------------------- plugin calls through the C server
+# a call (or a whole batch) still running after 60 s is killed and counted as failed
+drv = subprocess.Popen([DRIVER, '60'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+class Call:
+    __slots__ = ('rc', 'wall', 'cpu', 'rss', 'out', 'err', 'cid')
+    @property
+    def ok(self): return self.rc == 0
+    def ip(self):
+        try: return json.loads(self.out)['ips'][0]['address'].split('/')[0]
+        except Exception: return None
+    def result(self):
+        try: return json.loads(self.out)
+        except Exception: return None
+
+def request(side, prog, cmd, cid, conf, netns, k):
+    out, err = os.path.join(IO, f'{side.name}{k}.out'), os.path.join(IO, f'{side.name}{k}.err')
+    env = [ENV_PATH, f'CNI_COMMAND={cmd}', f'CNI_PATH={side.dir}']
+    if cmd != 'VERSION':
+        env += [f'CNI_CONTAINERID={cid}', f'CNI_NETNS={netns}', 'CNI_IFNAME=eth0']
+    return '\t'.join(['R', side.node, prog, conf, out, err] + env), out, err
+
+def parse(line, out, err, cid):
+    f = line.rstrip('\n').split('\t')
+    if f[0] == 'E': raise RuntimeError('measuring helper: ' + line.strip())
+    c = Call()
+    c.rc, c.wall, c.cpu, c.rss = int(f[0]), int(f[1]) / 1e6, (int(f[2]) + int(f[3])) / 1e3, int(f[4])
+    c.cid = cid
+    with open(out, errors='replace') as fh: c.out = fh.read()
+    with open(err, errors='replace') as fh: c.err = fh.read()
+    return c
+
+def note_fail(side, what, c):
+    if not c.ok: side.fails.append((what, c.rc, c.out.strip()[:300], c.err.strip()[:300]))
+
+def call(side, plugin, cmd, cid, conf, netns='', what=None):
+    prog = plugin if plugin.startswith('/') else os.path.join(side.dir, plugin)
+    req, out, err = request(side, prog, cmd, cid, conf, netns, 0)
+    drv.stdin.write(req + '\n'); drv.stdin.flush()
+    c = parse(drv.stdout.readline(), out, err, cid)
+    note_fail(side, what or f'{plugin} {cmd}', c)
+    return c
+
+def batch(side, plugin, cmd, items, what):
+    """items: [(cid, conf, netns)] spawned at once; returns (wall ms first spawn..last exit, [Call])"""
+    prog = os.path.join(side.dir, plugin)
+    reqs = [request(side, prog, cmd, cid, conf, netns, k + 1) for k, (cid, conf, netns) in enumerate(items)]
+    drv.stdin.write(f'B {len(items)}\n' + ''.join(r[0] + '\n' for r in reqs)); drv.stdin.flush()
+    calls = [parse(drv.stdout.readline(), out, err, items[k][0]) for k, (_, out, err) in enumerate(reqs)]
+    w = drv.stdout.readline().split('\t')
+    for c in calls: note_fail(side, what, c)
+    return int(w[1]) / 1e6, calls
+
+def orders(i): return SIDES if i % 2 == 0 else SIDES[::-1]
+
+# ---------------------------------------------------------------- confs and stores
+def write_json(path, obj):
+    with open(path, 'w') as f: json.dump(obj, f)
+    return path
+
+def bridge_conf(data):
+    return {'cniVersion': '1.0.0', 'name': NET, 'type': 'bridge', 'bridge': 'cni0', 'isGateway': True,
+            'ipMasq': False, 'ipam': {'type': 'host-local', 'ranges': [[{'subnet': str(SUBNET)}]], 'dataDir': data}}
+
+def with_prev(side, base, c, tag):
+    conf = dict(base)
+    r = c.result() if c.ok else None
+    if r is not None: conf['prevResult'] = r
+    return write_json(os.path.join(IO, f'{side.name}-{tag}.conf'), conf)
+
+def store_ips(data):
+    d = os.path.join(data, NET)
+    try: names = os.listdir(d)
+    except FileNotFoundError: return []
+    out = []
+    for n in names:
+        try: ipaddress.ip_address(n); out.append(n)
+        except ValueError: pass
+    return out
+
+FILLED = {}   # data dir -> set of IPs written by the pre-fill
+def fill(data, target):
+    """Bring the store to `target` allocations by writing files as the reference does."""
+    d = os.path.join(data, NET)
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    have = set(store_ips(data))
+    mine = FILLED.setdefault(data, set())
+    gw, ip, last = int(SUBNET.network_address) + 1, int(SUBNET.network_address) + 2, None
+    end = int(SUBNET.broadcast_address)
+    while len(have) < target and ip < end:
+        name = str(ipaddress.IPv4Address(ip))
+        if ip != gw and name not in have:
+            fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f'{len(mine):064x}\r\neth0'.encode())   # a 64-hex container id, like a real one
+            os.close(fd)
+            have.add(name); mine.add(name); last = name
+        ip += 1
+    if last is not None:
+        with open(os.path.join(d, 'last_reserved_ip.0'), 'w') as f: f.write(last)
+    return len(have)
+
+def veths(side):
+    r = sh('ip', '-n', os.path.basename(side.node), '-o', 'link', 'show', 'type', 'veth', check=False)
+    return len([l for l in r.stdout.splitlines() if l.strip()])
+
+# ---------------------------------------------------------------- results
+ROWS = []        # (section, metric, nA, nB, wallA, wallB, cpuA, cpuB)
+EXTRA = {}       # other tables: name -> list of rows
+NOTES = []
+def med(v): return statistics.median(v) if v else None
+def ratio(a, b): return b / a if a and b is not None else None
+def add_row(section, metric, res):
+    """res: {side name: [Call]} -> one latency row from the successful calls"""
+    v = {n: [c for c in cs if c.ok] for n, cs in res.items()}
+    ROWS.append((section, metric, len(v['A']), len(v['B']),
+                 med([c.wall for c in v['A']]), med([c.wall for c in v['B']]),
+                 med([c.cpu for c in v['A']]), med([c.cpu for c in v['B']])))
+    log(f'  {metric}: A {fmt(ROWS[-1][4])} ms (cpu {fmt(ROWS[-1][6])}), B {fmt(ROWS[-1][5])} ms (cpu {fmt(ROWS[-1][7])})'
+        f'  n={len(v["A"])}/{len(v["B"])}')
+    return ROWS[-1]
+def fmt(v, f='{:.2f}'):
+    return 'n/a' if v is None else (f.format(v) if isinstance(v, (int, float)) else str(v))
+RSS = {}         # metric -> {side: [maxrss]}
+def keep_rss(metric, res):
+    RSS[metric] = {n: [c.rss for c in cs if c.ok] for n, cs in res.items()}
+
+# ---------------------------------------------------------------- phases
+def phase_floor_and_version():
+    log('== exec floor and VERSION')
+    ver = write_json(os.path.join(IO, 'version.conf'), {'cniVersion': '1.0.0'})
+    for s in SIDES:
+        c = call(s, 'bridge', 'VERSION', '', ver)
+        log(f'  [{s.name}] {s.dir}: bridge VERSION -> {c.out.strip()[:150]}')
+        s.version = c.out.strip()
+    res = {s.name: [] for s in SIDES}
+    for i in range(N_EXEC):
+        for s in orders(i): res[s.name].append(call(s, '/bin/true', 'VERSION', '', os.devnull, what='/bin/true'))
+    add_row('floor', 'exec floor: spawn+wait /bin/true', res); keep_rss('exec floor (/bin/true)', res)
+    for plugin in ('bridge', 'host-local'):
+        res = {s.name: [] for s in SIDES}
+        for i in range(N_VER):
+            for s in orders(i): res[s.name].append(call(s, plugin, 'VERSION', '', ver))
+        add_row('version', f'{plugin} VERSION', res); keep_rss(f'{plugin} VERSION', res)
+
+def phase_hostlocal():
+    log('== host-local alone: ADD then DEL at each store occupancy')
+    for s in SIDES:
+        s.hl_data = os.path.join(DATA, s.name, 'hl')
+        s.hl_conf = write_json(os.path.join(IO, f'{s.name}-hl.conf'), bridge_conf(s.hl_data))
+    for L in LEVELS:
+        t = time.monotonic()
+        occ = [fill(s.hl_data, L) for s in SIDES]
+        log(f'  store filled to {occ} in {time.monotonic() - t:.1f}s')
+        # one untimed ADD+DEL per side: warms up, checks the pre-filled store is honoured, sizes the 60k run
+        n = {}
+        for s in SIDES:
+            a = call(s, 'host-local', 'ADD', f'warm{L}', s.hl_conf, s.pod(0), what=f'host-local ADD @{L}')
+            d = call(s, 'host-local', 'DEL', f'warm{L}', s.hl_conf, s.pod(0), what=f'host-local DEL @{L}')
+            ip = a.ip()
+            if a.ok and (ip is None or ip in FILLED.get(s.hl_data, ()) or ipaddress.ip_address(ip) not in SUBNET):
+                s.fails.append((f'host-local ADD @{L}', 0, f'returned {ip}, which the pre-filled store already holds', ''))
+            n[s.name] = N_HL[L]
+            if L == LEVELS[-1] and a.ok and d.ok:
+                per = (a.wall + d.wall) / 1000
+                n[s.name] = max(3, min(N_HL[L], int(BUDGET_60K / max(per, 1e-6))))
+        if L == LEVELS[-1]:
+            for s in SIDES:
+                if n[s.name] < N_HL[L]:
+                    NOTES.append(f'host-local @{L}: side {s.name} took {n[s.name]} samples instead of {N_HL[L]} '
+                                 f'(one ADD+DEL took longer than {BUDGET_60K:.0f}s/{N_HL[L]}).')
+        add, dele = {s.name: [] for s in SIDES}, {s.name: [] for s in SIDES}
+        for i in range(max(n.values())):
+            todo = [s for s in orders(i) if i < n[s.name]]
+            for s in todo: add[s.name].append(call(s, 'host-local', 'ADD', f'hl{L}-{i}', s.hl_conf, s.pod(0), what=f'host-local ADD @{L}'))
+            for s in todo: dele[s.name].append(call(s, 'host-local', 'DEL', f'hl{L}-{i}', s.hl_conf, s.pod(0), what=f'host-local DEL @{L}'))
+        add_row('hl', f'host-local ADD @{L} IPs', add); add_row('hl', f'host-local DEL @{L} IPs', dele)
+        keep_rss(f'host-local ADD @{L} IPs', add)
+
+def phase_bridge():
+    log('== bridge ADD (incl. its host-local exec) and DEL')
+    for L in (0, 4000):
+        recreate_dirty()
+        for s in SIDES:
+            s.br_data = os.path.join(DATA, s.name, f'br{L}')
+            s.br_base = bridge_conf(s.br_data)
+            s.br_conf = write_json(os.path.join(IO, f'{s.name}-br{L}.conf'), s.br_base)
+        occ = [fill(s.br_data, L) for s in SIDES]
+        log(f'  store filled to {occ}')
+        add, dele = {s.name: [] for s in SIDES}, {s.name: [] for s in SIDES}
+        for i in range(N_BR + 1):            # sample 0 is the untimed warm-up (creates cni0)
+            for s in orders(i):
+                c = call(s, 'bridge', 'ADD', f'br{L}-{i}', s.br_conf, s.pod(i % POOL), what=f'bridge ADD @{L}')
+                if i: add[s.name].append(c)
+                s.last = c
+            for s in orders(i):
+                pc = with_prev(s, s.br_base, s.last, f'br{L}-{i}')
+                c = call(s, 'bridge', 'DEL', f'br{L}-{i}', pc, s.pod(i % POOL), what=f'bridge DEL @{L}')
+                if i: dele[s.name].append(c)
+                if not (s.last.ok and c.ok): s.dirty.add(i % POOL)
+        add_row('br', f'bridge ADD @{L} IPs (incl. host-local)', add)
+        add_row('br', f'bridge DEL @{L} IPs (incl. host-local)', dele)
+        keep_rss(f'bridge ADD @{L} IPs (max of bridge, host-local)', add)
+
+def phase_parallel():
+    log(f'== {PAR} parallel bridge ADDs, then {PAR} parallel DELs, one store ({PAR_REPS} rep(s))')
+    recreate_dirty()
+    W = {k: {s.name: [] for s in SIDES} for k in ('add', 'del', 'addcpu', 'delcpu')}
+    checks = {s.name: [] for s in SIDES}
+    for s in SIDES:
+        s.par_data = os.path.join(DATA, s.name, 'par')
+        s.par_base = bridge_conf(s.par_data)
+        s.par_conf = write_json(os.path.join(IO, f'{s.name}-par.conf'), s.par_base)
+    for rep in range(PAR_REPS):
+        for s in orders(rep):
+            items = [(f'par{rep}-{j}', s.par_conf, s.pod(j)) for j in range(PAR)]
+            w, res = batch(s, 'bridge', 'ADD', items, f'{PAR} parallel bridge ADD')
+            ips = [c.ip() for c in res if c.ok]
+            nveth = veths(s)
+            dconfs = [with_prev(s, s.par_base, c, f'par{rep}-{j}') for j, c in enumerate(res)]
+            dw, dres = batch(s, 'bridge', 'DEL', [(c.cid, dconfs[j], s.pod(j)) for j, c in enumerate(res)], f'{PAR} parallel bridge DEL')
+            left_v, left_ip = veths(s), len(store_ips(s.par_data))
+            for j in range(PAR):
+                if not (res[j].ok and dres[j].ok): s.dirty.add(j)
+            W['add'][s.name].append(w); W['del'][s.name].append(dw)
+            W['addcpu'][s.name].append(sum(c.cpu for c in res)); W['delcpu'][s.name].append(sum(c.cpu for c in dres))
+            ok = (len(ips) == PAR and len(set(ips)) == PAR and nveth == PAR and
+                  all(c.ok for c in dres) and left_v == 0 and left_ip == 0)
+            checks[s.name].append((ok, f'{len(ips)}/{len(set(ips))}/{nveth} -> {sum(c.ok for c in dres)}/{left_v}/{left_ip}'))
+            log(f'  [{s.name}] rep {rep}: ADD batch {w:.0f} ms (ok {len(ips)}, unique {len(set(ips))}, veths {nveth}); '
+                f'DEL batch {dw:.0f} ms (ok {sum(c.ok for c in dres)}); left: veths {left_v}, IP files {left_ip}')
+            if not ok:
+                s.fails.append((f'{PAR} parallel check', 0, checks[s.name][-1][1], ''))
+        recreate_dirty()
+    for k, label in (('add', 'ADDs'), ('del', 'DELs')):
+        ROWS.append(('par', f'{PAR} parallel bridge {label}: batch wall / sum cpu', PAR_REPS, PAR_REPS,
+                     med(W[k]['A']), med(W[k]['B']), med(W[k + 'cpu']['A']), med(W[k + 'cpu']['B'])))
+    def summary(cs):   # identical reps are shown once, with a count
+        seen = {}
+        for _, d in cs: seen[d] = seen.get(d, 0) + 1
+        return '; '.join(d + (f' (x{n})' if n > 1 else '') for d, n in seen.items())
+    EXTRA['par'] = [(s.name, all(o for o, _ in checks[s.name]), summary(checks[s.name])) for s in SIDES]
+
+# ---------------------------------------------------------------- report
+def table():
+    out = []
+    A, B = SIDES
+    out.append(f'### CNI plugin benchmark ({MODE} mode)\n')
+    out.append(f'- A (reference): `{A.dir}` - VERSION `{getattr(A, "version", "?")}`')
+    out.append(f'- B (ours): `{B.dir}` - VERSION `{getattr(B, "version", "?")}`')
+    out.append(f'- host: Linux {os.uname().release}, {os.cpu_count()} CPUs, loadavg at start {LOAD0}; '
+               f'run time {time.monotonic() - T0:.0f} s')
+    out.append('- wall = spawn..exit of the plugin, cpu = user+sys incl. waited-for children (bridge\'s host-local); '
+               'medians; B/A = ratio of medians; calls interleaved A/B.')
+    out.append('- RSS = ru_maxrss of the plugin (bridge: max of bridge and its host-local); it includes the '
+               'spawning helper\'s own ~1.5 MB, shown as the /bin/true row.\n')
+    out.append('| metric | n A/B | A wall ms | B wall ms | B/A wall | A cpu ms | B cpu ms | B/A cpu |')
+    out.append('|---|---|---|---|---|---|---|---|')
+    for sec, m, na, nb, wa, wb, ca, cb in ROWS:
+        out.append(f'| {m} | {na}/{nb} | {fmt(wa)} | {fmt(wb)} | {fmt(ratio(wa, wb), "{:.2f}x")} | '
+                   f'{fmt(ca)} | {fmt(cb)} | {fmt(ratio(ca, cb), "{:.2f}x")} |')
+    def row(metric):
+        for r in ROWS:
+            if r[1] == metric: return r
+    out.append('\n| store scaling (host-local) | A | B | target for B |')
+    out.append('|---|---|---|---|')
+    for verb in ('ADD', 'DEL'):
+        r0, r1 = row(f'host-local {verb} @0 IPs'), row(f'host-local {verb} @{LEVELS[-1]} IPs')
+        if not (r0 and r1): continue
+        for k, what in ((4, 'wall'), (6, 'cpu')):
+            ra, rb = ratio(r0[k], r1[k]), ratio(r0[k + 1], r1[k + 1])
+            verdict = 'n/a' if rb is None else ('PASS' if rb <= 1.2 else 'FAIL') + ' (<= 1.2x)'
+            out.append(f'| {verb} {what} @{LEVELS[-1]} / @0 | {fmt(ra, "{:.2f}x")} | {fmt(rb, "{:.2f}x")} | {verdict} |')
+    out.append('\n| peak RSS (ru_maxrss KiB, median / max) | A | B | B/A (median) |')
+    out.append('|---|---|---|---|')
+    for m, v in RSS.items():
+        a, b = v.get('A') or [], v.get('B') or []
+        cell = lambda x: f'{med(x):.0f} / {max(x)}' if x else 'n/a'
+        out.append(f'| {m} | {cell(a)} | {cell(b)} | {fmt(ratio(med(a), med(b)), "{:.2f}x")} |')
+    out.append('\n| correctness | A | B |')
+    out.append('|---|---|---|')
+    out.append(f'| failed calls / checks | {len(A.fails)} | {len(B.fails)} |')
+    if 'par' in EXTRA:
+        cells = {n: ('OK ' if ok else 'BAD ') + d for n, ok, d in EXTRA['par']}
+        out.append(f'| {PAR} parallel: ADD ok/unique IPs/veths -> DEL ok/veths left/IP files left | {cells["A"]} | {cells["B"]} |')
+    for s in SIDES:
+        kinds = {}
+        for f in s.fails: kinds.setdefault(f[0], []).append(f)
+        for what, fs in list(kinds.items())[:10]:
+            _, rc, o, e = fs[0]
+            NOTES.append(f'{s.name}: {len(fs)} x {what} failed, first: rc={rc} stdout={o!r} stderr={e!r}')
+        if len(kinds) > 10: NOTES.append(f'{s.name}: {len(kinds) - 10} more kinds of failure not shown')
+    if NOTES:
+        out.append('')
+        out += [f'- {n}' for n in NOTES]
+    return '\n'.join(out) + '\n'
+
+LOAD0 = ' '.join(open('/proc/loadavg').read().split()[:3])
+log(f'bench: {MODE} mode; A={REF} B={OURS}')
+rc = 0
+try:
+    for ph in (phase_floor_and_version, phase_hostlocal, phase_bridge, phase_parallel):
+        ph()
+except KeyboardInterrupt:
+    NOTES.append('interrupted'); rc = 1
+except Exception as e:
+    import traceback; traceback.print_exc()
+    NOTES.append(f'harness error: {e}'); rc = 1
+drv.stdin.close(); drv.wait()
+md = table()
+with open(os.path.join(WORK, 'table.md'), 'w') as f: f.write(md)
+print('\n' + md, flush=True)
+if any(s.fails for s in SIDES): rc = 1
+sys.exit(rc)
+PYEOF
+
+if [[ $MODE == quick ]]; then HARD=240; else HARD=420; fi
+PY=python3; [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3   # not a slow version-manager shim
+echo "bench.sh: $MODE mode, A=$REF B=$OURS (hard limit ${HARD}s)"
+rc=0
+BENCH_OUTER_NETNS=$(readlink /proc/self/ns/net) BENCH_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) \
+    timeout -k 10 "$HARD" unshare -n -m --propagation private \
+    "$PY" "$WORK/harness.py" "$WORK" "$WORK/cnirun" "$MODE" "$REF" "$OURS" || rc=$?
+[[ $rc -eq 124 ]] && echo "bench.sh: hard time limit (${HARD}s) hit" >&2
+if [[ -n $OUT && -s $WORK/table.md ]]; then cp "$WORK/table.md" "$OUT" && echo "bench.sh: table written to $OUT"; fi
+exit "$rc"

@@ -1,0 +1,475 @@
+#!/usr/bin/env bash
+# demo.sh - a simulated Kubernetes cluster networked by our bridge + host-local plugins.
+#
+#   usage: scripts/demo.sh [PLUGIN_DIR] [--nodes N] [--pods M] [--keep]
+#          PLUGIN_DIR defaults to <repo>/.build/release if it holds bridge + host-local,
+#          else /usr/lib/cni (Debian's reference plugins). Defaults: 3 nodes x 2 pods.
+#          --keep: keep the work dir (confs, results, stores) and, on a terminal, open a
+#          shell inside the cluster before it is torn down.
+#
+# Everything happens inside one `unshare -n -m --pid --propagation private` (a tmpfs on /run,
+# so /run/netns and the iptables lock are private too); the machine's own network is never
+# touched and no packet leaves the namespaces made here.
+#
+#   underlay: bridge "underlay" in the outer (private) namespace = the switch between nodes
+#   node i  : netns nodeI, eth0 192.168.100.I/24 on the underlay, pod CIDR 10.244.I.0/24,
+#             routes to every other node's pod CIDR via that node's IP, ip_forward=1,
+#             default route to the "internet" router
+#   pods    : netns nIpJ; ADDed by a minimal runtime (scripts/cni-run.py) that runs *in the
+#             node's netns* (ip netns exec nodeI ...), with the node's conflist: bridge cni0,
+#             isGateway, isDefaultGateway, host-local with the node's /24 and a dataDir under
+#             the work dir; then the loopback plugin (as CRI runtimes do).
+#   node 1  : ipMasq true, plus an ip-masq-agent-style rule that exempts the cluster CIDR
+#   internet: netns with 192.168.100.254 on the underlay and 203.0.113.1; it has no route
+#             to the pod CIDRs (like the real internet)
+#
+# Shown and checked: topology, one ADD result, a reachability matrix (pod->pod same node and
+# across nodes, node->pod, pod->node; ICMP echo, at most 3 probes per pair), no NAT between
+# pods (a UDP server prints the source address it sees), two processes of one pod talking
+# over localhost, masquerading to the internet from the ipMasq node, then DEL of every pod
+# and nothing left behind. Last line: "N passed, M failed"; exit status 1 if any check failed.
+set -u
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+if [[ ${1:-} != --inside ]]; then
+    # ------------------------------------------------------------ outer part
+    PLUGDIR= NODES=3 PODS=2 KEEP=0
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --nodes) NODES=${2:?}; shift 2 ;;
+            --pods) PODS=${2:?}; shift 2 ;;
+            --keep) KEEP=1; shift ;;
+            -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            -*) echo "demo: unknown option $1" >&2; exit 2 ;;
+            *) PLUGDIR=$1; shift ;;
+        esac
+    done
+    [[ $NODES =~ ^[0-9]+$ && $NODES -ge 1 && $NODES -le 250 ]] || { echo "demo: --nodes must be 1..250" >&2; exit 2; }
+    [[ $PODS =~ ^[0-9]+$ && $PODS -ge 1 && $PODS -le 250 ]] || { echo "demo: --pods must be 1..250" >&2; exit 2; }
+    if [[ -z $PLUGDIR ]]; then
+        if [[ -x $REPO/.build/release/bridge && -x $REPO/.build/release/host-local ]]; then PLUGDIR=$REPO/.build/release
+        else PLUGDIR=/usr/lib/cni; echo "# $REPO/.build/release has no plugins yet: using the reference plugins"; fi
+    fi
+    PLUGDIR=$(realpath "$PLUGDIR")
+    [[ $EUID -eq 0 ]] || { echo "demo: must run as root" >&2; exit 2; }
+    for p in bridge host-local; do [[ -x $PLUGDIR/$p ]] || { echo "demo: no executable $PLUGDIR/$p" >&2; exit 2; }; done
+    missing=()
+    for t in ip:iproute2 ping:iputils-ping python3:python3 iptables:iptables unshare:util-linux; do
+        command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+    done
+    [[ -x $PLUGDIR/loopback || -x /usr/lib/cni/loopback ]] || missing+=(containernetworking-plugins)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        echo "# apt-get install ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+            { echo "demo: apt-get failed" >&2; exit 2; }
+    fi
+    WORK=$(mktemp -d /tmp/cni-demo.XXXXXX)
+    [[ $KEEP == 1 ]] || trap 'rm -rf -- "$WORK"' EXIT
+    TTY=0; [[ -t 0 && -t 1 ]] && TTY=1
+    timeout --foreground -s KILL "${DEMO_TIMEOUT:-900}" \
+        unshare -n -m --propagation private --pid --fork --kill-child --mount-proc \
+        bash "$(realpath "$0")" --inside "$PLUGDIR" "$WORK" "$NODES" "$PODS" "$KEEP" "$TTY"
+    rc=$?
+    [[ $rc -eq 137 ]] && echo "demo: time limit (${DEMO_TIMEOUT:-900}s) hit" && echo "0 passed, 1 failed"
+    [[ $KEEP == 1 ]] && echo "# work dir kept: $WORK (conflists, ADD results, host-local stores)"
+    exit $rc
+fi
+
+# ================================================================ inside the private namespaces
+PLUGDIR=$2 WORK=$3 NODES=$4 PODS=$5 KEEP=$6 TTY=$7
+# the system python starts in ~30 ms; a version-manager shim first in PATH can take 10x that
+PY=python3; [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
+RUN=$REPO/scripts/cni-run.py
+PASS=0 FAIL=0
+ok()  { PASS=$((PASS + 1)); echo "  ✓ $1"; }
+bad() { FAIL=$((FAIL + 1)); echo "  ✗ $1"; [[ -n ${2:-} ]] && printf '%s\n' "$2" | sed 's/^/      | /'; }
+check() { local d=$1; shift; local out; if out=$("$@" 2>&1); then ok "$d"; else bad "$d" "$out"; fi; }
+finish() { echo; echo "$PASS passed, $FAIL failed"; [[ $FAIL -eq 0 ]]; exit $?; }
+section() { echo; echo "== $*"; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+CLUSTER=10.244.0.0/16 UNDERLAY=192.168.100 INET=203.0.113.1 ROUTER=192.168.100.254 MASQNODE=1 PORT=7777
+mount -t tmpfs demo-run /run && mkdir -p /run/netns || { bad "tmpfs on /run"; finish; }
+ip link set lo up
+mkdir -p "$WORK/results" "$WORK/logs"
+export CNI_PATH=$PLUGDIR:/usr/lib/cni     # loopback from the reference set if PLUGIN_DIR has none
+
+# ---- helpers in python: ICMP prober, UDP/TCP endpoints that report the peer address they see
+cat > "$WORK/nettool.py" <<'PYEOF'
+import os, select, socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+def ping(targets):
+    """ICMP echo to every target at once; resend to the silent ones twice; 1.5 s at most."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    ident, got = os.getpid() & 0xffff, set()
+    def send(i, t):
+        h = struct.pack('!BBHHH', 8, 0, 0, ident, i) + b'cni-demo'
+        s.sendto(h[:2] + struct.pack('!H', csum(h)) + h[4:], (t, 0))
+    start = time.monotonic()
+    for rnd, until in ((0, 0.5), (1, 1.0), (2, 1.5)):
+        for i, t in enumerate(targets):
+            if t not in got: send(i, t)
+        while len(got) < len(set(targets)):
+            left = start + until - time.monotonic()
+            if left <= 0 or not select.select([s], [], [], left)[0]: break
+            pkt, (src, _) = s.recvfrom(2048)
+            ihl = (pkt[0] & 15) * 4
+            typ, _, _, pid, seq = struct.unpack('!BBHHH', pkt[ihl:ihl + 8])
+            if typ == 0 and pid == ident and seq < len(targets) and targets[seq] == src: got.add(src)
+        if len(got) == len(set(targets)): break
+    for t in targets: print(t, 1 if t in got else 0)
+def udp_serve(port, log, addr):
+    # bound to one address, so a reply leaves from the address the client sent to (and
+    # conntrack can undo the client's masquerading)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port))
+    open(log + '.ready', 'w').close()
+    while True:
+        data, (ip, p) = s.recvfrom(512)
+        with open(log, 'a') as f: f.write(ip + '\n')
+        try: s.sendto(ip.encode(), (ip, p))
+        except OSError: pass          # no route back (a pod address seen from the internet)
+def udp_ask(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+    for _ in range(3):
+        s.sendto(b'who am I?', (host, port))
+        try: print(s.recv(512).decode()); return 0
+        except socket.timeout: pass
+    print('no-reply'); return 1
+def tcp_serve(port, msg, ready):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', port)); s.listen(4); open(ready, 'w').close()
+    while True:
+        c, peer = s.accept(); c.sendall(f'{msg} (pid {os.getpid()}), you are {peer[0]}'.encode()); c.close()
+def tcp_ask(host, port):
+    try:
+        c = socket.create_connection((host, port), timeout=1); print(c.recv(512).decode()); return 0
+    except OSError as e:
+        print(f'{type(e).__name__}: {e.strerror or e}'); return 1
+cmd, a = sys.argv[1], sys.argv[2:]
+if cmd == 'ping': ping(a)
+elif cmd == 'udp-serve': udp_serve(int(a[0]), a[1], a[2])
+elif cmd == 'udp-ask': sys.exit(udp_ask(a[0], int(a[1])))
+elif cmd == 'tcp-serve': tcp_serve(int(a[0]), a[1], a[2])
+elif cmd == 'tcp-ask': sys.exit(tcp_ask(a[0], int(a[1])))
+PYEOF
+NT="$PY $WORK/nettool.py"
+BG=()   # background servers we started
+stop_bg() { local p; for p in "${BG[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; BG=(); }
+wait_file() { local i; for i in $(seq 50); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
+
+MAXV=$(CNI_COMMAND=VERSION "$PLUGDIR/bridge" </dev/null | $PY -c '
+import json, sys
+vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
+print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))') || { bad "bridge VERSION"; finish; }
+
+# ------------------------------------------------------------------ 1. underlay, internet, nodes
+section "Building a $NODES-node cluster with $PODS pod(s) per node (plugins: $PLUGDIR, CNI $MAXV)"
+T=$(date +%s%N)
+{
+    echo "link add underlay type bridge"
+    echo "link set underlay up"
+    echo "netns add internet"
+    echo "link add vinet type veth peer name eth0 netns internet"
+    echo "link set vinet master underlay up"
+    for i in $(seq "$NODES"); do
+        echo "netns add node$i"
+        echo "link add vnode$i type veth peer name eth0 netns node$i"
+        echo "link set vnode$i master underlay up"
+    done
+} > "$WORK/underlay.batch"
+printf '%s\n' "link set lo up" "link set eth0 up" "addr add $ROUTER/24 dev eth0" "addr add $INET/32 dev lo" > "$WORK/internet.batch"
+ip -batch "$WORK/underlay.batch" && ip -n internet -batch "$WORK/internet.batch" || { bad "underlay"; finish; }
+for i in $(seq "$NODES"); do
+    {
+        echo "link set lo up"
+        echo "addr add $UNDERLAY.$i/24 dev eth0"
+        echo "link set eth0 up"
+        echo "route add default via $ROUTER"
+        for j in $(seq "$NODES"); do [[ $j == "$i" ]] || echo "route add 10.244.$j.0/24 via $UNDERLAY.$j"; done
+    } > "$WORK/node$i.batch"
+    ip -n "node$i" -batch "$WORK/node$i.batch" || { bad "node$i network"; finish; }
+done
+for i in $(seq "$NODES"); do
+    ip netns exec "node$i" sysctl -qw net.ipv4.ip_forward=1
+    mkdir -p "$WORK/node$i/net.d" "$WORK/node$i/ipam" "$WORK/node$i/cache"
+    MASQ=false; [[ $i == "$MASQNODE" ]] && MASQ=true
+    cat > "$WORK/node$i/net.d/10-bridge.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "cniVersions": ["1.0.0", "1.1.0"],
+  "name": "k8s-pod-network",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "cni0",
+      "isGateway": true,
+      "isDefaultGateway": true,
+      "ipMasq": $MASQ,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "10.244.$i.0/24" }]],
+        "dataDir": "$WORK/node$i/ipam"
+      }
+    }
+  ]
+}
+EOF
+    echo '{"cniVersion": "1.0.0", "name": "cni-loopback", "plugins": [{"type": "loopback"}]}' > "$WORK/node$i/net.d/99-loopback.conflist"
+done
+# ip-masq-agent style: traffic that stays inside the cluster CIDR is never masqueraded
+EXEMPT=(POSTROUTING -s "$CLUSTER" -d "$CLUSTER" -m comment --comment "demo: no masquerade inside the cluster CIDR" -j RETURN)
+ip netns exec "node$MASQNODE" iptables -t nat -A "${EXEMPT[@]}" || bad "node$MASQNODE: cluster-CIDR masquerade exemption"
+echo "  underlay, internet router and $NODES node(s) ready in $(ms "$T") ms"
+
+# ------------------------------------------------------------------ 2. pods
+cni() {   # cni NODE add|del CONFLIST POD [extra cni-run args]: the node's runtime calls the plugins
+    local node=$1 cmd=$2 conf=$3 pod=$4; shift 4
+    local cid; cid=$(printf '%s' "demo-$pod" | sha256sum | cut -c1-64)
+    ip netns exec "$node" $PY "$RUN" --max-version "$MAXV" --cache-dir "$WORK/$node/cache" \
+        --args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$cid" \
+        "$@" "$cmd" "$WORK/$node/net.d/$conf" "$cid" "/run/netns/$pod"
+}
+section "ADD: every pod, through its node's runtime (plugin's own netns = the node's)"
+declare -A IP NODEOF
+ALLPODS=() ADDFAIL=()
+T=$(date +%s%N)
+for i in $(seq "$NODES"); do
+    for j in $(seq "$PODS"); do
+        pod=n${i}p$j; ALLPODS+=("$pod"); NODEOF[$pod]=$i
+        ip netns add "$pod"
+        extra=(); [[ $pod == n1p1 ]] && extra=(--trace)
+        if cni "node$i" add 10-bridge.conflist "$pod" "${extra[@]}" > "$WORK/results/$pod.json" 2> "$WORK/logs/$pod.add.err" &&
+           cni "node$i" add 99-loopback.conflist "$pod" > /dev/null 2>> "$WORK/logs/$pod.add.err"; then
+            IP[$pod]=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$WORK/results/$pod.json")
+        else
+            ADDFAIL+=("$pod: $(tail -3 "$WORK/logs/$pod.add.err")"); IP[$pod]=
+        fi
+    done
+done
+NPODS=${#ALLPODS[@]}
+echo "  $NPODS pod ADDs (bridge + host-local, then loopback) in $(ms "$T") ms"
+if [[ ${#ADDFAIL[@]} -eq 0 ]]; then ok "ADD succeeded for all $NPODS pods"; else bad "ADD failed for ${#ADDFAIL[@]} of $NPODS pods" "$(printf '%s\n' "${ADDFAIL[@]}" | head -20)"; fi
+check "every pod got a unique address inside its node's pod CIDR" $PY -c '
+import ipaddress, sys
+seen = set()
+for item in sys.argv[1:]:
+    pod, node, ip = item.split(",")
+    assert ip, f"{pod}: no address"
+    assert ipaddress.ip_address(ip) in ipaddress.ip_network(f"10.244.{node}.0/24"), f"{pod}: {ip} not in 10.244.{node}.0/24"
+    assert ip not in seen, f"{ip} given twice"; seen.add(ip)' $(for p in "${ALLPODS[@]}"; do echo "$p,${NODEOF[$p]},${IP[$p]}"; done)
+
+echo
+echo "  The plugin call behind the first pod (runtime = node1, CNI_NETNS = the pod):"
+sed -n 's/^+ /    ip netns exec node1 env /p' "$WORK/logs/n1p1.add.err" | head -1 | cut -c1-400 | sed 's/$/ .../'
+
+# ------------------------------------------------------------------ 3. topology
+section "Topology"
+echo "  underlay 192.168.100.0/24 (bridge \"underlay\"); internet router $ROUTER, \"internet\" host $INET"
+for i in $(seq "$NODES"); do
+    br=$(ip -n "node$i" -o -4 addr show dev cni0 2>/dev/null | awk '{print $4}')
+    m=; [[ $i == "$MASQNODE" ]] && m="  ipMasq: on (cluster CIDR exempt)"
+    printf '  node%-3s %-15s pod CIDR 10.244.%s.0/24  cni0 %s%s\n' "$i" "$UNDERLAY.$i" "$i" "${br:-?}" "$m"
+    for j in $(seq "$PODS"); do
+        pod=n${i}p$j
+        hv=$($PY -c 'import json,sys; print([x["name"] for x in json.load(open(sys.argv[1]))["interfaces"] if "sandbox" not in x and x["name"]!="cni0"][0])' "$WORK/results/$pod.json" 2>/dev/null)
+        printf '      %-7s %-15s eth0 <-> %s\n' "$pod" "${IP[$pod]:-(none)}" "${hv:-?}"
+        [[ $NPODS -gt 24 && $j -ge 2 && $PODS -gt 2 ]] && { printf '      ... and %d more\n' $((PODS - 2)); break; }
+    done
+done
+section "ADD result of n1p1 (as returned by the bridge plugin)"
+sed 's/^/  /' "$WORK/results/n1p1.json"
+nat_rules() { { ip netns exec "$1" iptables-save -t nat; command -v nft >/dev/null && ip netns exec "$1" nft list ruleset; } 2>/dev/null; }
+masq_as_configured() {   # NAT rules for the pods of the ipMasq node, and for no other pod
+    local p rules
+    for p in "${ALLPODS[@]}"; do
+        [[ -n ${IP[$p]} ]] || continue
+        rules=$(nat_rules "node${NODEOF[$p]}" | grep -cwF "${IP[$p]}")
+        if [[ ${NODEOF[$p]} == "$MASQNODE" ]]; then [[ $rules -gt 0 ]] || { echo "$p (${IP[$p]}): no NAT rule on node${NODEOF[$p]}"; return 1; }
+        else [[ $rules -eq 0 ]] || { echo "$p (${IP[$p]}): unexpected NAT rule on node${NODEOF[$p]}"; return 1; }; fi
+    done
+}
+check "node$MASQNODE (ipMasq) has NAT rules for its pods, the other nodes none" masq_as_configured
+
+# ------------------------------------------------------------------ 4. reachability matrix
+section "Reachability (ICMP echo; ✓ = answered, ✗ = no answer; at most 3 probes per pair)"
+T=$(date +%s%N)
+INV=$WORK/inventory.txt; : > "$INV"
+for p in "${ALLPODS[@]}"; do echo "pod $p ${NODEOF[$p]} ${IP[$p]:--}" >> "$INV"; done
+for i in $(seq "$NODES"); do echo "node node$i $i $UNDERLAY.$i" >> "$INV"; done
+mkdir -p "$WORK/probe"
+cat > "$WORK/matrix.py" <<'PYEOF'
+"""plan: write <dir>/<source>.targets for every pod and node; report: print the matrices and
+PASS/FAIL/SKIP lines per category from the <dir>/<source> results."""
+import os, sys
+mode, inv, d = sys.argv[1:4]
+ent = [dict(zip(('kind', 'name', 'node', 'ip'), l.split())) for l in open(inv)]
+for e in ent: e['node'] = int(e['node'])
+pods = [e for e in ent if e['kind'] == 'pod' and e['ip'] != '-']
+nodes = [e for e in ent if e['kind'] == 'node']
+N = len(nodes); M = max(1, len(pods) // max(1, N))
+# Every same-node pod pair needs an ARP entry, and the kernel's neighbour table is shared by
+# all network namespaces (gc_thresh3 = 1024 entries machine-wide). Beyond a budget, each pod
+# probes only K of its same-node peers; traffic across nodes goes through the gateways and
+# costs no extra entries, so it stays a full mesh.
+BUDGET = 600
+rest = len(pods) + N * (M + N + 1) + N
+K = M - 1 if len(pods) * (M - 1) + rest <= BUDGET else max(1, min(M - 1, (BUDGET - rest) // max(1, len(pods))))
+def targets(s):
+    if s['kind'] == 'node':
+        return [t for t in pods + nodes if t is not s]
+    same = [t for t in pods if t['node'] == s['node']]
+    i = same.index(s)
+    peers = [same[(i + k) % len(same)] for k in range(1, len(same))][:K]
+    return peers + [t for t in pods if t['node'] != s['node']] + nodes
+if mode == 'plan':
+    n = 0
+    for s in [e for e in ent if e['kind'] == 'node' or e['ip'] != '-']:
+        ts = targets(s); n += len(ts)
+        with open(os.path.join(d, s['name'] + '.targets'), 'w') as f: f.write(' '.join(t['ip'] for t in ts))
+    print(n, K, M - 1)
+    sys.exit()
+res = {}
+for e in ent:
+    try:
+        for line in open(os.path.join(d, e['name'])):
+            t, v = line.split(); res[(e['name'], t)] = v == '1'
+    except (OSError, ValueError):
+        pass
+probed = lambda s, t: (s['name'], t['ip']) in res
+ok = lambda s, t: res.get((s['name'], t['ip']), False)
+if len(pods) + N <= 16:       # small cluster: every pair
+    w = max(len(e['name']) for e in ent) + 1
+    print('  ' + 'from \\ to'.ljust(w + 2) + ''.join(e['name'].rjust(w) for e in ent))
+    for s in ent:
+        print('  ' + s['name'].ljust(w + 2) + ''.join(('·' if s is t or not probed(s, t) else '✓' if ok(s, t) else '✗').rjust(w) for t in ent))
+    print()
+# per node: rows = the pods of node i / node i itself, columns = the pods of node j, all node IPs
+rows = []
+for n in nodes:
+    rows.append((f'pods@{n["name"]}', [p for p in pods if p['node'] == n['node']]))
+    rows.append((n['name'], [n]))
+cols = [(f'pods@n{n["node"]}', [p for p in pods if p['node'] == n['node']]) for n in nodes] + [('node IPs', nodes)]
+w = max(len(r) for r, _ in rows) + 2
+cw = max(max(len(c) for c, _ in cols), 7) + 2
+def cell(pairs):
+    pairs = [(s, t) for s, t in pairs if probed(s, t)]
+    if not pairs: return '·'
+    good = sum(ok(s, t) for s, t in pairs)
+    return '✓' if good == len(pairs) else f'✗{good}/{len(pairs)}'
+print('  ' + 'from \\ to'.ljust(w) + ''.join(c.rjust(cw) for c, _ in cols))
+for rn, rs in rows:
+    print('  ' + rn.ljust(w) + ''.join(cell([(s, t) for s in rs for t in cd if s is not t]).rjust(cw) for _, cd in cols))
+print()
+cats = [
+    ('pod -> pod, same node', [(s, t) for s in pods for t in pods if s is not t and s['node'] == t['node']]),
+    ('pod -> pod, across nodes', [(s, t) for s in pods for t in pods if s['node'] != t['node']]),
+    ('node -> pod, own node', [(s, t) for s in nodes for t in pods if s['node'] == t['node']]),
+    ('node -> pod, other nodes', [(s, t) for s in nodes for t in pods if s['node'] != t['node']]),
+    ('pod -> node (every node IP)', [(s, t) for s in pods for t in nodes]),
+]
+for name, pairs in cats:
+    pairs = [(s, t) for s, t in pairs if probed(s, t)]
+    if not pairs: print(f'SKIP {name} (no such pairs)'); continue
+    good = sum(ok(s, t) for s, t in pairs)
+    bad = [f'{s["name"]}->{t["name"]}' for s, t in pairs if not ok(s, t)][:10]
+    print(f'{"PASS" if good == len(pairs) else "FAIL"} {name}: {good}/{len(pairs)} pairs' + (f' (e.g. {" ".join(bad)})' if bad else ''))
+PYEOF
+read -r NPAIRS K KMAX < <($PY "$WORK/matrix.py" plan "$INV" "$WORK/probe")
+for f in "$WORK"/probe/*.targets; do
+    name=$(basename "$f" .targets)
+    ip netns exec "$name" $NT ping $(cat "$f") > "$WORK/probe/$name" 2>&1 &
+    while [[ $(jobs -rp | wc -l) -ge 8 ]]; do wait -n; done     # a few probers at a time
+done
+wait
+echo "  $NPAIRS pairs probed in $(ms "$T") ms"
+[[ $K -lt $KMAX ]] && echo "  (same node: each pod probes $K of its $KMAX neighbours - the kernel's ARP table, shared by all namespaces, holds 1024 entries)"
+$PY "$WORK/matrix.py" report "$INV" "$WORK/probe" > "$WORK/matrix.txt"
+grep -v '^PASS\|^FAIL\|^SKIP' "$WORK/matrix.txt"
+while read -r verdict rest; do
+    case $verdict in PASS) ok "$rest" ;; FAIL) bad "$rest" ;; SKIP) echo "  - $rest" ;; esac
+done < <(grep '^PASS\|^FAIL\|^SKIP' "$WORK/matrix.txt")
+
+# ------------------------------------------------------------------ 5. no NAT, localhost, masquerade
+section "Whose address does the other side see? (UDP server prints the peer address)"
+serve_udp() {   # serve_udp NETNS ADDRESS
+    rm -f "$WORK/logs/udp-$1" "$WORK/logs/udp-$1.ready"
+    ip netns exec "$1" $NT udp-serve "$PORT" "$WORK/logs/udp-$1" "$2" & BG+=($!)
+    wait_file "$WORK/logs/udp-$1.ready"
+}
+ask() { ip netns exec "$1" $NT udp-ask "$2" "$PORT"; }
+seen_as() {   # seen_as DESC CLIENT_NETNS SERVER_IP EXPECTED
+    local got; got=$(ask "$2" "$3")
+    if [[ $got == "$4" ]]; then ok "$1: seen as $got"; else bad "$1: seen as $got, expected $4"; fi
+}
+serve_udp internet "$INET"
+serve_udp n1p1 "${IP[n1p1]}"
+[[ $NODES -ge 2 ]] && serve_udp n2p1 "${IP[n2p1]}"
+if [[ $NODES -ge 2 ]]; then
+    seen_as "n2p1 (node2) -> n1p1 (node1): no NAT between pods across nodes" n2p1 "${IP[n1p1]}" "${IP[n2p1]}"
+    seen_as "n1p1 (node1, ipMasq) -> n2p1 (node2): still no NAT inside the cluster CIDR" n1p1 "${IP[n2p1]}" "${IP[n1p1]}"
+    seen_as "node2 -> n1p1: a node reaches pods with its own address, no NAT" node2 "${IP[n1p1]}" "$UNDERLAY.2"
+else
+    echo "  - cross-node checks skipped (1 node)"
+fi
+[[ $PODS -ge 2 ]] && seen_as "n1p2 -> n1p1 (same node, ipMasq node): pod address kept" n1p2 "${IP[n1p1]}" "${IP[n1p2]}"
+seen_as "n1p1 (ipMasq) -> internet $INET: masqueraded to node1's address" n1p1 "$INET" "$UNDERLAY.1"
+if [[ $NODES -ge 2 ]]; then
+    ask n2p1 "$INET" > /dev/null    # no reply expected: the internet has no route back to pods
+    last=$(tail -1 "$WORK/logs/udp-internet" 2>/dev/null)
+    if [[ $last == "${IP[n2p1]}" ]]; then ok "n2p1 (node2, no ipMasq) -> internet: arrives from the pod address $last (the reply has no way back)"
+    else bad "n2p1 (node2, no ipMasq) -> internet: server saw '${last:-nothing}', expected ${IP[n2p1]}"; fi
+    # what the exemption is for: without it, the plugin's rule masquerades cross-node pod traffic too
+    ip netns exec "node$MASQNODE" iptables -t nat -D "${EXEMPT[@]}"
+    echo "  - for comparison, without node1's cluster-CIDR exemption: n1p1 -> n2p1 is seen as $(ask n1p1 "${IP[n2p1]}") (only the pod's own /24 is exempt in the plugin's rule)"
+    ip netns exec "node$MASQNODE" iptables -t nat -I "${EXEMPT[@]:0:1}" 1 "${EXEMPT[@]:1}"
+fi
+
+section "Two containers of one pod talk over localhost"
+rm -f "$WORK/logs/tcp.ready"
+ip netns exec n1p1 $NT tcp-serve 8080 "hello from the sidecar of n1p1" "$WORK/logs/tcp.ready" & BG+=($!)
+wait_file "$WORK/logs/tcp.ready"
+if got=$(ip netns exec n1p1 $NT tcp-ask 127.0.0.1 8080); then ok "n1p1, second process -> 127.0.0.1:8080: \"$got\""; else bad "n1p1 localhost: $got"; fi
+other=$([[ $PODS -ge 2 ]] && echo n1p2 || { [[ $NODES -ge 2 ]] && echo n2p1; } || echo internet)
+if got=$(ip netns exec "$other" $NT tcp-ask 127.0.0.1 8080); then bad "$other reached n1p1's localhost server: $got"
+else ok "$other -> 127.0.0.1:8080: $got (each pod has its own localhost)"; fi
+stop_bg
+
+if [[ $KEEP == 1 && $TTY == 1 ]]; then
+    section "The cluster is up: try 'ip netns list', 'ip netns exec n1p1 ip addr', ... ; exit the shell to tear it down"
+    PS1='[cni-demo] \w# ' bash --norc -i
+fi
+
+# ------------------------------------------------------------------ 6. DEL and leftovers
+section "DEL: every pod, then look for leftovers"
+T=$(date +%s%N)
+DELFAIL=()
+for p in "${ALLPODS[@]}"; do
+    node=node${NODEOF[$p]}
+    cni "$node" del 99-loopback.conflist "$p" > /dev/null 2> "$WORK/logs/$p.del.err" &&
+        cni "$node" del 10-bridge.conflist "$p" > /dev/null 2>> "$WORK/logs/$p.del.err" ||
+        DELFAIL+=("$p: $(tail -3 "$WORK/logs/$p.del.err")")
+done
+echo "  $NPODS pod DELs in $(ms "$T") ms"
+if [[ ${#DELFAIL[@]} -eq 0 ]]; then ok "DEL succeeded for all $NPODS pods"; else bad "DEL failed for ${#DELFAIL[@]} pods" "$(printf '%s\n' "${DELFAIL[@]}" | head -20)"; fi
+left=$(for p in "${ALLPODS[@]}"; do ip -n "$p" -o link show eth0 2>/dev/null | sed "s/^/$p: /"; done)
+check "no pod has an eth0 left" test -z "$left"
+left=$(for i in $(seq "$NODES"); do ip -n "node$i" -o link show master cni0 2>/dev/null | sed "s/^/node$i: /"; done)
+check "no veth left on any node's cni0" test -z "$left"
+left=$(for i in $(seq "$NODES"); do ls "$WORK/node$i/ipam/k8s-pod-network" 2>/dev/null | grep -E '^[0-9.]+$' | sed "s/^/node$i: /"; done)
+check "no IP reservation files left in any host-local store" test -z "$left"
+left=$(for i in $(seq "$NODES"); do
+    rules=$(nat_rules "node$i")
+    { grep -E '^:CNI-|-j CNI-|jump CNI-' <<< "$rules"
+      for p in "${ALLPODS[@]}"; do [[ -n ${IP[$p]} ]] && grep -wF "${IP[$p]}" <<< "$rules"; done; } | sed "s/^/node$i: /"
+done)
+check "no masquerade rules or CNI-* chains left for the pods" test -z "$left"
+left=$(for i in $(seq "$NODES"); do ls "$WORK/node$i/cache/results" 2>/dev/null; done)
+check "no cached results left in the runtimes" test -z "$left"
+for p in "${ALLPODS[@]}"; do ip netns del "$p"; done
+finish
