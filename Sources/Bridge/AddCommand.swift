@@ -32,22 +32,21 @@ struct AddCommand {
         }
 
         return try Rollback.run { rollback in
-            // 2. The node's bridge.
-            let nodeBridge = NodeBridge(host: host, config: config)
-            let bridge = try nodeBridge.ensure()
-
-            // 3. Addresses from IPAM, released again if anything below fails.
-            var result = CNIResult()
-            if let ipam {
-                let allocated = try ipam.add(request)
+            // 2. IPAM starts first and allocates while this process sets up
+            //    the bridge and the veth (two cores, half the wait). Its
+            //    reservation is released again if anything below fails —
+            //    after the veth is gone, since rollback runs newest first.
+            let pendingIPAM = try ipam?.start(.add, for: request)
+            if let ipam, let pendingIPAM {
                 rollback.register("IPAM reservation") {
+                    _ = try? pendingIPAM.finish()
                     ignoreFailure { () throws(CNIError) in _ = try ipam.execute(.del, for: request) }
                 }
-                guard !allocated.ips.isEmpty else {
-                    throw CNIError(.internal, "IPAM plugin returned missing IP config")
-                }
-                result = allocated
             }
+
+            // 3. The node's bridge.
+            let nodeBridge = NodeBridge(host: host, config: config)
+            let bridge = try nodeBridge.ensure()
 
             // 4. The veth pair: the pod end is born in the pod's namespace
             //    with its final name; the host end is born up and enslaved.
@@ -70,7 +69,16 @@ struct AddCommand {
                 throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
             }
             ignoreFailure { () throws(SysctlError) in
-                _ = try Sysctl.ensure(.interface(.v6, hostVethName, "accept_ra"), "0")
+                try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+            }
+
+            // Addresses from IPAM.
+            var result = CNIResult()
+            if let pendingIPAM {
+                result = try CNIResult(bytes: try pendingIPAM.finish(), defaultVersion: request.version)
+                guard !result.ips.isEmpty else {
+                    throw CNIError(.internal, "IPAM plugin returned missing IP config")
+                }
             }
 
             // 5. MAC spoof protection for the pod's MAC.
@@ -145,16 +153,14 @@ struct AddCommand {
                 }
             }
 
-            // 8. The result: MACs as they are now (an unpinned bridge MAC
-            //    follows its ports), interfaces in the reference's order.
+            // 8. The result, interfaces in the reference's order. The bridge
+            //    is read again: an unpinned bridge MAC follows its ports.
             do {
                 let bridgeNow = try host.link(index: bridge.index)
-                let hostNow = try host.link(index: hostVeth.index)
-                let containerNow = try pod.link(index: containerLink.index)
                 result.interfaces = [
                     CNIResult.Interface(name: bridgeNow.name, mac: bridgeNow.mac?.description),
-                    CNIResult.Interface(name: hostNow.name, mac: hostNow.mac?.description),
-                    CNIResult.Interface(name: containerNow.name, mac: containerNow.mac?.description,
+                    CNIResult.Interface(name: hostVeth.name, mac: hostVeth.mac?.description),
+                    CNIResult.Interface(name: containerLink.name, mac: containerLink.mac?.description,
                                         sandbox: request.netns),
                 ]
             } catch {

@@ -15,7 +15,8 @@ struct ContainerInterface {
     /// DAD off (or enhanced DAD on with `enabledad`), `arp_notify=1`, and for
     /// IPv6 `disable_ipv6=0` on lo and the interface plus
     /// `keep_addr_on_down=1`. Missing keys (IPv6 disabled on the node) are
-    /// not errors, as in the reference.
+    /// not errors, as in the reference. The interface is new, so values are
+    /// written without reading them first.
     func applySysctls(enableDAD: Bool, hasIPv6: Bool) throws(CNIError) {
         var settings: [(SysctlKey, String)] = []
         if enableDAD {
@@ -34,7 +35,7 @@ struct ContainerInterface {
             try namespace.withEntered { () throws(SysctlError) in
                 for (key, value) in settings {
                     do throws(SysctlError) {
-                        _ = try Sysctl.ensure(key, value)
+                        try Sysctl.write(key, value)
                     } catch where error.isNotFound {
                         continue
                     }

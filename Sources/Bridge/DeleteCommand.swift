@@ -21,12 +21,16 @@ struct DeleteCommand {
             if firstError == nil { firstError = error } else { logWarning(error.description) }
         }
 
-        // 1. The interface, if its namespace is still there.
+        // 1. The interface, if its namespace is still there. DEL goes on as
+        //    soon as the kernel no longer lists it (its veth peer leaves the
+        //    bridge at the same moment); see `EarlyReturnLinkDeletion`.
         do throws(CNIError) {
             if let namespace = try PodNamespace.openIfPresent(request) {
                 do {
                     let pod = try NetlinkSocket(in: namespace)
-                    _ = try pod.deleteLink(named: request.ifname, ifMissing: .tolerate)
+                    if let link = try pod.linkIfPresent(named: request.ifname) {
+                        _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
+                    }
                 } catch {
                     throw CNIError.failed("failed to delete \"\(request.ifname)\"", error)
                 }

@@ -49,7 +49,12 @@ struct NodeBridge {
     }
 
     /// Puts each gateway address on the bridge (`isGateway`), then pins the
-    /// bridge's MAC so it no longer follows its lowest port.
+    /// bridge's MAC so it no longer follows its lowest port (once, when the
+    /// first address goes on).
+    ///
+    /// `bridge` must be the state read before this ADD's veth joined: the
+    /// MAC pinned is the one the bridge had then (a new bridge's own random
+    /// MAC), as in the reference, not the new port's MAC it has since taken.
     ///
     /// An address already there is left alone. A conflicting one (for IPv4
     /// any other global address; for IPv6 one whose subnet overlaps) is
@@ -59,8 +64,10 @@ struct NodeBridge {
         let name = config.bridgeName
         do {
             let present = try host.addresses(interfaceIndex: bridge.index).filter { $0.scope == .universe }
+            var added = false
             for gateway in gateways {
                 if present.contains(where: { $0.cidr == gateway }) { continue }
+                added = true
                 let conflicting = present.filter { existing in
                     guard existing.family == gateway.family else { return false }
                     return gateway.family == .v4 || existing.cidr.overlaps(gateway)
@@ -80,7 +87,7 @@ struct NodeBridge {
                     throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
                 }
             }
-            if let mac = try host.link(index: bridge.index).mac {
+            if let mac = bridge.mac {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {

@@ -34,15 +34,20 @@ public struct DelegatedPlugin: Sendable {
     /// Runs the delegate for `command` and returns its stdout on success.
     /// Failures become the delegate's own CNI error when it printed one.
     public func execute(_ command: CNICommand, for request: CNIRequest) throws(CNIError) -> [UInt8] {
+        try start(command, for: request).finish()
+    }
+
+    /// Starts the delegate and returns at once; `finish` collects the
+    /// outcome. Lets the caller overlap its own work with the delegate's.
+    public func start(_ command: CNICommand, for request: CNIRequest) throws(CNIError) -> Pending {
         var environment = request.environment.filter { !$0.hasPrefix("CNI_COMMAND=") }
         environment.append("CNI_COMMAND=\(command.rawValue)")
-        var output: Subprocess.Output? = nil
         // The reference retries "text file busy" (a binary being replaced).
         for attempt in 0..<5 {
             do {
-                output = try Subprocess.run(path: path, environment: environment, stdin: request.stdin,
-                                            captureStandardError: true)
-                break
+                let running = try Subprocess.start(path: path, environment: environment, stdin: request.stdin,
+                                                   captureStandardError: true)
+                return Pending(path: path, running: running)
             } catch {
                 if error.code == ETXTBSY && attempt < 4 {
                     usleep(200_000)
@@ -51,28 +56,38 @@ public struct DelegatedPlugin: Sendable {
                 throw CNIError(.internal, error.description)
             }
         }
-        guard let output else { throw CNIError(.internal, "fork/exec \(path): text file busy") }
-        if !output.stderr.isEmpty { StandardIO.writeAll(fd: 2, output.stderr) }
-        if output.status == 0 && output.signal == nil { return output.stdout }
+        throw CNIError(.internal, "fork/exec \(path): text file busy")
+    }
 
-        let stdoutText = String(decoding: output.stdout, as: UTF8.self)
-        let stderrText = String(decoding: output.stderr, as: UTF8.self)
-        let exitText = output.signal.map { "signal: \($0)" } ?? "exit status \(output.status)"
-        if output.stdout.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
-            if stderrText.isEmpty {
-                throw CNIError(.internal, "netplugin failed with no error message: \(exitText)")
+    /// A delegate call in flight.
+    public struct Pending {
+        let path: String
+        let running: Subprocess.Running
+
+        /// Waits for the delegate; its stdout on success, its own CNI error
+        /// (or a description of how it failed) otherwise. Idempotent.
+        public func finish() throws(CNIError) -> [UInt8] {
+            let output = running.wait()
+            if !output.stderr.isEmpty { StandardIO.writeAll(fd: 2, output.stderr) }
+            if output.status == 0 && output.signal == nil { return output.stdout }
+
+            let stdoutText = String(decoding: output.stdout, as: UTF8.self)
+            let stderrText = String(decoding: output.stderr, as: UTF8.self)
+            let exitText = output.signal.map { "signal: \($0)" } ?? "exit status \(output.status)"
+            if output.stdout.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
+                if stderrText.isEmpty {
+                    throw CNIError(.internal, "netplugin failed with no error message: \(exitText)")
+                }
+                throw CNIError(.internal, "netplugin failed: \"\(stderrText)\": \(exitText)")
             }
-            throw CNIError(.internal, "netplugin failed: \"\(stderrText)\": \(exitText)")
-        }
-        guard let parsed = try? JSONParser.parse(output.stdout), let object = parsed.objectValue,
-              case .number(let codeText)? = object["code"], let code = Int(codeText) else {
-            throw CNIError(.unknown,
-                           "netplugin failed but error parsing its diagnostic message \"\(stdoutText)\"")
-        }
-        return try { () throws(CNIError) -> [UInt8] in
+            guard let parsed = try? JSONParser.parse(output.stdout), let object = parsed.objectValue,
+                  case .number(let codeText)? = object["code"], let code = Int(codeText) else {
+                throw CNIError(.unknown,
+                               "netplugin failed but error parsing its diagnostic message \"\(stdoutText)\"")
+            }
             throw CNIError(CNIErrorCode(rawValue: code), object["msg"]?.stringValue ?? "",
                            details: object["details"]?.stringValue)
-        }()
+        }
     }
 
     /// ADD through the delegate, with its result parsed.

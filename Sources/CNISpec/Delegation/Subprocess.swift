@@ -3,9 +3,11 @@ import Glibc
 /// Runs a program to completion with `posix_spawn`, feeding it stdin and
 /// collecting its stdout (and optionally its stderr) through pipes.
 ///
-/// Synchronous and thread-free: a `poll` loop writes stdin and drains the
-/// output pipes together, so neither side can block the other whatever the
-/// sizes. The child's stderr is inherited unless `captureStandardError`.
+/// Thread-free: a `poll` loop writes stdin and drains the output pipes
+/// together, so neither side can block the other whatever the sizes. The
+/// child's stderr is inherited unless `captureStandardError`. `start` lets
+/// the caller work while the child runs (the bridge creates its veth while
+/// host-local allocates); `run` is start-and-wait.
 public enum Subprocess {
     public struct Output: Sendable {
         public var status: Int32
@@ -21,8 +23,18 @@ public enum Subprocess {
         public var description: String { "fork/exec \(path): \(StandardIO.errorText(code))" }
     }
 
+    /// Runs `path` to completion: `start` then `wait`.
     public static func run(path: String, arguments: [String] = [], environment: [String],
                            stdin: [UInt8] = [], captureStandardError: Bool = false) throws(SpawnError) -> Output {
+        try start(path: path, arguments: arguments, environment: environment, stdin: stdin,
+                  captureStandardError: captureStandardError).wait()
+    }
+
+    /// Starts `path` and returns at once, so the caller can work while the
+    /// child runs. A stdin that fits in the pipe (64 KiB) is written here;
+    /// a larger one is fed by `wait`.
+    public static func start(path: String, arguments: [String] = [], environment: [String],
+                             stdin: [UInt8] = [], captureStandardError: Bool = false) throws(SpawnError) -> Running {
         var inputPipe: [Int32] = [-1, -1]
         var outputPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
@@ -71,30 +83,65 @@ public enum Subprocess {
             throw SpawnError(path: path, code: spawnResult)
         }
 
-        var output = Output(status: 0, signal: nil, stdout: [], stderr: [])
-        exchange(stdin: stdin, inputFD: inputPipe[1], outputFD: outputPipe[0],
-                 errorFD: captureStandardError ? errorPipe[0] : -1, output: &output)
-
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if status & 0x7f == 0 {
-            output.status = (status >> 8) & 0xff
-        } else {
-            output.signal = status & 0x7f
-            output.status = 128 + (status & 0x7f)
+        var inputFD = inputPipe[1]
+        var pending = stdin
+        if stdin.count <= 65536 {
+            StandardIO.writeAll(fd: inputFD, stdin)
+            close(inputFD)
+            inputFD = -1
+            pending = []
         }
-        return output
+        return Running(pid: pid, inputFD: inputFD, pendingStdin: pending, outputFD: outputPipe[0],
+                       errorFD: captureStandardError ? errorPipe[0] : -1)
+    }
+
+    /// A started child. `wait` must be called exactly once: it collects the
+    /// output, reaps the child and closes the pipes.
+    public final class Running {
+        public let pid: pid_t
+        private let inputFD: Int32
+        private let pendingStdin: [UInt8]
+        private let outputFD: Int32
+        private let errorFD: Int32
+        private var finished: Output? = nil
+
+        init(pid: pid_t, inputFD: Int32, pendingStdin: [UInt8], outputFD: Int32, errorFD: Int32) {
+            self.pid = pid
+            self.inputFD = inputFD
+            self.pendingStdin = pendingStdin
+            self.outputFD = outputFD
+            self.errorFD = errorFD
+        }
+
+        /// Feeds what is left of stdin, reads the outputs to EOF and reaps
+        /// the child. Later calls return the same output.
+        public func wait() -> Output {
+            if let finished { return finished }
+            var output = Output(status: 0, signal: nil, stdout: [], stderr: [])
+            Subprocess.exchange(stdin: pendingStdin, inputFD: inputFD, outputFD: outputFD,
+                                errorFD: errorFD, output: &output)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            if status & 0x7f == 0 {
+                output.status = (status >> 8) & 0xff
+            } else {
+                output.signal = status & 0x7f
+                output.status = 128 + (status & 0x7f)
+            }
+            finished = output
+            return output
+        }
     }
 
     /// Writes stdin and reads stdout/stderr until both outputs hit EOF.
     /// Closes all three descriptors.
-    private static func exchange(stdin: [UInt8], inputFD: Int32, outputFD: Int32, errorFD: Int32,
-                                 output: inout Output) {
+    fileprivate static func exchange(stdin: [UInt8], inputFD: Int32, outputFD: Int32, errorFD: Int32,
+                                     output: inout Output) {
         var inputFD = inputFD
         var outputFD = outputFD
         var errorFD = errorFD
         var written = 0
-        if stdin.isEmpty { close(inputFD); inputFD = -1 }
+        if stdin.isEmpty && inputFD >= 0 { close(inputFD); inputFD = -1 }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while inputFD >= 0 || outputFD >= 0 || errorFD >= 0 {
             var fds = [pollfd(fd: inputFD, events: Int16(POLLOUT), revents: 0),
