@@ -2,8 +2,9 @@
 # demo.sh - a simulated Kubernetes cluster networked by our bridge + host-local plugins.
 #
 #   usage: scripts/demo.sh [PLUGIN_DIR] [--nodes N] [--pods M] [--keep]
-#          PLUGIN_DIR defaults to <repo>/.build/release if it holds bridge + host-local,
-#          else /usr/lib/cni (Debian's reference plugins). Defaults: 3 nodes x 2 pods.
+#          Without PLUGIN_DIR it installs the dependencies (scripts/setup.sh) and builds
+#          our plugins (scripts/build.sh) first. /usr/lib/cni runs it with Debian's
+#          reference plugins instead. Defaults: 3 nodes x 2 pods.
 #          --keep: keep the work dir (confs, results, stores) and, on a terminal, open a
 #          shell inside the cluster before it is torn down.
 #
@@ -47,8 +48,12 @@ if [[ ${1:-} != --inside ]]; then
     [[ $NODES =~ ^[0-9]+$ && $NODES -ge 1 && $NODES -le 250 ]] || { echo "demo: --nodes must be 1..250" >&2; exit 2; }
     [[ $PODS =~ ^[0-9]+$ && $PODS -ge 1 && $PODS -le 250 ]] || { echo "demo: --pods must be 1..250" >&2; exit 2; }
     if [[ -z $PLUGDIR ]]; then
-        if [[ -x $REPO/.build/release/bridge && -x $REPO/.build/release/host-local ]]; then PLUGDIR=$REPO/.build/release
-        else PLUGDIR=/usr/lib/cni; echo "# $REPO/.build/release has no plugins yet: using the reference plugins"; fi
+        # No directory given: this is the README's first command on a fresh
+        # machine, so install the dependencies and build our plugins first.
+        [[ $EUID -eq 0 ]] || { echo "demo: must run as root" >&2; exit 2; }
+        "$REPO/scripts/setup.sh" || exit 2
+        echo "# building the plugins (swift build -c release, static)"
+        PLUGDIR=$("$REPO/scripts/build.sh") || { echo "demo: build failed" >&2; exit 2; }
     fi
     PLUGDIR=$(realpath "$PLUGDIR")
     [[ $EUID -eq 0 ]] || { echo "demo: must run as root" >&2; exit 2; }

@@ -83,7 +83,7 @@ struct CheckCommand {
             let routes = try pod.routes(table: nil)
             for route in result.routes {
                 let found = routes.contains { installed in
-                    installed.destination == route.destination
+                    installed.destination == route.destination.network
                         && (route.gateway == nil || installed.gateway == route.gateway)
                 }
                 guard found else {

@@ -104,7 +104,7 @@ struct ContainerInterface {
 
     /// The kernel route a result route becomes on this interface.
     func routeInfo(_ route: CNIResult.Route, gateways: [IPFamily: IPAddress]) -> RouteInfo {
-        var info = RouteInfo(destination: route.destination,
+        var info = RouteInfo(destination: route.destination.network,
                              gateway: route.gateway ?? gateways[route.destination.family],
                              outputInterface: index)
         if let priority = route.priority, priority > 0 { info.priority = UInt32(priority) }

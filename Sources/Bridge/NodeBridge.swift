@@ -21,9 +21,7 @@ struct NodeBridge {
             if let existing = try host.linkIfPresent(named: name) {
                 bridge = existing
             } else {
-                try host.createBridge(name: name, mtu: config.mtu > 0 ? config.mtu : nil, up: true,
-                                      ifExists: .tolerate)
-                bridge = try host.link(named: name)
+                bridge = try createPinnedBridge()
                 // A new bridge must not accept router advertisements.
                 ignoreFailure { () throws(SysctlError) in
                     _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
@@ -46,6 +44,31 @@ struct NodeBridge {
             throw CNIError.failed("failed to set up bridge \"\(name)\"", error)
         }
         return bridge
+    }
+
+    /// Creates the bridge with its MAC already pinned, so no pod ever sees
+    /// it change: an unpinned bridge takes its lowest port's MAC, which
+    /// shifts as pods come and go, and results already handed out (and the
+    /// CHECKs that compare against them) would go stale.
+    ///
+    /// The bridge is made, down, under a temporary name, gets its own MAC
+    /// set, and only then is renamed to its final name, where other ADDs can
+    /// find it and plug ports in. If a concurrent ADD won the rename, the
+    /// temporary bridge is deleted and the winner's bridge is used.
+    private func createPinnedBridge() throws(NetlinkError) -> LinkInfo {
+        let name = config.bridgeName
+        let temporaryName = "cnibr" + VethName.random().dropFirst(4)
+        try host.createBridge(name: temporaryName, mtu: config.mtu > 0 ? config.mtu : nil, up: false)
+        do throws(NetlinkError) {
+            let created = try host.link(named: temporaryName)
+            if let mac = created.mac { try host.setMAC(index: created.index, mac) }
+            try host.changeLink(index: created.index, LinkChanges(name: name))
+            return try host.link(index: created.index)
+        } catch {
+            _ = try? host.deleteLink(named: temporaryName, ifMissing: .tolerate)
+            if error.isAlreadyExists { return try host.link(named: name) }
+            throw error
+        }
     }
 
     /// Puts each gateway address on the bridge (`isGateway`), then pins the
@@ -87,7 +110,7 @@ struct NodeBridge {
                     throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
                 }
             }
-            if let mac = bridge.mac {
+            if added, let mac = bridge.mac {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {

@@ -65,9 +65,10 @@ struct ResultConversionTests {
         #expect(parsed.routes == Self.dualStack.routes)
     }
 
-    @Test("route destinations are networks, as Go's ParseCIDR gives")
-    func routeDestinationIsMasked() throws {
+    @Test("route destinations keep their host bits, as the reference's types.ParseCIDR does")
+    func routeDestinationKeepsHostBits() throws {
         let route = try CNIResult.parseRoute(try JSONParser.parse(#"{"dst":"10.1.2.3/24","gw":"10.1.2.1"}"#))
-        #expect(route.destination.description == "10.1.2.0/24")
+        #expect(route.destination.description == "10.1.2.3/24")
+        #expect(route.destination.network.description == "10.1.2.0/24")
     }
 }

@@ -3,7 +3,8 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
     public let message: String
     public let offset: Int
 
-    public var description: String { "\(message) at offset \(offset)" }
+    /// Go's wording, without the offset (kept in `offset`).
+    public var description: String { message }
 }
 
 /// A strict RFC 8259 parser over bytes.
@@ -41,8 +42,25 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
+    /// An error worded like Go's `encoding/json` (`invalid character 'x'
+    /// looking for beginning of value`): the offending character is named
+    /// when the message is about one.
     private func error(_ message: String) -> JSONParseError {
-        JSONParseError(message: message, offset: position)
+        guard message.hasPrefix("invalid character "), position < bytes.count else {
+            return JSONParseError(message: message, offset: position)
+        }
+        let byte = bytes[position]
+        let shown: String
+        switch byte {
+        case 0x20...0x7E where byte != UInt8(ascii: "'"): shown = "'\(Character(Unicode.Scalar(byte)))'"
+        case UInt8(ascii: "'"): shown = "'\\''"
+        case 0x0A: shown = "'\\n'"
+        case 0x09: shown = "'\\t'"
+        case 0x0D: shown = "'\\r'"
+        default: shown = "'\\x" + String(byte, radix: 16) + "'"
+        }
+        let rest = message.dropFirst("invalid character ".count)
+        return JSONParseError(message: "invalid character \(shown) \(rest)", offset: position)
     }
 
     private mutating func skipWhitespace() {

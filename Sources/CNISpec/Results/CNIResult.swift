@@ -47,7 +47,8 @@ public struct CNIResult: Equatable, Sendable {
     }
 
     public struct Route: Equatable, Sendable {
-        /// Always a network (host bits cleared), as Go's ParseCIDR gives.
+        /// As written: like the reference (Go's `types.ParseCIDR`), host bits
+        /// are kept in results; `destination.network` is what the kernel gets.
         public var destination: CIDR
         public var gateway: IPAddress?
         public var mtu: Int?
@@ -58,7 +59,7 @@ public struct CNIResult: Equatable, Sendable {
 
         public init(destination: CIDR, gateway: IPAddress? = nil, mtu: Int? = nil, advmss: Int? = nil,
                     priority: Int? = nil, table: Int? = nil, scope: Int? = nil) {
-            self.destination = destination.network
+            self.destination = destination
             self.gateway = gateway
             self.mtu = mtu
             self.advmss = advmss
