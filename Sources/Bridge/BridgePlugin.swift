@@ -29,8 +29,7 @@ public struct BridgePlugin: CNIPlugin {
     /// step runs; the first error is reported.
     public func garbageCollect(_ request: CNIRequest) throws {
         let config = try BridgeConfig(request)
-        let valid = try request.config.validAttachments()
-        let attachments = Set(valid.map { FirewallAttachment(containerID: $0.containerID, ifname: $0.ifname) })
+        let attachments = try request.config.validAttachments()
         var firstError: CNIError? = nil
         if config.isLayer3 {
             do {

@@ -46,29 +46,16 @@ struct NodeBridge {
         return bridge
     }
 
-    /// Creates the bridge with its MAC already pinned, so no pod ever sees
-    /// it change: an unpinned bridge takes its lowest port's MAC, which
-    /// shifts as pods come and go, and results already handed out (and the
-    /// CHECKs that compare against them) would go stale.
-    ///
-    /// The bridge is made, down, under a temporary name, gets its own MAC
-    /// set, and only then is renamed to its final name, where other ADDs can
-    /// find it and plug ports in. If a concurrent ADD won the rename, the
-    /// temporary bridge is deleted and the winner's bridge is used.
+    /// Creates the bridge with its MAC pinned from birth (a random, locally
+    /// administered one, as the kernel would pick), so no pod ever sees it
+    /// change: an unpinned bridge takes its lowest port's MAC, which shifts as
+    /// pods come and go, and results already handed out (and the CHECKs that
+    /// compare against them) would go stale. If a concurrent ADD created it
+    /// first, that bridge is used.
     private func createPinnedBridge() throws(NetlinkError) -> LinkInfo {
-        let name = config.bridgeName
-        let temporaryName = "cnibr" + VethName.random().dropFirst(4)
-        try host.createBridge(name: temporaryName, mtu: config.mtu > 0 ? config.mtu : nil, up: false)
-        do throws(NetlinkError) {
-            let created = try host.link(named: temporaryName)
-            if let mac = created.mac { try host.setMAC(index: created.index, mac) }
-            try host.changeLink(index: created.index, LinkChanges(name: name))
-            return try host.link(index: created.index)
-        } catch {
-            _ = try? host.deleteLink(named: temporaryName, ifMissing: .tolerate)
-            if error.isAlreadyExists { return try host.link(named: name) }
-            throw error
-        }
+        try host.createBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
+                              mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
+        return try host.link(named: config.bridgeName)
     }
 
     /// Puts each gateway address on the bridge (`isGateway`), then pins the

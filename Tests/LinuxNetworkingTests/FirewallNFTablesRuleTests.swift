@@ -151,12 +151,12 @@ struct FirewallNFTablesRuleTests {
     }
 
     @Test("GC keeps valid attachments and other networks", arguments: [
-        ([FirewallAttachment(containerID: "c1", ifname: "eth0")], [8]),
-        ([FirewallAttachment(containerID: "c2", ifname: "eth0")], [6, 7]),
-        ([FirewallAttachment(containerID: "c1", ifname: "eth0"), FirewallAttachment(containerID: "c2", ifname: "eth0")], []),
+        ([Attachment(containerID: "c1", ifname: "eth0")], [8]),
+        ([Attachment(containerID: "c2", ifname: "eth0")], [6, 7]),
+        ([Attachment(containerID: "c1", ifname: "eth0"), Attachment(containerID: "c2", ifname: "eth0")], []),
         ([], [6, 7, 8]),
     ])
-    func garbageCollect(valid: [FirewallAttachment], deleted: [Int]) {
+    func garbageCollect(valid: [Attachment], deleted: [Int]) {
         let listing = NFTListing(parsing: Self.listingText)
         let script = NFTablesMasqueradePlan.garbageCollectScript(listing: listing, network: "n12", validAttachments: Set(valid))
         #expect(script == NFTablesMasqueradePlan.deleteScript(deleted))

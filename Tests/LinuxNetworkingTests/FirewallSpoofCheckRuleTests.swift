@@ -1,3 +1,4 @@
+import CNISpec
 import Testing
 @testable import LinuxNetworking
 
@@ -103,7 +104,7 @@ struct FirewallSpoofCheckRuleTests {
             delete chain bridge nat cni-br-iface-c1-eth0-mac
 
             """)
-        #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "n12", validAttachments: [FirewallAttachment(containerID: "c1", ifname: "eth0")]) == nil)
+        #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "n12", validAttachments: [Attachment(containerID: "c1", ifname: "eth0")]) == nil)
         #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "other", validAttachments: []) == nil)
     }
 

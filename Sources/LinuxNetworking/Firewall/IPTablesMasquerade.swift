@@ -54,7 +54,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     /// Removes the chains of `network` whose container ID is not among the
     /// valid attachments' (chains carry no ifname, see the plan).
-    public func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+    public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let validIDs = Set(validAttachments.map(\.containerID))
         for family in IPTablesMasquerade.availableFamilies {
             try apply(family) { listing in

@@ -1,3 +1,4 @@
+import CNISpec
 /// `macspoofchk`: frames entering the bridge from a container's host-side
 /// veth are dropped unless their source MAC is the container interface's.
 /// Rules and names are the reference's; see `MACSpoofCheckPlan`.
@@ -37,7 +38,7 @@ public struct MACSpoofCheck: Sendable {
         }
     }
 
-    public func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+    public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         try nft.listPlanApply(table) { listing in
             MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: network, validAttachments: validAttachments)
         }

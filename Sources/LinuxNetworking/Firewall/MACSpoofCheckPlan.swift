@@ -1,3 +1,4 @@
+import CNISpec
 /// Names and `nft -f` scripts of the MAC spoof check. Pure.
 ///
 /// Compatible with the reference (`pkg/link/spoofcheck.go`), in table
@@ -116,7 +117,7 @@ enum MACSpoofCheckPlan {
 
     /// Removes the attachments of `network` (found by the interface-chain
     /// tag) that are not in `validAttachments`; nil when there are none.
-    static func garbageCollectScript(listing: NFTListing?, network: String, validAttachments: Set<FirewallAttachment>) -> String? {
+    static func garbageCollectScript(listing: NFTListing?, network: String, validAttachments: Set<Attachment>) -> String? {
         guard let listing else { return nil }
         let tag = networkTag(network)
         let valid = Set(validAttachments.map { referenceID(containerID: $0.containerID, ifname: $0.ifname) })

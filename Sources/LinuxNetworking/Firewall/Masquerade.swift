@@ -1,3 +1,4 @@
+import CNISpec
 /// Operations that, like the reference's DEL, must cover rules installed by
 /// either backend: the attachment may have been set up by another version of
 /// a plugin or with another `ipMasqBackend`.
@@ -15,7 +16,7 @@ public enum Masquerade {
     }
 
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
-    public static func garbageCollectEverywhere(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+    public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         try forEachBackend { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }

@@ -28,7 +28,7 @@ public protocol MasqueradeBackend: Sendable {
     func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError)
 
     /// Removes the rules of `network`'s attachments that are not valid.
-    func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError)
+    func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError)
 
     /// Throws `ruleMissing` unless every rule `setUp` would install is present.
     func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError)

@@ -44,7 +44,7 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func garbageCollect(network: String, validAttachments: Set<FirewallAttachment>) throws(FirewallError) {
+    public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         try nft.listPlanApply(checksChain) { listing in
             NFTablesMasqueradePlan.garbageCollectScript(listing: listing, network: network, validAttachments: validAttachments)
         }

@@ -110,7 +110,7 @@ enum NFTablesMasqueradePlan {
     }
 
     /// Deletes `network`'s rules whose comment is not a valid attachment's.
-    static func garbageCollectScript(listing: NFTListing?, network: String, validAttachments: Set<FirewallAttachment>) -> String? {
+    static func garbageCollectScript(listing: NFTListing?, network: String, validAttachments: Set<Attachment>) -> String? {
         guard let listing else { return nil }
         let valid = Set(validAttachments.map { comment(network: network, ifname: $0.ifname, containerID: $0.containerID) })
         let prefix = networkHash(network)

@@ -8,6 +8,17 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     /// The six bytes as the low 48 bits, first byte most significant.
     public let value: UInt64
 
+    /// A random unicast, locally administered address, as the kernel picks
+    /// for a new bridge or veth.
+    public static func randomLocallyAdministered() -> MACAddress {
+        let random = RandomBytes.value(UInt64.self) & 0xffff_ffff_ffff
+        // First byte: clear the multicast bit, set the locally administered bit.
+        let value = (random & ~(UInt64(0x01) << 40)) | (UInt64(0x02) << 40)
+        return MACAddress(value: value)
+    }
+
+    init(value: UInt64) { self.value = value & 0xffff_ffff_ffff }
+
     /// Fails unless `bytes` holds exactly six bytes.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 6 else { return nil }

@@ -84,13 +84,17 @@ extension NetlinkSocket {
     /// Creates a bridge. With `ifExists: .tolerate` an existing link of that
     /// name (of any kind: check `link(named:).isBridge`) is left untouched
     /// and reported as `.alreadyExisted`.
+    ///
+    /// A bridge created with `mac` keeps that address for life: the kernel
+    /// marks it as set by the user, so it no longer follows its lowest port.
     @discardableResult
-    public func createBridge(name: String, mtu: Int? = nil, up: Bool = true,
+    public func createBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
                              ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
         try InterfaceName.validate(name, operation: "add bridge")
         let bridge = try LinkObject.bridge()
         rtnl_link_set_name(bridge.pointer, name)
         if let mtu { rtnl_link_set_mtu(bridge.pointer, UInt32(mtu)) }
+        if let mac { try bridge.setAddress(mac) }
         if up { rtnl_link_set_flags(bridge.pointer, UInt32(IFF_UP)) }
         do {
             try perform("add bridge", ErrnoText.quoted(name)) { socket in

@@ -7,7 +7,21 @@ import Glibc
 public enum VethName {
     /// A fresh random name from getrandom(2).
     public static func random() -> String {
-        var value: UInt32 = 0
+        name(for: RandomBytes.value())
+    }
+
+    /// The name for four given bytes (big-endian in `value`).
+    public static func name(for value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
+
+/// Random values from getrandom(2), for names and MAC addresses (not for
+/// secrets).
+enum RandomBytes {
+    static func value<T: FixedWidthInteger>(_ type: T.Type = UInt32.self) -> T {
+        var value: T = 0
         var filled = 0
         withUnsafeMutableBytes(of: &value) { buffer in
             while filled < buffer.count {
@@ -15,17 +29,11 @@ public enum VethName {
                 if got > 0 { filled += got } else if errno != EINTR { break }
             }
         }
-        if filled < 4 {
+        if filled < MemoryLayout<T>.size {
             // getrandom cannot fail on Linux >= 3.17 short of a bad buffer;
             // stay unique-ish rather than crash.
-            value ^= UInt32(truncatingIfNeeded: MonotonicClock.nowNanoseconds()) ^ UInt32(bitPattern: getpid())
+            value ^= T(truncatingIfNeeded: MonotonicClock.nowNanoseconds()) ^ T(truncatingIfNeeded: getpid())
         }
-        return name(for: value)
-    }
-
-    /// The name for four given bytes (big-endian in `value`).
-    public static func name(for value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+        return value
     }
 }
