@@ -1,0 +1,169 @@
+import CNISpec
+import IPAM
+
+/// host-local's configuration: the `ipam` object of the network config plus
+/// the static-address requests that arrive through `CNI_ARGS`, `args` and
+/// `runtimeConfig`.
+///
+/// Range sets are assembled in the reference's order: `runtimeConfig.ipRanges`
+/// first, then the legacy top-level `subnet` as a set of its own, then
+/// `ranges`. Everything is validated here, before the store is touched.
+public struct HostLocalConfig: Sendable {
+    public var rangeSets: [RangeSet]
+    public var routes: [CNIResult.Route]
+    /// nil means `DiskStore.defaultDataDirectory`.
+    public var dataDir: String?
+    public var resolvConf: String?
+    /// Static requests, in the reference's order: CNI_ARGS `IP`, then
+    /// `args.cni.ips`, then `runtimeConfig.ips` (a union, not a priority).
+    public var requestedIPs: [IPAddress]
+
+    public init(_ request: CNIRequest) throws(CNIError) {
+        try self.init(config: request.config, cniArgs: request.args)
+    }
+
+    public init(config: NetworkConfig, cniArgs: String) throws(CNIError) {
+        guard let ipam = config.ipam else {
+            throw CNIError(.invalidNetworkConfig, "IPAM config missing 'ipam' key")
+        }
+        let reader = ConfigReader(ipam, structName: "IPAMConfig")
+
+        // 1. Range sets.
+        var rangeSetConfigs: [ParsedRangeSet] = []
+        if let ipRanges = try config.runtimeConfig.map({ object throws(CNIError) in
+            try ConfigReader(object, structName: "IPAMEnvArgs").array("ipRanges", typeName: "[]allocator.RangeSet")
+        }) ?? nil {
+            rangeSetConfigs += try Self.rangeSets(ipRanges, key: "ipRanges")
+        }
+        // Present means used, as in Go: an empty `subnet` fails to parse.
+        if let subnet = try reader.string("subnet") {
+            rangeSetConfigs.append(ParsedRangeSet(configs: [try RangeConfig(
+                subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))]))
+        }
+        if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
+            rangeSetConfigs += try Self.rangeSets(ranges, key: "ranges")
+        }
+        guard !rangeSetConfigs.isEmpty else {
+            throw CNIError(.invalidNetworkConfig, "no IP ranges specified")
+        }
+        var sets: [RangeSet] = []
+        for (index, parsed) in rangeSetConfigs.enumerated() {
+            try parsed.checkSubnets(index: index)
+            sets.append(try RangeSet(index: index, configs: parsed.configs))
+        }
+        try RangeSet.checkDisjoint(sets)
+        if config.cniVersion.resultFormat == .legacy020 {
+            let v4 = sets.filter { $0.family == .v4 }.count
+            let v6 = sets.filter { $0.family == .v6 }.count
+            if v4 > 1 || v6 > 1 {
+                throw CNIError(.invalidNetworkConfig,
+                               "CNI version \(config.cniVersion.rawValue) does not support more than 1 address per family")
+            }
+        }
+        rangeSets = sets
+
+        // 2. Routes, data directory, resolv.conf.
+        routes = []
+        for route in try reader.array("routes", typeName: "[]*types.Route") ?? [] {
+            routes.append(try CNIResult.parseRoute(route))
+        }
+        dataDir = try reader.string("dataDir")
+        resolvConf = try reader.string("resolvConf")
+
+        // 3. Static requests.
+        requestedIPs = []
+        let args = try CNIArgs(cniArgs, knownKeys: ["IP"])
+        if let ip = args["IP"] {
+            guard let address = Self.parseRequestedIP(ip) else {
+                throw CNIError(.invalidEnvironmentVariables,
+                               "ARGS: error parsing value of pair \"IP=\(ip)\": invalid IP address \(ip)")
+            }
+            requestedIPs.append(address)
+        }
+        if let cni = config.args?["cni"]?.objectValue,
+           let ips = try ConfigReader(cni, structName: "IPAMArgs").stringArray("ips") {
+            requestedIPs += try ips.map { text throws(CNIError) in try Self.requestedIP(text) }
+        }
+        if let runtime = config.runtimeConfig,
+           let ips = try ConfigReader(runtime, structName: "IPAMEnvArgs").stringArray("ips") {
+            requestedIPs += try ips.map { text throws(CNIError) in try Self.requestedIP(text) }
+        }
+    }
+
+    /// The range sets of `ranges` or `ipRanges`. Only JSON errors are thrown
+    /// here; everything else is checked once all range sets are parsed, in
+    /// the reference's order and with their numbers in the whole config.
+    private static func rangeSets(_ values: [JSONValue], key: String) throws(CNIError) -> [ParsedRangeSet] {
+        var sets: [ParsedRangeSet] = []
+        for value in values {
+            guard let ranges = value.arrayValue else {
+                throw CNIError(.invalidNetworkConfig,
+                               "json: cannot unmarshal \(value.typeName) into Go struct field IPAMConfig.\(key) of type allocator.RangeSet")
+            }
+            var set = ParsedRangeSet()
+            for range in ranges {
+                guard let object = range.objectValue else {
+                    throw CNIError(.invalidNetworkConfig,
+                                   "json: cannot unmarshal \(range.typeName) into Go struct field IPAMConfig.\(key) of type allocator.Range")
+                }
+                let reader = ConfigReader(object, structName: "Range")
+                guard let subnet = try reader.string("subnet") else {
+                    // Its addresses are still parsed (Go unmarshals before it validates).
+                    for key in ["rangeStart", "rangeEnd", "gateway"] {
+                        if let text = try reader.string(key), !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
+                    }
+                    set.firstRangeWithoutSubnet = set.firstRangeWithoutSubnet ?? set.configs.count
+                    continue
+                }
+                set.configs.append(try RangeConfig(subnet: subnet,
+                                                   rangeStart: try reader.string("rangeStart"),
+                                                   rangeEnd: try reader.string("rangeEnd"),
+                                                   gateway: try reader.string("gateway")))
+            }
+            sets.append(set)
+        }
+        return sets
+    }
+
+    /// `ip` or `ip/len`; the length is ignored (the range's subnet decides).
+    static func parseRequestedIP(_ text: String) -> IPAddress? {
+        if let address = IPAddress(text) { return address }
+        return CIDR(text)?.address
+    }
+
+    private static func requestedIP(_ text: String) throws(CNIError) -> IPAddress {
+        guard let address = parseRequestedIP(text) else {
+            throw CNIError(.invalidNetworkConfig, "invalid IP address \(text)")
+        }
+        return address
+    }
+}
+
+/// One range set as parsed from JSON, before validation.
+private struct ParsedRangeSet {
+    var configs: [RangeConfig] = []
+    /// The position of the first range that has no `subnet` (Go leaves its
+    /// IP nil), if any; `configs` holds the ranges before it.
+    var firstRangeWithoutSubnet: Int? = nil
+
+    /// Refuses a range without subnet as the reference does: after checking
+    /// the ranges before it (each, then its family against the first), with
+    /// `invalid range set N: IP <nil> not v4 nor v6`.
+    func checkSubnets(index: Int) throws(CNIError) {
+        guard let missing = firstRangeWithoutSubnet else { return }
+        var family: IPFamily? = nil
+        for config in configs[..<missing] {
+            do throws(CNIError) {
+                let range = try IPRange(config)
+                if let family, family != range.family {
+                    throw CNIError(.invalidNetworkConfig, "mixed address families")
+                }
+                family = range.family
+            } catch {
+                throw error.prefixed("invalid range set \(index)")
+            }
+        }
+        throw CNIError(.invalidNetworkConfig, "invalid range set \(index): IP <nil> not v4 nor v6")
+    }
+}

@@ -1,0 +1,176 @@
+import CNISpec
+
+/// host-local's allocation logic over any `AllocationStore`: one address per
+/// range set, round-robin, static requests, duplicate detection, release,
+/// lookup, garbage collection and an exhaustion probe.
+///
+/// Pure logic; the caller provides the locking (`DiskStore.withLock`
+/// around a whole call). Behaviour follows the reference (REFERENCE §3.2,
+/// §3.3, §3.6) except where noted on each method.
+public struct Allocator<Store: AllocationStore> {
+    public let rangeSets: [RangeSet]
+    public let store: Store
+
+    public init(rangeSets: [RangeSet], store: Store) {
+        self.rangeSets = rangeSets
+        self.store = store
+    }
+
+    /// Allocates one address per range set for `(containerID, ifname)`, in
+    /// range set order.
+    ///
+    /// A range set that contains one of `requestedIPs` gets exactly that
+    /// address (the first such request, in request order); the others get
+    /// the next free address after the set's last reserved one. Requests
+    /// are deduplicated; a request that no range set takes fails the call.
+    ///
+    /// Difference from the reference: when a later range set fails, only
+    /// the addresses reserved by this call are released (the reference
+    /// releases every reservation of the attachment, including older ones).
+    ///
+    /// - Throws: `failed to allocate for range N: <reason>` where reason is
+    ///   `no IP addresses available in range set: <set>` (code 11),
+    ///   `requested IP address X is not available in range set <set>`
+    ///   (code 11), `requested ip X is subnet's gateway` (code 7) or
+    ///   `X has been allocated to <id>, duplicate allocation is not allowed`
+    ///   (code 999, as the reference; the runtime asked for ADD twice); or
+    ///   `failed to allocate all requested IPs: X [Y...]` (code 7); or I/O
+    ///   errors (code 999).
+    public func allocate(containerID: String, ifname: String, requestedIPs: [IPAddress] = []) throws(CNIError) -> [AllocatedIP] {
+        let key = ReservationKey.attachment(containerID: containerID, ifname: ifname)
+        var pending: [IPAddress] = []
+        for address in requestedIPs.map(\.unmapped) where !pending.contains(address) {
+            pending.append(address)
+        }
+        var allocated: [AllocatedIP] = []
+        for (index, rangeSet) in rangeSets.enumerated() {
+            var requested: IPAddress? = nil
+            if let position = pending.firstIndex(where: { rangeSet.contains($0) }) {
+                requested = pending.remove(at: position)
+            }
+            do {
+                let ip: AllocatedIP
+                if let requested {
+                    ip = try reserveRequested(requested, in: rangeSet, index: index, key: key)
+                } else {
+                    ip = try reserveNext(in: rangeSet, index: index, key: key, containerID: containerID, ifname: ifname)
+                }
+                allocated.append(ip)
+            } catch {
+                rollBack(allocated, key: key)
+                throw error.prefixed("failed to allocate for range \(index)")
+            }
+        }
+        if !pending.isEmpty {
+            rollBack(allocated, key: key)
+            throw CNIError(
+                .invalidNetworkConfig,
+                "failed to allocate all requested IPs: " + pending.map(\.description).joined(separator: " "))
+        }
+        return allocated
+    }
+
+    /// Releases the reservations of `(containerID, ifname)`; if it has none,
+    /// the legacy reservations of `containerID` alone.
+    ///
+    /// Like the reference, which releases once per range set: with two or
+    /// more range sets the second round finds no exact match and so also
+    /// removes legacy reservations of `containerID`. Releases across the
+    /// whole store, whatever the configured ranges. Idempotent. Best effort:
+    /// keeps going after a failure.
+    ///
+    /// - Returns: what was released.
+    /// - Throws: the failures, joined with `;` (code 999).
+    @discardableResult
+    public func release(containerID: String, ifname: String) throws(CNIError) -> [Reservation] {
+        guard !rangeSets.isEmpty else { return [] }
+        var released: [Reservation] = []
+        var failures: [String] = []
+        releaseAll(for: .attachment(containerID: containerID, ifname: ifname), into: &released, failures: &failures)
+        if released.isEmpty || rangeSets.count >= 2 {
+            releaseAll(for: .legacy(containerID: containerID), into: &released, failures: &failures)
+        }
+        if !failures.isEmpty { throw CNIError(.internal, failures.joined(separator: ";")) }
+        return released
+    }
+
+    /// The addresses held by `(containerID, ifname)`, or else by the legacy
+    /// reservations of `containerID`: what the reference's CHECK looks for
+    /// (anywhere in the store, whatever the ranges).
+    public func find(containerID: String, ifname: String) throws(CNIError) -> [IPAddress] {
+        let exact = try store.reservations(for: .attachment(containerID: containerID, ifname: ifname))
+        if !exact.isEmpty { return exact.map(\.address) }
+        return try store.reservations(for: .legacy(containerID: containerID)).map(\.address)
+    }
+
+    // MARK: Steps
+
+    private func reserveRequested(_ address: IPAddress, in rangeSet: RangeSet, index: Int, key: ReservationKey) throws(CNIError) -> AllocatedIP {
+        guard let range = rangeSet.range(for: address) else {
+            throw CNIError(.invalidNetworkConfig, "\(address) not in range set \(rangeSet)")
+        }
+        if address == range.gateway {
+            throw CNIError(.invalidNetworkConfig, "requested ip \(address) is subnet's gateway")
+        }
+        // No duplicate check for a static request, as in the reference.
+        guard try store.reserve(address, for: key, rangeSetIndex: index) else {
+            throw CNIError(.tryAgainLater, "requested IP address \(address) is not available in range set \(rangeSet)")
+        }
+        return AllocatedIP(range: range, address: address, rangeSetIndex: index)
+    }
+
+    private func reserveNext(
+        in rangeSet: RangeSet, index: Int, key: ReservationKey, containerID: String, ifname: String
+    ) throws(CNIError) -> AllocatedIP {
+        // 1. The attachment must not hold an address of this set already
+        //    (a legacy reservation of the container counts too).
+        let held = try store.reservations(for: key) + store.reservations(for: .legacy(containerID: containerID))
+        if let duplicate = held.sorted(by: { $0.name < $1.name }).first(where: { rangeSet.contains($0.address) }) {
+            throw CNIError(.internal, "\(duplicate.address) has been allocated to \(containerID), duplicate allocation is not allowed")
+        }
+        // 2. Walk round-robin from the last reserved address.
+        var candidates = RoundRobinIterator(rangeSet: rangeSet, lastReserved: store.lastReservedAddress(rangeSetIndex: index))
+        while let (address, range) = candidates.next() {
+            if try store.reserve(address, for: key, rangeSetIndex: index) {
+                return AllocatedIP(range: range, address: address, rangeSetIndex: index)
+            }
+        }
+        throw CNIError(.tryAgainLater, "no IP addresses available in range set: \(rangeSet)")
+    }
+
+    /// Releases what this call reserved; errors are ignored, as the
+    /// reference ignores them.
+    private func rollBack(_ allocated: [AllocatedIP], key: ReservationKey) {
+        let recorded = ReservationKey(fileContent: key.bytes)
+        for ip in allocated {
+            let address = ip.address.address
+            _ = try? store.release(Reservation(address: address, key: recorded, name: address.description))
+        }
+    }
+
+    private func releaseAll(for key: ReservationKey, into released: inout [Reservation], failures: inout [String]) {
+        let reservations: [Reservation]
+        do {
+            reservations = try store.reservations(for: key)
+        } catch {
+            failures.append(error.message)
+            return
+        }
+        for reservation in reservations {
+            do {
+                if try store.release(reservation) { released.append(reservation) }
+            } catch {
+                failures.append(error.message)
+            }
+        }
+    }
+}
+
+extension AllocatedIP {
+    init(range: IPRange, address: IPAddress, rangeSetIndex: Int) {
+        self.init(
+            address: CIDR(address: address, prefixLength: range.subnet.prefixLength)!,
+            gateway: range.gateway,
+            rangeSetIndex: rangeSetIndex)
+    }
+}

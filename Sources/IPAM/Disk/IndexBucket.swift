@@ -1,0 +1,145 @@
+/// One file of the store's index: the reservations whose keys hash to it,
+/// kept as the file's bytes so that a lookup allocates nothing but its
+/// answer.
+///
+/// Text format, one reservation per line after a header line:
+///
+///     # swift-cni host-local index v2
+///     10.1.2.3 d1f0c2%0D%0Aeth0
+///
+/// The key is percent-encoded (every byte outside `!`...`~`, and `%`), so a
+/// bucket never holds `\r`. That matters because the reference walks every
+/// file under the store, subdirectories included, and deletes or counts any
+/// whose trimmed content equals `id\r\nifname` or a bare `id`: a bucket
+/// holds no `\r` and starts with `#` followed by a newline, so it can equal
+/// neither a `\r\n` key nor a valid container ID.
+///
+/// Keys are bucketed by their container ID part (the bytes before the
+/// first `\r\n`), so a container's exact and legacy reservations share a
+/// bucket and ADD's duplicate check reads one file.
+struct IndexBucket: Equatable {
+    /// The file's content.
+    private(set) var bytes: [UInt8]
+
+    static let header = Array("# swift-cni host-local index v2\n".utf8)
+
+    /// How many buckets there are. Enough that a bucket stays small at any
+    /// realistic store size (60,000 reservations: ~15 lines, ~500 bytes),
+    /// few enough that a rebuild writes at most this many files.
+    static let count = 4096
+
+    init() { bytes = IndexBucket.header }
+
+    /// A bucket read from its file.
+    init(fileContent: [UInt8]) { bytes = fileContent }
+
+    /// The bucket of a key: FNV-1a (64 bit) of its container ID part,
+    /// modulo `count`.
+    static func number(for key: [UInt8]) -> Int {
+        var end = key.count
+        for index in key.indices.dropLast() where key[index] == 0x0d && key[index + 1] == 0x0a {
+            end = index
+            break
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key[..<end] {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(count))
+    }
+
+    /// The file name of bucket `number`: `b` and three hex digits.
+    static func fileName(_ number: Int) -> String {
+        let hex = String(number, radix: 16)
+        return "b" + String(repeating: "0", count: 3 - hex.count) + hex
+    }
+
+    /// The bucket number a file name stands for, if it is a bucket's name.
+    static func number(fileName name: String) -> Int? {
+        let utf8 = Array(name.utf8)
+        guard utf8.count == 4, utf8[0] == UInt8(ascii: "b"),
+              utf8.dropFirst().allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        else { return nil }
+        return Int(name.dropFirst(), radix: 16)
+    }
+
+    /// The file names recorded for exactly `key`.
+    func names(for key: [UInt8]) -> [String] {
+        let encoded = IndexBucket.encode(key)
+        var names: [String] = []
+        forEachLine { line in
+            if let name = IndexBucket.name(in: line, ifKeyIs: encoded) {
+                names.append(String(decoding: name, as: UTF8.self))
+            }
+        }
+        return names
+    }
+
+    /// Records that `name` holds `key`. Returns false if it already did.
+    @discardableResult
+    mutating func add(name: String, key: [UInt8]) -> Bool {
+        let line = Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key)
+        var present = false
+        forEachLine { if $0.elementsEqual(line) { present = true } }
+        guard !present else { return false }
+        if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        bytes += line
+        bytes.append(UInt8(ascii: "\n"))
+        return true
+    }
+
+    /// Forgets that `name` holds `key`. Returns false if it did not.
+    @discardableResult
+    mutating func remove(name: String, key: [UInt8]) -> Bool {
+        let line = Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key)
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        var removed = false
+        forEachLine { current in
+            if current.elementsEqual(line) {
+                removed = true
+            } else {
+                kept += current
+                kept.append(UInt8(ascii: "\n"))
+            }
+        }
+        if removed { bytes = kept }
+        return removed
+    }
+
+    /// Calls `body` with each non-empty line, without its newline.
+    private func forEachLine(_ body: (ArraySlice<UInt8>) -> Void) {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if end > start { body(bytes[start..<end]) }
+            start = end + 1
+        }
+    }
+
+    /// The name part of `line` when its key part is `encodedKey`.
+    private static func name(in line: ArraySlice<UInt8>, ifKeyIs encodedKey: [UInt8]) -> ArraySlice<UInt8>? {
+        guard line.count > encodedKey.count else { return nil }
+        let space = line.endIndex - encodedKey.count - 1
+        guard line[space] == UInt8(ascii: " "), space > line.startIndex, line.first != UInt8(ascii: "#"),
+              line[(space + 1)...].elementsEqual(encodedKey)
+        else { return nil }
+        return line[..<space]
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    static func encode(_ key: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(key.count + 6)
+        for byte in key {
+            if byte > 0x20 && byte < 0x7f && byte != UInt8(ascii: "%") {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xf)]]
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,264 @@
+import CNISpec
+import Glibc
+
+// Thin wrappers over the Glibc calls the disk store uses: EINTR retries,
+// whole-buffer reads and writes, directory listing, and errors worded as Go
+// words them (`open /x/y: no such file or directory`), so that messages
+// match the reference's.
+
+/// The errno text as Go prints it: glibc's `strerror` with a lower-case
+/// first letter ("no such file or directory").
+func errnoText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "errno \(code)" }
+    let message = String(cString: text)
+    guard let first = message.first else { return message }
+    return first.lowercased() + message.dropFirst()
+}
+
+/// An I/O failure as a CNI error: code 999, `<operation> <path>: <errno text>`.
+func ioError(_ operation: String, _ path: String, _ code: Int32) -> CNIError {
+    CNIError(.internal, "\(operation) \(path): \(errnoText(code))")
+}
+
+/// Runs a system call, repeating it while it fails with EINTR.
+@inline(__always)
+func retryingInterrupts(_ call: () -> Int32) -> Int32 {
+    while true {
+        let result = call()
+        if result == -1 && errno == EINTR { continue }
+        return result
+    }
+}
+
+/// `openat` with EINTR retries; always `O_CLOEXEC`.
+func openFile(in directory: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0) -> Int32 {
+    retryingInterrupts { openat(directory, name, flags | O_CLOEXEC, mode) }
+}
+
+/// Reads a whole regular file, opened without following a symlink and
+/// without blocking on a FIFO.
+enum SmallFileRead {
+    case content([UInt8])
+    /// ENOENT, or the name is not a regular file (symlink, FIFO, directory).
+    case absent
+    case failed(Int32)
+}
+
+/// Reads the regular file `name` of `directory`, at most `limit` bytes; a
+/// longer file is reported as `.failed(EFBIG)`.
+func readSmallFile(in directory: Int32, _ name: String, limit: Int) -> SmallFileRead {
+    let fd = openFile(in: directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+    if fd < 0 {
+        let code = errno
+        // ELOOP: a symlink; ENXIO: a socket. Neither is one of ours.
+        return code == ENOENT || code == ELOOP || code == ENXIO ? .absent : .failed(code)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return .failed(errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else { return .absent }
+    guard Int(info.st_size) <= limit else { return .failed(EFBIG) }
+    // One read of size + 1 bytes normally does it: a short read of a
+    // regular file means its end.
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+    var filled = 0
+    while true {
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+        }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return .failed(errno)
+        }
+        filled += count
+        if filled < bytes.count { return .content(Array(bytes[..<filled])) }
+        // The file grew meanwhile: read on.
+        guard bytes.count <= limit else { return .failed(EFBIG) }
+        bytes += [UInt8](repeating: 0, count: bytes.count)
+    }
+}
+
+/// Writes all of `bytes` to `fd`; returns 0 or an errno.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+    var offset = 0
+    while offset < bytes.count {
+        let count = bytes.withUnsafeBytes { buffer in
+            write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += count
+    }
+    return 0
+}
+
+/// Creates `name` in `directory` afresh (removing whatever had the name),
+/// writes `bytes` and closes it. Mode 0600. Returns 0 or an errno.
+func createFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> Int32 {
+    _ = unlinkat(directory, name, 0)
+    let fd = openFile(in: directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+    if fd < 0 { return errno }
+    let status = writeAll(fd, bytes)
+    if close(fd) != 0 && status == 0 && errno != EINTR { return errno }
+    return status
+}
+
+/// Overwrites the regular file `name` of `directory` (creating it, 0600, if
+/// missing) with `bytes`: one `pwrite` from offset 0, then `ftruncate` to
+/// the new length. Returns 0 or an errno.
+///
+/// Reuses the inode and never truncates to zero. Both matter on ext4:
+/// creating and deleting an inode per call gets slow under churn (the
+/// allocator skips recently freed inodes), and a truncation to zero (or a
+/// rename over an existing file) followed by a write makes ext4 allocate and
+/// start writing the blocks at close (`auto_da_alloc`), a disk write per
+/// call that stalls under I/O load.
+///
+/// A process killed between the two calls leaves the new bytes followed by
+/// the tail of the old ones, if the old content was longer.
+func overwriteFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> Int32 {
+    let fd = openFile(in: directory, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o600)
+    if fd < 0 { return errno }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return errno }
+    guard info.st_mode & S_IFMT == S_IFREG else { return EINVAL }
+    var offset = 0
+    while offset < bytes.count {
+        let count = bytes.withUnsafeBytes { buffer in
+            pwrite(fd, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
+        }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += count
+    }
+    if Int(info.st_size) > bytes.count {
+        guard retryingInterrupts({ ftruncate(fd, off_t(bytes.count)) }) == 0 else { return errno }
+    }
+    return 0
+}
+
+/// One directory entry: its name and `d_type` (DT_UNKNOWN on some
+/// filesystems).
+struct DirectoryEntry {
+    let name: String
+    let type: UInt8
+}
+
+/// Lists `directory` (without "." and ".."), through a descriptor of its own
+/// so that the caller's descriptor keeps its offset.
+func listDirectory(_ directory: Int32) -> Result<[DirectoryEntry], IOFailure> {
+    let fd = openFile(in: directory, ".", O_RDONLY | O_DIRECTORY)
+    if fd < 0 { return .failure(IOFailure(operation: "open", code: errno)) }
+    guard let stream = fdopendir(fd) else {
+        let code = errno
+        close(fd)
+        return .failure(IOFailure(operation: "open", code: code))
+    }
+    defer { closedir(stream) }
+    var entries: [DirectoryEntry] = []
+    while true {
+        errno = 0
+        guard let entry = readdir(stream) else {
+            if errno != 0 { return .failure(IOFailure(operation: "readdirent", code: errno)) }
+            return .success(entries)
+        }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name == "." || name == ".." { continue }
+        entries.append(DirectoryEntry(name: name, type: entry.pointee.d_type))
+    }
+}
+
+/// A failed system call, before the path is known.
+struct IOFailure: Error {
+    let operation: String
+    let code: Int32
+
+    func error(at path: String) -> CNIError { ioError(operation, path, code) }
+}
+
+/// A modification time as `stat` reports it.
+struct FileTime: Equatable {
+    let seconds: Int
+    let nanoseconds: Int
+
+    init(_ time: timespec) {
+        seconds = time.tv_sec
+        nanoseconds = time.tv_nsec
+    }
+
+    init(seconds: Int, nanoseconds: Int) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    var timespec: Glibc.timespec { Glibc.timespec(tv_sec: seconds, tv_nsec: nanoseconds) }
+}
+
+/// `UTIME_OMIT` from <sys/stat.h>, which Swift does not import.
+let utimeOmit = (1 << 30) - 2
+
+/// Sets the modification time of `name` in `directory` (or of `directory`
+/// itself when `name` is nil), leaving the access time. Returns 0 or errno.
+func setModificationTime(in directory: Int32, _ name: String?, to time: FileTime) -> Int32 {
+    let times = [Glibc.timespec(tv_sec: 0, tv_nsec: utimeOmit), time.timespec]
+    let result: Int32
+    if let name {
+        result = utimensat(directory, name, times, AT_SYMLINK_NOFOLLOW)
+    } else {
+        result = futimens(directory, times)
+    }
+    return result == 0 ? 0 : errno
+}
+
+/// The modification time of `name` in `directory` (or of `directory`), or
+/// nil when it is missing or not of the expected kind.
+func modificationTime(in directory: Int32, _ name: String?, kind: mode_t) -> FileTime? {
+    var info = stat()
+    let result = name.map { fstatat(directory, $0, &info, AT_SYMLINK_NOFOLLOW) } ?? fstat(directory, &info)
+    guard result == 0, info.st_mode & S_IFMT == kind else { return nil }
+    return FileTime(info.st_mtim)
+}
+
+/// Go's `filepath.Clean`: the shortest lexically equal path.
+func cleanPath(_ path: String) -> String {
+    let rooted = path.hasPrefix("/")
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == ".." {
+            if let last = parts.last, last != ".." {
+                parts.removeLast()
+            } else if !rooted {
+                parts.append(part)
+            }
+            continue
+        }
+        parts.append(part)
+    }
+    let joined = parts.joined(separator: "/")
+    if rooted { return "/" + joined }
+    return joined.isEmpty ? "." : joined
+}
+
+/// Go's `os.MkdirAll(path, mode)`: creates every missing directory of
+/// `path`; an existing non-directory gives `mkdir <it>: not a directory`.
+func makeDirectories(_ path: String, mode: mode_t) throws(CNIError) {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        prefix += (prefix.isEmpty || prefix == "/" ? "" : "/") + part
+        if part == "." || part == ".." { continue }
+        if retryingInterrupts({ mkdir(prefix, mode) }) == 0 { continue }
+        let code = errno
+        guard code == EEXIST else { throw ioError("mkdir", prefix, code) }
+        var info = stat()
+        guard stat(prefix, &info) == 0 else { throw ioError("mkdir", prefix, errno) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw ioError("mkdir", prefix, ENOTDIR) }
+    }
+}

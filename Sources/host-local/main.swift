@@ -1,0 +1,4 @@
+import CNISpec
+import HostLocal
+
+PluginMain.run(HostLocalPlugin())

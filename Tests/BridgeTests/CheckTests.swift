@@ -1,0 +1,123 @@
+import Testing
+
+/// CHECK verifies that what ADD reported is still in place
+/// (REFERENCE.md §1.6, §2.5).
+@Suite("CHECK", .enabled(if: TestNode.isAvailable, TestNode.requirement))
+struct CheckTests {
+    /// ADDs one pod with masquerading; `body` gets the attachment, the
+    /// configuration with `prevResult`, and the host veth's name.
+    private func afterAdd(backend: String = "iptables", version: String = "1.0.0",
+                          _ body: (TestNetwork, Attachment, JSON, String) throws -> Void) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config(version, ["isDefaultGateway": true, "ipMasq": true,
+                                              "ipMasqBackend": .string(backend)])
+            let result = try net.add(attachment, config: config)
+            let hostVeth = try #require(result["interfaces"]?[1]?["name"]?.string)
+            try body(net, attachment, net.withPrevResult(config, result), hostVeth)
+        }
+    }
+
+    @Test("after ADD succeeds, with the ADD result as prevResult", arguments: ["1.1.0", "1.0.0", "0.4.0"])
+    func succeedsAfterAdd(version: String) throws {
+        try afterAdd(version: version) { net, attachment, config, _ in
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(outcome.stdout.isEmpty)
+        }
+    }
+
+    @Test("fails once the container's address is removed")
+    func addressRemoved() throws {
+        try afterAdd { net, attachment, config, _ in
+            try attachment.pod.run("ip", "address", "del", net.address(2) + "/24", "dev", "eth0")
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains(net.address(2)), "\(outcome)")
+        }
+    }
+
+    @Test("fails once the default route is removed")
+    func routeRemoved() throws {
+        try afterAdd { net, attachment, config, _ in
+            try attachment.pod.run("ip", "route", "del", "default")
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("Route"), "\(outcome)")
+        }
+    }
+
+    @Test("fails once the host veth is detached from the bridge")
+    func vethDetached() throws {
+        try afterAdd { net, attachment, config, hostVeth in
+            try Tool.run("ip", "link", "set", hostVeth, "nomaster")
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage == "CNI veth created for bridge \(net.bridgeName) was not found", "\(outcome)")
+        }
+    }
+
+    @Test("fails once the masquerade rule is deleted", arguments: Firewall.backends)
+    func masqueradeRuleDeleted(backend: String) throws {
+        try afterAdd(backend: backend) { net, attachment, config, _ in
+            try Firewall.deleteMasqueradeRules(backend: backend, network: net.networkName,
+                                               containerID: attachment.containerID)
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded, "\(outcome)")
+        }
+    }
+
+    @Test("fails once the IP reservation is gone")
+    func reservationGone() throws {
+        try afterAdd { net, attachment, config, _ in
+            for address in net.reservedAddresses {
+                unlinkQuietly(net.dataDir + "/" + net.networkName + "/" + address)
+            }
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded, "\(outcome)")
+        }
+    }
+
+    @Test("fails once the container interface is gone")
+    func interfaceGone() throws {
+        try afterAdd { net, attachment, config, _ in
+            try attachment.pod.run("ip", "link", "del", "eth0")
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("eth0"), "\(outcome)")
+        }
+    }
+
+    @Test("without prevResult fails")
+    func withoutPrevResult() throws {
+        try afterAdd { net, attachment, config, _ in
+            var config = config
+            config["prevResult"] = nil
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage == "Required prevResult missing", "\(outcome)")
+        }
+    }
+
+    @Test("of every pod still succeeds after other pods joined the same bridge",
+          arguments: ["L2", "L3 without isGateway", "L3 with isGateway"])
+    func afterOthersJoined(mode: String) throws {
+        try withTestNetwork { net in
+            let config: JSON = switch mode {
+            case "L2": net.config("1.0.0", ["ipam": nil])
+            case "L3 without isGateway": net.config("1.0.0")
+            default: net.config("1.0.0", ["isGateway": true])
+            }
+            // Enough ports that some join with a MAC lower than the first's.
+            var added: [(Attachment, JSON)] = []
+            for _ in 0..<8 {
+                let attachment = try net.attachment()
+                added.append((attachment, try net.add(attachment, config: config)))
+            }
+            for (attachment, result) in added {
+                let outcome = try net.call("CHECK", attachment, config: net.withPrevResult(config, result))
+                #expect(outcome.succeeded, "\(outcome)")
+            }
+        }
+    }
+}

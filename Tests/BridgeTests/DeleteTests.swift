@@ -1,0 +1,143 @@
+import Glibc
+import Testing
+
+/// DEL is best effort and idempotent: it releases the address and removes
+/// the masquerade rules even when the pod's namespace is gone
+/// (REFERENCE.md §1.6, §2.4, §2.10).
+@Suite("DEL", .enabled(if: TestNode.isAvailable, TestNode.requirement))
+struct DeleteTests {
+    enum NamespaceState: String, CaseIterable, Sendable {
+        case present = "still there"
+        case empty = "not given (CNI_NETNS empty)"
+        case deleted = "deleted"
+        case stale = "a stale regular file"
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let namespace: NamespaceState
+        let backend: String
+        var testDescription: String { "namespace \(namespace.rawValue), \(backend)" }
+    }
+
+    static let cases = NamespaceState.allCases.flatMap { state in
+        Firewall.backends.map { Case(namespace: state, backend: $0) }
+    }
+
+    private func masqueradeConfig(_ net: TestNetwork, backend: String) -> JSON {
+        net.config("1.0.0", ["isGateway": true, "ipMasq": true, "ipMasqBackend": .string(backend)])
+    }
+
+    @Test("succeeds and releases the address and the masquerade rules when the namespace is",
+          arguments: cases)
+    func releasesEverything(_ testCase: Case) throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment()
+            let config = masqueradeConfig(net, backend: testCase.backend)
+            let result = try net.add(attachment, config: config)
+            #expect(net.reservedAddresses == [net.address(2)])
+            try #require(try !Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty,
+                         "ADD made no masquerade rules")
+            switch testCase.namespace {
+            case .present:
+                break
+            case .empty:
+                attachment.netns = ""
+            case .deleted:
+                attachment.pod.destroy()
+            case .stale:
+                attachment.pod.destroy()
+                TemporaryDirectory.write(attachment.netns, "")
+            }
+            defer { if testCase.namespace == .stale { unlinkQuietly(attachment.netns) } }
+
+            let outcome = try net.call("DEL", attachment, config: net.withPrevResult(config, result))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(outcome.stdout.isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+            if testCase.namespace == .present {
+                #expect(try attachment.pod.linkNames() == ["lo"])
+                #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            }
+        }
+    }
+
+    @Test("twice succeeds both times")
+    func twice() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = masqueradeConfig(net, backend: "iptables")
+            let result = try net.add(attachment, config: config)
+            for round in 1...2 {
+                let outcome = try net.call("DEL", attachment, config: net.withPrevResult(config, result))
+                #expect(outcome.succeeded, "round \(round): \(outcome)")
+            }
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("without prevResult removes the interface and releases the address")
+    func withoutPrevResult() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = masqueradeConfig(net, backend: "iptables")
+            try net.add(attachment, config: config)
+            let outcome = try net.call("DEL", attachment, config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
+    @Test("of an attachment that was never added succeeds")
+    func neverAdded() throws {
+        try withTestNetwork { net in
+            let outcome = try net.call("DEL", try net.attachment(), config: masqueradeConfig(net, backend: "iptables"))
+            #expect(outcome.succeeded, "\(outcome)")
+        }
+    }
+
+    @Test("leaves the other pods on the bridge alone")
+    func onlyItsOwnPod() throws {
+        try withTestNetwork { net in
+            let config = masqueradeConfig(net, backend: "iptables")
+            let first = try net.attachment()
+            let second = try net.attachment()
+            try net.add(first, config: config)
+            let kept = try net.add(second, config: config)
+            let outcome = try net.call("DEL", first, config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(net.reservedAddresses == [net.address(3)])
+            #expect(try Kernel.ports(of: net.bridgeName) == [kept["interfaces"]?[1]?["name"]?.string ?? "?"])
+            #expect(try !Firewall.leftovers(network: net.networkName, containerID: second.containerID).isEmpty)
+            #expect(try Kernel.addresses(of: "eth0", in: second.pod) == [net.address(3) + "/24"])
+        }
+    }
+
+    @Test("keeps the bridge and its gateway address (shared by every pod)")
+    func bridgeStays() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true])
+            try net.add(attachment, config: config)
+            #expect(try net.call("DEL", attachment, config: config).succeeded)
+            #expect(try Kernel.addresses(of: net.bridgeName) == [net.gateway + "/24"])
+        }
+    }
+
+    @Test("with CNI_NETNS naming the plugin's own namespace fails with code 8 and releases nothing")
+    func ownNamespace() throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment()
+            let config = net.config("1.0.0")
+            try net.add(attachment, config: config)
+            attachment.netns = "/proc/self/ns/net"
+            let outcome = try net.call("DEL", attachment, config: config)
+            #expect(outcome.errorCode == 8, "\(outcome)")
+            #expect(net.reservedAddresses == [net.address(2)])
+        }
+    }
+}
+
+func unlinkQuietly(_ path: String) { _ = unlink(path) }

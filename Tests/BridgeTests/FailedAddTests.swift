@@ -1,0 +1,192 @@
+import Testing
+
+/// A failed ADD leaves nothing behind (REFERENCE.md §2.10: the reference
+/// leaves the bridge, the veth and sometimes masquerade rules).
+@Suite("Failed ADD", .enabled(if: TestNode.isAvailable, TestNode.requirement))
+struct FailedAddTests {
+    enum BadNamespace: String, CaseIterable, Sendable {
+        case missing = "a path that does not exist"
+        case regularFile = "a regular file"
+        case directory = "a directory"
+    }
+
+    @Test("with a CNI_NETNS that is not a namespace, fails before any side effect",
+          arguments: BadNamespace.allCases)
+    func badNamespace(_ kind: BadNamespace) throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment()
+            switch kind {
+            case .missing:
+                attachment.netns = net.directory + "/no-such-netns"
+            case .regularFile:
+                attachment.netns = net.directory + "/stale-netns"
+                TemporaryDirectory.write(attachment.netns, "")
+            case .directory:
+                attachment.netns = net.directory
+            }
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["isGateway": true, "ipMasq": true]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("failed to open netns"), "\(outcome)")
+            #expect(try !Kernel.linkExists(net.bridgeName))
+            #expect(net.reservedAddresses.isEmpty)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
+    @Test("with CNI_NETNS naming the plugin's own namespace, fails with code 8 and touches nothing")
+    func ownNamespace() throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment(ifname: TestNode.uniqueName("ce"))
+            attachment.netns = "/proc/self/ns/net"
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["isGateway": true]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorCode == 8, "\(outcome)")
+            #expect(outcome.errorMessage == "plugin's netns and netns from CNI_NETNS should not be the same")
+            // Exactly one JSON document on stdout (the reference printed two).
+            #expect((try? outcome.json) != nil)
+            #expect(try !Kernel.linkExists(net.bridgeName))
+            #expect(try !Kernel.linkExists(attachment.ifname))
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("whose IPAM range is exhausted leaves no veth behind")
+    func exhaustedRange() throws {
+        try withTestNetwork { net in
+            // A /30 has exactly one address to give after the gateway.
+            let config = net.config("1.0.0", ["isGateway": true, "ipam": net.ipam(subnet: net.address(0) + "/30")])
+            let first = try net.attachment()
+            let result = try net.add(first, config: config)
+            let firstVeth = try #require(result["interfaces"]?[1]?["name"]?.string)
+            let second = try net.attachment()
+            let outcome = try net.call("ADD", second, config: config)
+            #expect(!outcome.succeeded)
+            #expect(try second.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName) == [firstVeth])
+            #expect(net.reservedAddresses == [net.address(2)])
+        }
+    }
+
+    @Test("whose IPAM plugin is missing leaves no veth behind")
+    func missingIPAMPlugin() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ["type": "no-such-ipam"]]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("failed to find plugin \"no-such-ipam\""), "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+        }
+    }
+
+    @Test("that fails after the veth exists removes the veth, the reservation and the masquerade rules",
+          arguments: Firewall.backends)
+    func failureAfterVeth(backend: String) throws {
+        try withTestNetwork { net in
+            // The bridge already has another address: without forceAddress
+            // the gateway cannot be added, after the veth and IP were made.
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            try Tool.run("ip", "address", "add", "192.0.2.1/24", "dev", net.bridgeName)
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true, "ipMasq": true, "ipMasqBackend": .string(backend)])
+            let outcome = try net.call("ADD", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("already has an IP address different from \(net.gateway)/24"),
+                    "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+            #expect(try Kernel.addresses(of: net.bridgeName) == ["192.0.2.1/24"])
+        }
+    }
+
+    @Test("with forceAddress replaces the bridge's conflicting address")
+    func forceAddress() throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            try Tool.run("ip", "address", "add", "192.0.2.1/24", "dev", net.bridgeName)
+            try net.add(try net.attachment(), config: net.config("1.0.0", ["isGateway": true, "forceAddress": true]))
+            #expect(try Kernel.addresses(of: net.bridgeName) == [net.gateway + "/24"])
+        }
+    }
+
+    @Test("into an interface name the pod already has fails and leaves the pod's interface alone")
+    func interfaceExists() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("already exists"), "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["eth0", "lo", "other"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("with a bridge name that is not a bridge fails and leaves the link alone")
+    func notABridge() throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "veth", "peer", "name", net.bridgeName + "p")
+            defer { _ = try? Tool.run("ip", "link", "del", net.bridgeName) }
+            let attachment = try net.attachment()
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("already exists but is not a bridge"), "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    struct RefusedConfig: CustomTestStringConvertible, Sendable {
+        let name: String
+        let overrides: JSON
+        let code: Int
+        let message: String
+        var testDescription: String { name }
+    }
+
+    static let refusedConfigs = [
+        // The reference (≥ 1.6) notices only after IPAM allocated and the veth exists.
+        RefusedConfig(name: "unknown ipMasqBackend", overrides: ["ipMasq": true, "ipMasqBackend": "foo"],
+                      code: 7, message: "unknown ipmasq backend \"foo\""),
+        RefusedConfig(name: "IPAM with disableContainerInterface",
+                      overrides: ["disableContainerInterface": true], code: 7,
+                      message: "cannot use IPAM when DisableContainerInterface flag is set"),
+        RefusedConfig(name: "bridge name longer than 15 bytes", overrides: ["bridge": "a-very-long-bridge"],
+                      code: 7, message: "failed to create bridge \"a-very-long-bridge\""),
+        // Known gap: bridge VLAN filtering is not implemented; refused up front.
+        RefusedConfig(name: "vlan", overrides: ["vlan": 100], code: 2, message: "vlan"),
+        RefusedConfig(name: "vlanTrunk", overrides: ["vlanTrunk": [["id": 101]]], code: 2, message: "vlanTrunk"),
+    ]
+
+    @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
+    func refusedUpFront(_ refused: RefusedConfig) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", refused.overrides))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorCode == refused.code, "\(outcome)")
+            #expect(outcome.errorMessage.contains(refused.message), "\(outcome)")
+            #expect(try !Kernel.linkExists(net.bridgeName))
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("for an attachment that already exists fails and leaves the first one intact")
+    func duplicateAdd() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true])
+            let result = try net.add(attachment, config: config)
+            let outcome = try net.call("ADD", attachment, config: config)
+            #expect(!outcome.succeeded)
+            #expect(net.reservedAddresses == [net.address(2)])
+            #expect(try Kernel.addresses(of: "eth0", in: attachment.pod) == [net.address(2) + "/24"])
+            let check = try net.call("CHECK", attachment, config: net.withPrevResult(config, result))
+            #expect(check.succeeded, "\(check)")
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Testing
+
+/// GC (spec 1.1.0): the reference has none; ours forwards it to IPAM and
+/// removes the masquerade rules of attachments that are no longer valid.
+/// STATUS delegates to IPAM.
+@Suite("GC and STATUS", .enabled(if: TestNode.isAvailable, TestNode.requirement))
+struct GarbageCollectionAndStatusTests {
+    private func gcConfig(_ config: JSON, valid: [Attachment]) -> JSON {
+        var config = config
+        config["cni.dev/valid-attachments"] = .array(valid.map {
+            ["containerID": .string($0.containerID), "ifname": .string($0.ifname)]
+        })
+        return config
+    }
+
+    @Test("with an empty valid list removes the masquerade rules", arguments: Firewall.backends)
+    func removesStaleMasquerade(backend: String) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.1.0", ["ipMasq": true, "ipMasqBackend": .string(backend)])
+            try net.add(attachment, config: config)
+            let outcome = try net.callForNetwork("GC", config: gcConfig(config, valid: []))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
+    @Test("with an empty valid list releases the IP reservations",
+          .enabled(if: IPAMPlugin.implementsGC, Comment(rawValue: IPAMPlugin.noGC)))
+    func releasesStaleAddresses() throws {
+        try withTestNetwork { net in
+            let config = net.config("1.1.0", ["ipMasq": true])
+            try net.add(try net.attachment(), config: config)
+            try net.add(try net.attachment(), config: config)
+            #expect(net.reservedAddresses.count == 2)
+            let outcome = try net.callForNetwork("GC", config: gcConfig(config, valid: []))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("keeps what belongs to valid attachments", arguments: Firewall.backends)
+    func keepsValid(backend: String) throws {
+        try withTestNetwork { net in
+            let config = net.config("1.1.0", ["ipMasq": true, "ipMasqBackend": .string(backend)])
+            let kept = try net.attachment()
+            let stale = try net.attachment()
+            try net.add(kept, config: config)
+            try net.add(stale, config: config)
+            let outcome = try net.callForNetwork("GC", config: gcConfig(config, valid: [kept]))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try !Firewall.leftovers(network: net.networkName, containerID: kept.containerID).isEmpty)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: stale.containerID).isEmpty)
+            if IPAMPlugin.implementsGC {
+                #expect(net.reservedAddresses == [net.address(2)])
+            }
+            // The valid pod itself is untouched.
+            #expect(try Kernel.addresses(of: "eth0", in: kept.pod) == [net.address(2) + "/24"])
+        }
+    }
+
+    /// A stand-in IPAM that records the verbs it gets and the stdin of the
+    /// last one, and fails STATUS when `fail-status` exists next to it.
+    private func installRecordingIPAM(_ net: TestNetwork) -> String {
+        let directory = net.directory + "/plugins"
+        _ = try? Tool.run("mkdir", "-p", directory)
+        TemporaryDirectory.writeExecutable(directory + "/recording-ipam", """
+            #!/bin/sh
+            here=$(dirname "$0")
+            echo "$CNI_COMMAND" >> "$here/calls"
+            cat > "$here/stdin-$CNI_COMMAND"
+            if [ "$CNI_COMMAND" = STATUS ] && [ -e "$here/fail-status" ]; then
+                echo '{"cniVersion":"1.1.0","code":50,"msg":"no addresses left in range"}'
+                exit 1
+            fi
+            exit 0
+
+            """)
+        net.cniPath = directory
+        return directory
+    }
+
+    @Test("is forwarded to the IPAM plugin with the same configuration")
+    func forwardedToIPAM() throws {
+        try withTestNetwork { net in
+            let directory = installRecordingIPAM(net)
+            let config = gcConfig(net.config("1.1.0", ["ipam": ["type": "recording-ipam"]]), valid: [])
+            let outcome = try net.callForNetwork("GC", config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(ChildProcess.readFile(directory + "/calls") == "GC\n")
+            #expect(try JSON.parse(ChildProcess.readFile(directory + "/stdin-GC")) == config)
+        }
+    }
+
+    @Test("STATUS succeeds when IPAM does")
+    func statusSucceeds() throws {
+        try withTestNetwork { net in
+            let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0"))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(outcome.stdout.isEmpty)
+        }
+    }
+
+    @Test("STATUS asks IPAM and passes its error on unchanged")
+    func statusDelegates() throws {
+        try withTestNetwork { net in
+            let directory = installRecordingIPAM(net)
+            TemporaryDirectory.write(directory + "/fail-status", "")
+            let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0", ["ipam": ["type": "recording-ipam"]]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorCode == 50, "\(outcome)")
+            #expect(outcome.errorMessage == "no addresses left in range")
+            #expect(ChildProcess.readFile(directory + "/calls") == "STATUS\n")
+        }
+    }
+
+    @Test("STATUS fails when the IPAM plugin is missing")
+    func statusWithoutIPAM() throws {
+        try withTestNetwork { net in
+            let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0", ["ipam": ["type": "no-such-ipam"]]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("failed to find plugin \"no-such-ipam\""), "\(outcome)")
+        }
+    }
+
+    @Test("STATUS in L2 mode succeeds without IPAM")
+    func statusLayerTwo() throws {
+        try withTestNetwork { net in
+            let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0", ["ipam": nil]))
+            #expect(outcome.succeeded, "\(outcome)")
+        }
+    }
+}
