@@ -21,14 +21,14 @@ failed=0
 log="$(mktemp -d)"
 trap 'rm -rf "$log"' EXIT
 
-# Adds up a suite's "N passed, M failed" line (or counts the suite itself).
+# Adds up a suite's "N passed, M failed" line (or counts the suite itself
+# as one check when it printed none).
 tally() {
-    local name="$1" status="$2" file="$3" line
-    line="$(grep -aE '^[A-Za-z:]*[[:space:]]*[0-9]+ passed, [0-9]+ failed' "$file" | tail -1)"
+    local name="$1" status="$2" file="$3" line p f
+    line="$(grep -aoE '[0-9]+ passed, [0-9]+ failed' "$file" | tail -1)"
     if [ -n "$line" ]; then
-        local p f
-        p="$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")"
-        f="$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")"
+        p="${line%% passed*}"
+        f="${line##*passed, }"; f="${f%% failed*}"
         passed=$((passed + p)); failed=$((failed + f))
         if [ "$status" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
     elif [ "$status" = 0 ]; then
