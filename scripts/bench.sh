@@ -205,7 +205,7 @@ gcc -O2 -Wall -o "$WORK/cnirun" "$WORK/cnirun.c" || die "compiling the measuring
 
 # ------------------------------------------------------------------ the harness (runs inside the namespaces)
 cat > "$WORK/harness.py" <<'PYEOF'
-import ipaddress, json, os, statistics, subprocess, sys, time
+import ipaddress, json, os, shutil, statistics, subprocess, sys, time
 
 WORK, DRIVER, MODE, REF, OURS = sys.argv[1:6]
 QUICK = MODE == 'quick'
@@ -512,6 +512,33 @@ def phase_parallel():
     EXTRA['par'] = [(s.name, all(o for o, _ in checks[s.name]), summary(checks[s.name])) for s in SIDES]
 
 # ---------------------------------------------------------------- report
+ALONE = {}   # side -> {level -> {'ADD': [Call], 'DEL': [Call]}}
+def phase_scaling_alone():
+    """The 60,000-vs-0 scaling of each side measured with that side alone.
+
+    Interleaved with the reference, each of our calls at 60,000 follows a
+    ~0.5 s call that reads 60,000 files, and runs on caches that call has
+    just emptied; the interleaved rows above include that cost. Here a side's
+    empty and full stores are measured back to back, nothing else running."""
+    log('== host-local store scaling, each side alone')
+    top = LEVELS[-1]
+    for s in SIDES[::-1]:
+        ALONE[s.name] = {}
+        for L in (0, top):
+            data = os.path.join(DATA, s.name, f'alone{L}')
+            conf = write_json(os.path.join(IO, f'{s.name}-alone{L}.conf'), bridge_conf(data))
+            fill(data, L)
+            call(s, 'host-local', 'ADD', f'awarm{L}', conf, s.pod(0), what=f'host-local ADD @{L} (alone)')
+            call(s, 'host-local', 'DEL', f'awarm{L}', conf, s.pod(0), what=f'host-local DEL @{L} (alone)')
+            n = N_HL[L] if s.name == 'B' or L == 0 else max(3, N_HL[L] // 6)
+            res = {'ADD': [], 'DEL': []}
+            for i in range(n):
+                res['ADD'].append(call(s, 'host-local', 'ADD', f'al{L}-{i}', conf, s.pod(0), what=f'host-local ADD @{L} (alone)'))
+                res['DEL'].append(call(s, 'host-local', 'DEL', f'al{L}-{i}', conf, s.pod(0), what=f'host-local DEL @{L} (alone)'))
+            ALONE[s.name][L] = res
+            shutil.rmtree(data, ignore_errors=True)
+            FILLED.pop(data, None)
+
 def table():
     out = []
     A, B = SIDES
@@ -532,7 +559,7 @@ def table():
     def row(metric):
         for r in ROWS:
             if r[1] == metric: return r
-    out.append('\n| store scaling (host-local) | A | B | target for B |')
+    out.append('\n| store scaling (host-local, interleaved A/B) | A | B | target for B |')
     out.append('|---|---|---|---|')
     for verb in ('ADD', 'DEL'):
         r0, r1 = row(f'host-local {verb} @0 IPs'), row(f'host-local {verb} @{LEVELS[-1]} IPs')
@@ -541,6 +568,24 @@ def table():
             ra, rb = ratio(r0[k], r1[k]), ratio(r0[k + 1], r1[k + 1])
             verdict = 'n/a' if rb is None else ('PASS' if rb <= 1.2 else 'FAIL') + ' (<= 1.2x)'
             out.append(f'| {verb} {what} @{LEVELS[-1]} / @0 | {fmt(ra, "{:.2f}x")} | {fmt(rb, "{:.2f}x")} | {verdict} |')
+    if ALONE:
+        top = LEVELS[-1]
+        out.append(f'\n| store scaling, each side alone (median ms @0 -> @{top}) | A | B | target for B |')
+        out.append('|---|---|---|---|')
+        for verb in ('ADD', 'DEL'):
+            for what, key in (('wall', lambda c: c.wall), ('cpu', lambda c: c.cpu)):
+                cells, ratios = {}, {}
+                for n in ('A', 'B'):
+                    lv = ALONE.get(n, {})
+                    if 0 in lv and top in lv:
+                        a0 = med([key(c) for c in lv[0][verb] if c.ok]); a1 = med([key(c) for c in lv[top][verb] if c.ok])
+                        ratios[n] = ratio(a0, a1)
+                        cells[n] = f'{fmt(a0)} -> {fmt(a1)} ({fmt(ratios[n], "{:.2f}x")})'
+                    else:
+                        cells[n] = 'n/a'
+                rb = ratios.get('B')
+                verdict = 'n/a' if rb is None else ('PASS' if rb <= 1.2 else 'FAIL') + ' (<= 1.2x)'
+                out.append(f'| {verb} {what} | {cells["A"]} | {cells["B"]} | {verdict} |')
     out.append('\n| peak RSS (ru_maxrss KiB, median / max) | A | B | B/A (median) |')
     out.append('|---|---|---|---|')
     for m, v in RSS.items():
@@ -569,7 +614,7 @@ LOAD0 = ' '.join(open('/proc/loadavg').read().split()[:3])
 log(f'bench: {MODE} mode; A={REF} B={OURS}')
 rc = 0
 try:
-    for ph in (phase_floor_and_version, phase_hostlocal, phase_bridge, phase_parallel):
+    for ph in (phase_floor_and_version, phase_hostlocal, phase_scaling_alone, phase_bridge, phase_parallel):
         ph()
 except KeyboardInterrupt:
     NOTES.append('interrupted'); rc = 1
