@@ -39,7 +39,10 @@ struct AddCommand {
             let pendingIPAM = try ipam?.start(.add, for: request)
             if let ipam, let pendingIPAM {
                 rollback.register("IPAM reservation") {
-                    _ = try? pendingIPAM.finish()
+                    // Only a reservation this ADD made is released: when
+                    // IPAM's own ADD failed (a duplicate, say), a DEL would
+                    // release what an earlier ADD of this attachment holds.
+                    guard (try? pendingIPAM.finish()) != nil else { return }
                     ignoreFailure { () throws(CNIError) in _ = try ipam.execute(.del, for: request) }
                 }
             }

@@ -73,31 +73,43 @@ struct NodeBridge {
         guard !gateways.isEmpty else { return }
         let name = config.bridgeName
         do {
-            let present = try host.addresses(interfaceIndex: bridge.index).filter { $0.scope == .universe }
-            var added = false
+            // 1. The common case costs one request per gateway: the address
+            //    is already there (EEXIST means exactly this address).
+            var added: [CIDR] = []
             for gateway in gateways {
-                if present.contains(where: { $0.cidr == gateway }) { continue }
-                added = true
-                let conflicting = present.filter { existing in
-                    guard existing.family == gateway.family else { return false }
-                    return gateway.family == .v4 || existing.cidr.overlaps(gateway)
-                }
-                if !conflicting.isEmpty {
-                    guard config.forceAddress else {
-                        throw CNIError(.internal,
-                                       "failed to set bridge addr: \"\(name)\" already has an IP address different from \(gateway)")
-                    }
-                    for address in conflicting {
-                        try host.deleteAddress(address.cidr, interfaceIndex: bridge.index, ifMissing: .tolerate)
-                    }
-                }
+                let outcome: AddOutcome
                 do {
-                    try host.addAddress(gateway, interfaceIndex: bridge.index, ifExists: .tolerate)
+                    outcome = try host.addAddress(gateway, interfaceIndex: bridge.index, ifExists: .tolerate)
                 } catch {
                     throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
                 }
+                if outcome == .added { added.append(gateway) }
             }
-            if added, let mac = bridge.mac {
+            guard !added.isEmpty else { return }
+
+            // 2. A new address must not sit next to a conflicting one.
+            let present = try host.addresses(interfaceIndex: bridge.index).filter { $0.scope == .universe }
+            for gateway in added {
+                let conflicting = present.filter { existing in
+                    guard existing.family == gateway.family, existing.cidr != gateway,
+                          !gateways.contains(existing.cidr) else { return false }
+                    return gateway.family == .v4 || existing.cidr.overlaps(gateway)
+                }
+                guard !conflicting.isEmpty else { continue }
+                guard config.forceAddress else {
+                    for address in added {
+                        _ = try? host.deleteAddress(address, interfaceIndex: bridge.index, ifMissing: .tolerate)
+                    }
+                    throw CNIError(.internal,
+                                   "failed to set bridge addr: \"\(name)\" already has an IP address different from \(gateway)")
+                }
+                for address in conflicting {
+                    try host.deleteAddress(address.cidr, interfaceIndex: bridge.index, ifMissing: .tolerate)
+                }
+            }
+
+            // 3. Pin the MAC the bridge had before this ADD's port joined.
+            if let mac = bridge.mac {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {
