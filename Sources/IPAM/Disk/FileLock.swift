@@ -8,9 +8,12 @@ import Glibc
 /// sends SIGALRM to this thread at the deadline (and every 100 ms after, in
 /// case a signal lands just before `flock` starts waiting); the handler
 /// does nothing and is installed without `SA_RESTART`, so the blocking
-/// `flock` returns EINTR and the wait gives up. The previous SIGALRM
-/// disposition is restored afterwards. The lock dies with the process, so a
-/// killed holder never leaves it taken.
+/// `flock` returns EINTR and the wait gives up. The no-op handler stays
+/// installed for the rest of the process's life: restoring the previous
+/// disposition would race with another thread of the same process still
+/// waiting (its next SIGALRM would then kill the process). A plugin uses
+/// SIGALRM for nothing else. The lock dies with the process, so a killed
+/// holder never leaves it taken.
 struct FileLock {
     /// Takes the lock, waiting at most `timeout`.
     ///
@@ -44,12 +47,12 @@ struct FileLock {
     }
 }
 
-/// A SIGALRM source aimed at the calling thread, with a no-op handler
-/// installed without `SA_RESTART`, and SIGALRM unblocked in this thread
-/// (thread pools such as libdispatch's block it), for as long as it lives.
+/// A SIGALRM source aimed at the calling thread, with SIGALRM unblocked in
+/// this thread (thread pools such as libdispatch's block it) for as long as
+/// it lives, and a no-op handler installed without `SA_RESTART` (for good:
+/// see `FileLock`).
 private struct AlarmTimer {
     private var timer: timer_t? = nil
-    private var previousAction = sigaction()
     private var previousMask = sigset_t()
     private var active = false
 
@@ -58,7 +61,7 @@ private struct AlarmTimer {
         action.__sigaction_handler.sa_handler = { _ in }
         action.sa_flags = 0
         sigemptyset(&action.sa_mask)
-        guard sigaction(SIGALRM, &action, &previousAction) == 0 else { return }
+        guard sigaction(SIGALRM, &action, nil) == 0 else { return }
         var alarmOnly = sigset_t()
         sigemptyset(&alarmOnly)
         sigaddset(&alarmOnly, SIGALRM)
@@ -83,14 +86,13 @@ private struct AlarmTimer {
         _ = timer_settime(timer, 0, &setting, nil)
     }
 
-    /// Stops the timer, then restores the previous SIGALRM action and mask.
-    /// A signal already generated for this thread is delivered on return
-    /// from `timer_delete`, while the no-op handler is still in place.
+    /// Stops the timer, then restores this thread's signal mask. A signal
+    /// already generated for this thread is delivered on return from
+    /// `timer_delete`, to the no-op handler.
     mutating func cancel() {
         if let timer { timer_delete(timer) }
         timer = nil
         if active {
-            sigaction(SIGALRM, &previousAction, nil)
             pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         }
         active = false
