@@ -12,8 +12,11 @@ import Glibc
 ///   allocates); `run` is start-and-wait.
 /// - The child starts with SIGPIPE at its default and no signal blocked,
 ///   whatever this process does with them; its stderr is inherited unless
-///   captured. While feeding it, SIGPIPE is ignored here, so a child that
-///   exits without reading its stdin gives EPIPE, not our death.
+///   captured. From the first spawn on, SIGPIPE is ignored in this process
+///   (the plugins ignore it from the start anyway), so a child that exits
+///   without reading its stdin gives EPIPE, not our death. It is never
+///   restored: with several threads spawning (tests), restoring it would
+///   race with another thread's write.
 /// - Every descriptor is closed and the child is always reaped by `wait`;
 ///   past an optional deadline it is killed (it is our own child, by pid).
 public enum Subprocess {
@@ -135,7 +138,8 @@ public enum Subprocess {
         /// Writes what the pipe takes without blocking; closes stdin once
         /// everything is written.
         fileprivate func feedWithoutWaiting() {
-            Subprocess.withSIGPIPEIgnored { writeSome() }
+            Subprocess.ignoreSIGPIPE()
+            writeSome()
         }
 
         /// Feeds the rest of stdin, reads the outputs to EOF and reaps the
@@ -147,36 +151,35 @@ public enum Subprocess {
             let deadline = timeoutMilliseconds.map { Subprocess.monotonicMilliseconds() + $0 }
             var killed = false
             var buffer = [UInt8](repeating: 0, count: 65536)
-            Subprocess.withSIGPIPEIgnored {
-                while outputFD >= 0 || errorFD >= 0 {
-                    var fds = [pollfd(fd: inputFD, events: Int16(POLLOUT), revents: 0),
-                               pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: errorFD, events: Int16(POLLIN), revents: 0)]
-                    let timeout: Int32 = killed ? 1000
-                        : deadline.map { Int32(clamping: max(0, $0 - Subprocess.monotonicMilliseconds())) } ?? -1
-                    let ready = poll(&fds, 3, timeout)
-                    if ready < 0 {
-                        if errno == EINTR { continue }
-                        break
-                    }
-                    if ready == 0 {
-                        // Past the deadline (or the killed child's pipes
-                        // stay open through a grandchild): stop.
-                        if killed { break }
-                        kill(pid, SIGKILL)
-                        killed = true
-                        closeInput()
-                        continue
-                    }
-                    if inputFD >= 0 && fds[0].revents != 0 {
-                        if fds[0].revents & Int16(POLLOUT) != 0 { writeSome() } else { closeInput() }
-                    }
-                    if outputFD >= 0 && fds[1].revents != 0 {
-                        if !drain(&outputFD, into: &output.stdout, buffer: &buffer) { outputFD = -1 }
-                    }
-                    if errorFD >= 0 && fds[2].revents != 0 {
-                        if !drain(&errorFD, into: &output.stderr, buffer: &buffer) { errorFD = -1 }
-                    }
+            Subprocess.ignoreSIGPIPE()
+            while outputFD >= 0 || errorFD >= 0 {
+                var fds = [pollfd(fd: inputFD, events: Int16(POLLOUT), revents: 0),
+                           pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: errorFD, events: Int16(POLLIN), revents: 0)]
+                let timeout: Int32 = killed ? 1000
+                    : deadline.map { Int32(clamping: max(0, $0 - Subprocess.monotonicMilliseconds())) } ?? -1
+                let ready = poll(&fds, 3, timeout)
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                if ready == 0 {
+                    // Past the deadline (or the killed child's pipes
+                    // stay open through a grandchild): stop.
+                    if killed { break }
+                    kill(pid, SIGKILL)
+                    killed = true
+                    closeInput()
+                    continue
+                }
+                if inputFD >= 0 && fds[0].revents != 0 {
+                    if fds[0].revents & Int16(POLLOUT) != 0 { writeSome() } else { closeInput() }
+                }
+                if outputFD >= 0 && fds[1].revents != 0 {
+                    if !drain(&outputFD, into: &output.stdout, buffer: &buffer) { outputFD = -1 }
+                }
+                if errorFD >= 0 && fds[2].revents != 0 {
+                    if !drain(&errorFD, into: &output.stderr, buffer: &buffer) { errorFD = -1 }
                 }
             }
             closeInput()
@@ -234,14 +237,9 @@ public enum Subprocess {
         }
     }
 
-    /// Runs `body` with SIGPIPE ignored, restoring the previous disposition.
-    fileprivate static func withSIGPIPEIgnored(_ body: () -> Void) {
-        var previous = sigaction()
-        var ignore = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        sigaction(SIGPIPE, &ignore, &previous)
-        defer { sigaction(SIGPIPE, &previous, nil) }
-        body()
+    /// Ignores SIGPIPE in this process, for good (see the type's comment).
+    fileprivate static func ignoreSIGPIPE() {
+        signal(SIGPIPE, SIG_IGN)
     }
 
     fileprivate static func monotonicMilliseconds() -> Int {
