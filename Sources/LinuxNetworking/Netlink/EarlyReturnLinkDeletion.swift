@@ -53,6 +53,10 @@ public enum EarlyReturnLinkDeletion {
             let current = try observer.linkIfPresent(index: index)
             if current == nil || current?.name != original.name { return .deleted }
             if MonotonicClock.nowNanoseconds() >= deadline {
+                // A child that never got its request through is ended (a
+                // request already in the kernel completes regardless), and
+                // the deletion is done here.
+                kill(pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                 return try observer.deleteLink(index: index, ifMissing: .tolerate)
             }
