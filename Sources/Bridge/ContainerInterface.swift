@@ -107,11 +107,12 @@ struct ContainerInterface {
         var info = RouteInfo(destination: route.destination.network,
                              gateway: route.gateway ?? gateways[route.destination.family],
                              outputInterface: index)
-        if let priority = route.priority, priority > 0 { info.priority = UInt32(priority) }
-        if let table = route.table, table > 0 { info.table = UInt32(table) }
-        if let scope = route.scope, (0...255).contains(scope) { info.scope = NetlinkScope(rawValue: UInt8(scope)) }
-        if let mtu = route.mtu, mtu > 0 { info.mtu = UInt32(mtu) }
-        if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(advmss) }
+        // Parsed routes are already within these ranges (`CNIResult.parseRoute`).
+        if let priority = route.priority, priority > 0 { info.priority = UInt32(clamping: priority) }
+        if let table = route.table, table > 0 { info.table = UInt32(clamping: table) }
+        if let scope = route.scope { info.scope = NetlinkScope(rawValue: UInt8(clamping: scope)) }
+        if let mtu = route.mtu, mtu > 0 { info.mtu = UInt32(clamping: mtu) }
+        if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(clamping: advmss) }
         return info
     }
 }

@@ -72,3 +72,17 @@ struct ResultConversionTests {
         #expect(route.destination.network.description == "10.1.2.0/24")
     }
 }
+
+@Suite("Routes from configs and results")
+struct RouteParsingTests {
+    @Test("values the kernel cannot hold are config errors, not crashes", arguments: [
+        #"{"dst":"10.0.0.0/8","priority":99999999999}"#,
+        #"{"dst":"10.0.0.0/8","mtu":-1}"#,
+        #"{"dst":"10.0.0.0/8","scope":256}"#,
+        #"{"dst":"10.0.0.0/8","table":1.5}"#,
+    ])
+    func outOfRange(text: String) throws {
+        let value = try JSONParser.parse(text)
+        #expect(throws: CNIError.self) { try CNIResult.parseRoute(value) }
+    }
+}
