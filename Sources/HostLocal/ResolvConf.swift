@@ -9,11 +9,11 @@ enum ResolvConf {
     static func read(path: String) throws(CNIError) -> DNS {
         // A C string would end at the NUL and name another file; Go refuses it.
         guard !path.utf8.contains(0) else {
-            throw CNIError(.invalidNetworkConfig, "open \(path): \(goErrorText(EINVAL))")
+            throw CNIError(.invalidNetworkConfig, "open \(path): \(StandardIO.errorText(EINVAL))")
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CNIError(.invalidNetworkConfig, "open \(path): \(goErrorText(errno))")
+            throw CNIError(.invalidNetworkConfig, "open \(path): \(StandardIO.errorText(errno))")
         }
         defer { close(fd) }
         let bytes: [UInt8]
@@ -41,12 +41,5 @@ enum ResolvConf {
             }
         }
         return dns
-    }
-
-    /// `strerror` as Go words it: first letter lower-case ("no such file
-    /// or directory").
-    private static func goErrorText(_ code: Int32) -> String {
-        let text = StandardIO.errorText(code)
-        return (text.first?.lowercased() ?? "") + text.dropFirst()
     }
 }

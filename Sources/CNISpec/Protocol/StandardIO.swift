@@ -44,8 +44,14 @@ public enum StandardIO {
         writeAll(fd: fd, Array(text.utf8))
     }
 
-    /// The text of an errno value, as `strerror` gives it.
+    /// The text of an errno value as Go prints it (and so the reference's
+    /// messages read): glibc's `strerror` with a lower-case first letter
+    /// ("no such file or directory"), acronyms such as "I/O" kept.
     public static func errorText(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        guard let text = strerror(code) else { return "errno \(code)" }
+        let message = String(cString: text)
+        guard let first = message.first, first.isUppercase,
+              !(message.dropFirst().first?.isUppercase ?? false) else { return message }
+        return first.lowercased() + message.dropFirst()
     }
 }

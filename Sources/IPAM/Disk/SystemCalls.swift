@@ -6,14 +6,8 @@ import Glibc
 // words them (`open /x/y: no such file or directory`), so that messages
 // match the reference's.
 
-/// The errno text as Go prints it: glibc's `strerror` with a lower-case
-/// first letter ("no such file or directory").
-func errnoText(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "errno \(code)" }
-    let message = String(cString: text)
-    guard let first = message.first else { return message }
-    return first.lowercased() + message.dropFirst()
-}
+/// The errno text as Go prints it ("no such file or directory").
+func errnoText(_ code: Int32) -> String { StandardIO.errorText(code) }
 
 /// An I/O failure as a CNI error: code 999, `<operation> <path>: <errno text>`.
 func ioError(_ operation: String, _ path: String, _ code: Int32) -> CNIError {

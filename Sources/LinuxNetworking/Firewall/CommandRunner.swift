@@ -70,10 +70,3 @@ struct CommandRunner: Sendable {
     }
 }
 
-extension CommandRunner {
-    /// `strerror` text for an errno value.
-    static func errnoText(_ code: Int32) -> String {
-        guard let message = strerror(code) else { return "errno \(code)" }
-        return String(cString: message)
-    }
-}

@@ -1,3 +1,4 @@
+import CNISpec
 /// How a child process ended.
 public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
     case exited(Int32)
@@ -38,7 +39,7 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
         case .toolNotFound(let tool, let searched):
             return "\(tool) not found in \(searched.joined(separator: ", "))"
         case .spawnFailed(let command, let errno):
-            return "failed to run \(FirewallError.render(command)): \(CommandRunner.errnoText(errno))"
+            return "failed to run \(FirewallError.render(command)): \(StandardIO.errorText(errno))"
         case .commandFailed(let command, let status, let stderr):
             let trimmed = stderr.trimmingTrailingNewlines
             let detail = trimmed.isEmpty ? "" : ": \(trimmed)"

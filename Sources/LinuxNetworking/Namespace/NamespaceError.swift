@@ -1,3 +1,4 @@
+import CNISpec
 import Glibc
 
 /// Why a network namespace could not be opened or entered.
@@ -32,22 +33,22 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String {
-        let quoted = ErrnoText.quoted(path)
+        let quoted = GoQuote.quoted(path)
         switch self {
         case .pathNotFound:
-            return "failed to Statfs \(quoted): \(ErrnoText.describe(ENOENT))"
+            return "failed to Statfs \(quoted): \(StandardIO.errorText(ENOENT))"
         case .statfsFailed(_, let errno):
-            return "failed to Statfs \(quoted): \(ErrnoText.describe(errno))"
+            return "failed to Statfs \(quoted): \(StandardIO.errorText(errno))"
         case .notANamespace(_, let magic):
             return "unknown FS magic on \(quoted): \(String(magic, radix: 16))"
         case .notANetworkNamespace(_, let type):
             return "\(quoted) is not a network namespace (namespace type 0x\(String(type, radix: 16)))"
         case .openFailed(let path, let errno):
-            return "open \(path): \(ErrnoText.describe(errno))"
+            return "open \(path): \(StandardIO.errorText(errno))"
         case .statFailed(let path, let errno):
-            return "stat \(path): \(ErrnoText.describe(errno))"
+            return "stat \(path): \(StandardIO.errorText(errno))"
         case .enterFailed(_, let errno):
-            return "failed to enter netns \(quoted): \(ErrnoText.describe(errno))"
+            return "failed to enter netns \(quoted): \(StandardIO.errorText(errno))"
         }
     }
 }

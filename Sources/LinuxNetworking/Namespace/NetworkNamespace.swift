@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 
@@ -108,7 +109,7 @@ public final class NetworkNamespace {
     }
 
     private static func abortInWrongNamespace(path: String, errno code: Int32) -> Never {
-        let message = "fatal: cannot switch back from netns \(path): \(ErrnoText.describe(code))\n"
+        let message = "fatal: cannot switch back from netns \(path): \(StandardIO.errorText(code))\n"
         var bytes = Array(message.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
         _exit(70)

@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 
@@ -15,14 +16,14 @@ enum InterfaceName {
     static func validate(_ name: String, operation: String) throws(NetlinkError) {
         let bytes = Array(name.utf8)
         if bytes.count > maximumLength {
-            throw NetlinkError(operation: operation, object: ErrnoText.quoted(name),
+            throw NetlinkError(operation: operation, object: GoQuote.quoted(name),
                                code: Int32(NLE_RANGE), kernelErrno: ERANGE)
         }
         let invalid = bytes.isEmpty || name == "." || name == ".."
             || bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 == 0
                 || $0 == 0x20 || (0x09...0x0d).contains($0) }
         if invalid {
-            throw NetlinkError(operation: operation, object: ErrnoText.quoted(name),
+            throw NetlinkError(operation: operation, object: GoQuote.quoted(name),
                                code: Int32(NLE_INVAL), kernelErrno: EINVAL)
         }
     }

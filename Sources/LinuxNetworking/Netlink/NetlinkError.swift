@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 
@@ -88,7 +89,7 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     /// exists", "numerical result out of range"); libnl's text, lowercased,
     /// when no errno is known.
     public var reason: String {
-        if let errno { return ErrnoText.describe(errno) }
+        if let errno { return StandardIO.errorText(errno) }
         let text = libnlMessage
         guard let first = text.first else { return "libnl error \(code)" }
         return first.lowercased() + text.dropFirst()

@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 
@@ -97,7 +98,7 @@ extension NetlinkSocket {
         if let mac { try bridge.setAddress(mac) }
         if up { rtnl_link_set_flags(bridge.pointer, UInt32(IFF_UP)) }
         do {
-            try perform("add bridge", ErrnoText.quoted(name)) { socket in
+            try perform("add bridge", GoQuote.quoted(name)) { socket in
                 rtnl_link_add(socket, bridge.pointer, NLM_F_CREATE | NLM_F_EXCL)
             }
             return .added
@@ -141,7 +142,7 @@ extension NetlinkSocket {
         if let peerMAC { try peer.setAddress(peerMAC) }
         if up { rtnl_link_set_flags(veth.pointer, UInt32(IFF_UP)) }
         if let masterIndex { rtnl_link_set_master(veth.pointer, masterIndex) }
-        try perform("add veth", "\(ErrnoText.quoted(name)) peer \(ErrnoText.quoted(peerName))") { socket in
+        try perform("add veth", "\(GoQuote.quoted(name)) peer \(GoQuote.quoted(peerName))") { socket in
             rtnl_link_add(socket, veth.pointer, NLM_F_CREATE | NLM_F_EXCL)
         }
     }
@@ -229,7 +230,7 @@ extension NetlinkSocket {
 /// How links are named in error messages: `"eth0"` or `ifindex 7`.
 enum LinkRef {
     static func describe(index: Int32, name: String?) -> String {
-        if let name { return ErrnoText.quoted(name) }
+        if let name { return GoQuote.quoted(name) }
         return "ifindex \(index)"
     }
 }

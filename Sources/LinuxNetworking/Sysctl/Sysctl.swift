@@ -1,3 +1,4 @@
+import CNISpec
 import Glibc
 
 /// Reads and writes kernel parameters through /proc/sys.
@@ -84,9 +85,9 @@ public enum SysctlError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .openFailed(let key, let code): return "open \(key.path): \(ErrnoText.describe(code))"
-        case .readFailed(let key, let code): return "read \(key.path): \(ErrnoText.describe(code))"
-        case .writeFailed(let key, let code): return "write \(key.path): \(ErrnoText.describe(code))"
+        case .openFailed(let key, let code): return "open \(key.path): \(StandardIO.errorText(code))"
+        case .readFailed(let key, let code): return "read \(key.path): \(StandardIO.errorText(code))"
+        case .writeFailed(let key, let code): return "write \(key.path): \(StandardIO.errorText(code))"
         }
     }
 }

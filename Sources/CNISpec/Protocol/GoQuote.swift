@@ -1,13 +1,13 @@
-/// Go's `%q` / `strconv.Quote` for the strings that end up in firewall
-/// comments (network names, container IDs): the reference writes its
-/// iptables comment as `name: %q id: %q`, and ours must be byte-identical
-/// for the rules to be recognised by either implementation.
+/// Go's `%q` / `strconv.Quote`, for messages and rule comments that must read
+/// as the reference's: its iptables comment is `name: %q id: %q`, and ours
+/// must be byte-identical for the rules to be recognised by either
+/// implementation.
 ///
 /// Exact for ASCII (what CNI names and IDs are restricted to). For
 /// non-ASCII, printable scalars are kept and C0/C1 controls are escaped as
 /// Go does; Go's full `unicode.IsPrint` table is not reproduced.
-enum GoQuote {
-    static func quoted(_ text: String) -> String {
+public enum GoQuote {
+    public static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
