@@ -141,15 +141,9 @@ public final class DiskStore: AllocationStore {
         let index = try trustedIndex()
         try index.beginChange()
         let name = address.description
-        // 1. The content, complete, in a temp file; linked into place below.
-        let tempDirectory = try index.prepareReservationTemp(key.bytes)
-        // 2. Link it to the address's name: EEXIST means taken.
-        if linkat(tempDirectory, StoreIndex.reservationTempName, directory, name, 0) != 0 {
-            let code = errno
-            if code == EEXIST { return false }
-            throw ioError("link", filePath(name), code)
-        }
-        index.reservationTempUsed()
+        // 1-2. The content, complete, linked to the address's name, which
+        //      fails with EEXIST when the address is taken.
+        guard try index.linkReservation(key.bytes, as: name, into: directory) else { return false }
         let recorded = ReservationKey(fileContent: key.bytes)
         knownKeys[name] = recorded
         do {

@@ -6,8 +6,9 @@ import Glibc
 ///
 /// Layout: `IndexBucket.count` bucket files (`b000`...`bfff`, created when
 /// first needed; a rebuild removes empty ones), the stamp file `stamp-v2`,
-/// and `tmp/.tmp-reservation`, the content of a new reservation file before
-/// it is linked into place.
+/// and `tmp/`, where a new reservation file is written before it is linked
+/// into place: unnamed (O_TMPFILE), or as `.tmp-reservation` on a filesystem
+/// without unnamed files.
 ///
 /// **When the index is trusted.** Every change to the store's top directory
 /// (a reservation file created or removed by the reference, by a human, or
@@ -62,6 +63,10 @@ final class StoreIndex {
     private var changed = false
     /// The content of `.tmp-reservation`, when it exists.
     private var reservationTempContent: [UInt8]? = nil
+    /// An unnamed reservation file ready to be linked, and what it holds.
+    private var anonymousReservation: (descriptor: Int32, content: [UInt8])? = nil
+    /// Set once this filesystem (or a missing /proc) refused unnamed files.
+    private var anonymousUnavailable = false
     /// The descriptor of `.index/tmp`, once opened.
     private var tempDescriptor: Int32? = nil
 
@@ -88,6 +93,7 @@ final class StoreIndex {
     }
 
     deinit {
+        if let anonymousReservation { close(anonymousReservation.descriptor) }
         if let tempDescriptor { close(tempDescriptor) }
         close(descriptor)
     }
@@ -213,10 +219,67 @@ final class StoreIndex {
         return fd
     }
 
+    /// Creates the reservation file `name` in `store` holding `content`,
+    /// complete or not at all: false when `name` exists (the address is
+    /// taken). The file is first written unnamed (O_TMPFILE, so a crash
+    /// leaves nothing behind) and linked through `/proc/self/fd`; where
+    /// that is not possible, through `tmp/.tmp-reservation`.
+    func linkReservation(_ content: [UInt8], as name: String, into store: Int32) throws(CNIError) -> Bool {
+        if let descriptor = try unnamedFile(holding: content) {
+            if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", store, name, StoreIndex.atSymlinkFollow) == 0 {
+                close(descriptor)
+                anonymousReservation = nil
+                return true
+            }
+            let code = errno
+            if code == EEXIST { return false }
+            // No /proc, or linking unnamed files is refused here: fall back.
+            close(descriptor)
+            anonymousReservation = nil
+            anonymousUnavailable = true
+        }
+        let directory = try prepareReservationTemp(content)
+        if linkat(directory, StoreIndex.reservationTempName, store, name, 0) != 0 {
+            let code = errno
+            if code == EEXIST { return false }
+            throw ioError("link", storePath + "/" + name, code)
+        }
+        reservationTempUsed()
+        return true
+    }
+
+    /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`) and `AT_SYMLINK_FOLLOW`,
+    /// which Swift's Glibc module does not import (they need _GNU_SOURCE).
+    private static let openTemporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+    private static let atSymlinkFollow: Int32 = 0x400
+
+    /// An unnamed file in `tmp` holding `content` (reused while it has not
+    /// been linked), or nil where the filesystem cannot make one.
+    private func unnamedFile(holding content: [UInt8]) throws(CNIError) -> Int32? {
+        if anonymousUnavailable { return nil }
+        if let anonymousReservation {
+            if anonymousReservation.content == content { return anonymousReservation.descriptor }
+            close(anonymousReservation.descriptor)
+            self.anonymousReservation = nil
+        }
+        let fd = openFile(in: try tempDirectory(), ".", O_WRONLY | StoreIndex.openTemporaryFile, mode: 0o600)
+        guard fd >= 0 else {
+            anonymousUnavailable = true
+            return nil
+        }
+        guard writeAll(fd, content) == 0 else {
+            close(fd)
+            anonymousUnavailable = true
+            return nil
+        }
+        anonymousReservation = (fd, content)
+        return fd
+    }
+
     /// Makes `tmp/.tmp-reservation` hold exactly `content` (reusing it when
     /// it already does), ready to be linked as a reservation file. Returns
     /// the descriptor of the directory holding it.
-    func prepareReservationTemp(_ content: [UInt8]) throws(CNIError) -> Int32 {
+    private func prepareReservationTemp(_ content: [UInt8]) throws(CNIError) -> Int32 {
         let directory = try tempDirectory()
         if reservationTempContent == content { return directory }
         reservationTempContent = nil
@@ -229,7 +292,7 @@ final class StoreIndex {
     }
 
     /// Forgets `.tmp-reservation` after it was linked into place.
-    func reservationTempUsed() {
+    private func reservationTempUsed() {
         if let tempDescriptor { _ = unlinkat(tempDescriptor, StoreIndex.reservationTempName, 0) }
         reservationTempContent = nil
     }
@@ -249,6 +312,10 @@ final class StoreIndex {
     /// (never wrong): the next session rebuilds it.
     func finish() {
         if reservationTempContent != nil { reservationTempUsed() }
+        if let anonymousReservation {
+            close(anonymousReservation.descriptor)
+            self.anonymousReservation = nil
+        }
         guard changed, isTrusted else { return }
         for number in dirtyBuckets.sorted() {
             // An empty bucket keeps its (header-only) file: deleting and
