@@ -189,4 +189,24 @@ struct FailedAddTests {
             #expect(check.succeeded, "\(check)")
         }
     }
+
+    @Test("an ADD that IPAM refuses as a duplicate leaves the first ADD's reservation alone")
+    func duplicateRefusedByIPAM() throws {
+        try withTestNetwork { net in
+            let first = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true])
+            _ = try net.add(first, config: config)
+            // Same container ID and interface, another namespace: the
+            // interface check passes and host-local refuses the duplicate.
+            let otherPod = try net.makePod()
+            let second = Attachment(pod: otherPod, containerID: first.containerID, ifname: first.ifname,
+                                    netns: otherPod.path)
+            let outcome = try net.call("ADD", second, config: config)
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("duplicate allocation is not allowed"), "\(outcome)")
+            #expect(net.reservedAddresses == [net.address(2)])
+            #expect(try !Kernel.linkExists("eth0", in: otherPod))
+            #expect(try Kernel.addresses(of: "eth0", in: first.pod) == [net.address(2) + "/24"])
+        }
+    }
 }
