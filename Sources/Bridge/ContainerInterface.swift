@@ -69,7 +69,7 @@ struct ContainerInterface {
     /// Waits (at most 5 s) until no IPv6 address of the interface is still
     /// tentative; a failed duplicate address detection is an error.
     func settleIPv6Addresses() throws(CNIError) {
-        let deadline = monotonicMilliseconds() + 5000
+        let deadline = MonotonicClock.nowMilliseconds() + 5000
         while true {
             let addresses: [AddressInfo]
             do {
@@ -81,7 +81,7 @@ struct ContainerInterface {
                 throw CNIError(.internal, "failed to settle addresses for \"\(name)\": duplicate address detection failed for \(failed.cidr)")
             }
             if !addresses.contains(where: { $0.flags.contains(.tentative) }) { return }
-            if monotonicMilliseconds() >= deadline {
+            if MonotonicClock.nowMilliseconds() >= deadline {
                 throw CNIError(.internal, "failed to settle addresses for \"\(name)\": link still has tentative addresses after 5s")
             }
             usleep(10_000)
@@ -115,10 +115,4 @@ struct ContainerInterface {
         if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(clamping: advmss) }
         return info
     }
-}
-
-func monotonicMilliseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
 }

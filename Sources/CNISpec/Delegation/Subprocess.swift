@@ -148,7 +148,7 @@ public enum Subprocess {
         public func wait(timeoutMilliseconds: Int? = nil) -> Output {
             if let finished { return finished }
             var output = Output(status: 0, signal: nil, stdout: [], stderr: [])
-            let deadline = timeoutMilliseconds.map { Subprocess.monotonicMilliseconds() + $0 }
+            let deadline = timeoutMilliseconds.map { MonotonicClock.nowMilliseconds() + $0 }
             var killed = false
             var buffer = [UInt8](repeating: 0, count: 65536)
             Subprocess.ignoreSIGPIPE()
@@ -157,7 +157,7 @@ public enum Subprocess {
                            pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: errorFD, events: Int16(POLLIN), revents: 0)]
                 let timeout: Int32 = killed ? 1000
-                    : deadline.map { Int32(clamping: max(0, $0 - Subprocess.monotonicMilliseconds())) } ?? -1
+                    : deadline.map { Int32(clamping: max(0, $0 - MonotonicClock.nowMilliseconds())) } ?? -1
                 let ready = poll(&fds, 3, timeout)
                 if ready < 0 {
                     if errno == EINTR { continue }
@@ -240,11 +240,5 @@ public enum Subprocess {
     /// Ignores SIGPIPE in this process, for good (see the type's comment).
     fileprivate static func ignoreSIGPIPE() {
         signal(SIGPIPE, SIG_IGN)
-    }
-
-    fileprivate static func monotonicMilliseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 }

@@ -111,9 +111,7 @@ private func currentThreadID() -> Int32? {
 }
 
 private func monotonicNow() -> Duration {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    .nanoseconds(Int64(MonotonicClock.nowNanoseconds()))
 }
 
 private extension Duration {

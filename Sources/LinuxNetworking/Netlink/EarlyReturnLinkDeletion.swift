@@ -1,3 +1,4 @@
+import CNISpec
 import Glibc
 
 /// Deleting a link without waiting for the kernel to finish freeing it.

@@ -1,3 +1,4 @@
+import CNISpec
 import Glibc
 
 extension NetlinkSocket {
@@ -24,25 +25,6 @@ extension NetlinkSocket {
             let sleepFor = min(delay, deadline - now)
             MonotonicClock.sleep(nanoseconds: sleepFor)
             delay = min(delay * 2, 50_000_000)
-        }
-    }
-}
-
-/// CLOCK_MONOTONIC readings and sleeps, without Foundation or Dispatch.
-enum MonotonicClock {
-    static func nowNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-
-    /// Sleeps the whole interval, resuming after signals.
-    static func sleep(nanoseconds: UInt64) {
-        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000),
-                               tv_nsec: Int(nanoseconds % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR {
-            request = remaining
         }
     }
 }

@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 
