@@ -59,43 +59,66 @@ struct NodeBridge {
     }
 
     /// Puts each gateway address on the bridge (`isGateway`), then pins the
-    /// bridge's MAC so it no longer follows its lowest port (once, when the
-    /// first address goes on).
+    /// bridge's MAC so it no longer follows its lowest port (whenever an
+    /// address went on, as the reference does).
     ///
     /// `bridge` must be the state read before this ADD's veth joined: the
     /// MAC pinned is the one the bridge had then (a new bridge's own random
     /// MAC), as in the reference, not the new port's MAC it has since taken.
     ///
-    /// An address already there is left alone. A conflicting one (for IPv4
-    /// any other global address; for IPv6 one whose subnet overlaps) is
-    /// replaced with `forceAddress`, and is an error otherwise.
+    /// An address already there is left alone. A conflicting one (see
+    /// `GatewayAddressConflicts`) is replaced with `forceAddress`, and is an
+    /// error otherwise, with nothing this call added left behind.
+    ///
+    /// The common case (every gateway already there) costs one request per
+    /// IPv4 gateway and two per IPv6 gateway, whatever the number of pods:
+    /// the add is tried first. For IPv4 the kernel answers EEXIST only for
+    /// the same address with the same prefix length; for IPv6, for the same
+    /// address with any prefix length, so its prefix length is then read.
+    /// Only when something was added or is not as wanted are all the
+    /// bridge's addresses read (a dump of every address of the node).
     func ensureGatewayAddresses(_ gateways: [CIDR], bridge: LinkInfo) throws(CNIError) {
         guard !gateways.isEmpty else { return }
         let name = config.bridgeName
-        do {
-            // 1. The common case costs one request per gateway: the address
-            //    is already there (EEXIST means exactly this address).
-            var added: [CIDR] = []
-            for gateway in gateways {
-                let outcome: AddOutcome
-                do {
-                    outcome = try host.addAddress(gateway, interfaceIndex: bridge.index, ifExists: .tolerate)
-                } catch {
-                    throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
-                }
-                if outcome == .added { added.append(gateway) }
+        func add(_ gateway: CIDR) throws(CNIError) -> AddOutcome {
+            do {
+                return try host.addAddress(gateway, interfaceIndex: bridge.index, ifExists: .tolerate)
+            } catch {
+                throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
             }
-            guard !added.isEmpty else { return }
-
-            // 2. A new address must not sit next to a conflicting one.
-            let present = try host.addresses(interfaceIndex: bridge.index).filter { $0.scope == .universe }
-            for gateway in added {
-                let conflicting = present.filter { existing in
-                    guard existing.family == gateway.family, existing.cidr != gateway,
-                          !gateways.contains(existing.cidr) else { return false }
-                    return gateway.family == .v4 || existing.cidr.overlaps(gateway)
+        }
+        func hasExactly(_ gateway: CIDR) throws(CNIError) -> Bool {
+            do {
+                return try host.ipv6Address(gateway.address, interfaceIndex: bridge.index)?.cidr == gateway
+            } catch {
+                throw CNIError.failed("failed to set bridge addr: could not get list of IP addresses", error)
+            }
+        }
+        do {
+            // 1. Try to add each gateway.
+            var added: [CIDR] = []
+            var settled = true
+            for gateway in gateways {
+                switch try add(gateway) {
+                case .added:
+                    added.append(gateway)
+                    settled = false
+                case .alreadyExisted where gateway.family == .v6:
+                    if try !hasExactly(gateway) { settled = false }
+                case .alreadyExisted:
+                    break
                 }
-                guard !conflicting.isEmpty else { continue }
+            }
+            if settled { return }
+
+            // 2. Find what stands in the way, in the gateways' order, among
+            //    the addresses that were there before this call.
+            let present = try host.addresses(interfaceIndex: bridge.index).map(\.cidr)
+                .filter { !added.contains($0) }
+            var conflicts: [CIDR] = []
+            for gateway in gateways {
+                let found = GatewayAddressConflicts.conflicts(with: gateway, present: present, gateways: gateways)
+                guard !found.isEmpty else { continue }
                 guard config.forceAddress else {
                     for address in added {
                         _ = try? host.deleteAddress(address, interfaceIndex: bridge.index, ifMissing: .tolerate)
@@ -103,13 +126,26 @@ struct NodeBridge {
                     throw CNIError(.internal,
                                    "failed to set bridge addr: \"\(name)\" already has an IP address different from \(gateway)")
                 }
-                for address in conflicting {
-                    try host.deleteAddress(address.cidr, interfaceIndex: bridge.index, ifMissing: .tolerate)
+                conflicts += found.filter { !conflicts.contains($0) }
+            }
+
+            // 3. forceAddress: remove the conflicting addresses, then add the
+            //    gateways again. Removing an IPv4 primary address removes its
+            //    secondaries with it, and a gateway added in step 1 next to a
+            //    conflicting address of its subnet is one of those; an IPv6
+            //    gateway whose IP was there with another prefix length is
+            //    added only now.
+            if !conflicts.isEmpty {
+                for address in conflicts {
+                    try host.deleteAddress(address, interfaceIndex: bridge.index, ifMissing: .tolerate)
+                }
+                for gateway in gateways {
+                    if try add(gateway) == .added && !added.contains(gateway) { added.append(gateway) }
                 }
             }
 
-            // 3. Pin the MAC the bridge had before this ADD's port joined.
-            if let mac = bridge.mac {
+            // 4. Pin the MAC the bridge had before this ADD's port joined.
+            if !added.isEmpty, let mac = bridge.mac {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {

@@ -116,4 +116,55 @@ out:
     return err < 0 ? err : 0;
 }
 
+/* ---- One IPv6 address ------------------------------------------------ */
+
+static void cnl_keep_first_object(struct nl_object *obj, void *arg) {
+    struct nl_object **slot = arg;
+    if (!*slot) { nl_object_get(obj); *slot = obj; }
+}
+
+static int cnl_parse_reply(struct nl_msg *msg, void *arg) {
+    int err = nl_msg_parse(msg, cnl_keep_first_object, arg);
+    return err < 0 ? NL_STOP : NL_OK;
+}
+
+/* RTM_GETADDR without NLM_F_DUMP: the kernel's entry for the IPv6 address
+ * `address16` (16 bytes, network order) on link `ifindex`, one reply whatever
+ * the number of addresses in the namespace (the kernel answers this only for
+ * IPv6). On 0, *result is the entry (the caller owns one reference) or NULL.
+ * A missing address is an NLMSG_ERROR with EADDRNOTAVAIL: a negative NLE_*,
+ * with the errno recorder (above) holding the errno. */
+static inline int cnl_addr6_get(struct nl_sock *sk, int ifindex, const void *address16,
+                                struct rtnl_addr **result) {
+    struct ifaddrmsg ifa = { .ifa_family = AF_INET6, .ifa_index = (unsigned)ifindex };
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, 0);
+    struct nl_object *found = NULL;
+    struct nl_cb *cb = NULL;
+    int err;
+
+    *result = NULL;
+    if (!msg) return -NLE_NOMEM;
+    err = nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+    if (err < 0) goto out;
+    err = nla_put(msg, IFA_ADDRESS, 16, address16);
+    if (err < 0) goto out;
+    err = nl_send_auto(sk, msg);
+    if (err < 0) goto out;
+    cb = nl_cb_clone(nl_socket_get_cb(sk));
+    if (!cb) { err = -NLE_NOMEM; goto out; }
+    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnl_parse_reply, &found);
+    err = nl_recvmsgs(sk, cb);
+    /* The reply came first; the ACK that nl_send_auto asked for follows. */
+    if (err >= 0 && found) err = nl_wait_for_ack(sk);
+out:
+    if (cb) nl_cb_put(cb);
+    nlmsg_free(msg);
+    if (err < 0) {
+        if (found) nl_object_put(found);
+        return err;
+    }
+    *result = (struct rtnl_addr *)found;
+    return 0;
+}
+
 #endif

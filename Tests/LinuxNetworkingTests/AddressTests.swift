@@ -64,4 +64,22 @@ struct AddressTests {
         let error = #expect(throws: NetlinkError.self) { try fixture.podSocket.deleteAddress(cidr, interfaceIndex: index) }
         #expect(error?.kind == .addressNotAvailable)
     }
+
+    @Test("one IPv6 address is read with its prefix length; absent, or on another interface, it is nil")
+    func readOneIPv6Address() throws {
+        let fixture = try VethFixture()
+        let index = try fixture.podInterface.index
+        let cidr = try #require(CIDR("fd00:88::10/48"))
+        try fixture.podSocket.addAddress(cidr, interfaceIndex: index, flags: .noDAD)
+
+        let held = try fixture.podSocket.ipv6Address(cidr.address, interfaceIndex: index)
+        #expect(held?.cidr == cidr)
+        #expect(held?.interfaceIndex == index)
+        #expect(held?.flags.contains(.noDAD) == true)
+        #expect(try fixture.podSocket.ipv6Address(try #require(IPAddress("fd00:88::11")), interfaceIndex: index) == nil)
+        let loopback = try fixture.podSocket.link(named: "lo").index
+        #expect(try fixture.podSocket.ipv6Address(cidr.address, interfaceIndex: loopback) == nil)
+        // The socket still answers ordinary requests afterwards (no stray ACK left behind).
+        #expect(try fixture.podSocket.addresses(interfaceIndex: index, family: .v6).map(\.cidr).contains(cidr))
+    }
 }

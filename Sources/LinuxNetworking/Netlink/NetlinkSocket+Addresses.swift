@@ -63,6 +63,29 @@ extension NetlinkSocket {
         return result
     }
 
+    /// The IPv6 address `address` of interface `interfaceIndex` as the
+    /// kernel holds it (prefix length, scope, flags), or nil when that
+    /// interface does not have it. One request, whatever the number of
+    /// addresses in the namespace (which a dump would read in full); the
+    /// kernel answers single-address requests for IPv6 only.
+    public func ipv6Address(_ address: IPAddress, interfaceIndex: Int32) throws(NetlinkError) -> AddressInfo? {
+        precondition(address.family == .v6, "single-address lookups are IPv6 only")
+        var found: OpaquePointer? = nil
+        do {
+            try perform("get address", "\(address) of ifindex \(interfaceIndex)") { socket in
+                address.netlinkBytes.withUnsafeBytes { bytes in
+                    cnl_addr6_get(socket, interfaceIndex, bytes.baseAddress, &found)
+                }
+            }
+        } catch where error.kind == .addressNotAvailable {
+            return nil
+        }
+        guard let found else { return nil }
+        let object = AddressObject(owning: found)
+        guard let info = AddressInfo(address: object.pointer), info.interfaceIndex == interfaceIndex else { return nil }
+        return info
+    }
+
     private func addressRequest(_ cidr: CIDR, interfaceIndex: Int32) throws(NetlinkError) -> AddressObject {
         let address = try AddressObject()
         let local = try NetlinkAddress(cidr)

@@ -11,5 +11,10 @@ final class AddressObject {
         self.pointer = pointer
     }
 
+    /// Takes over a reference the caller owns.
+    init(owning pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
     deinit { rtnl_addr_put(pointer) }
 }
