@@ -27,9 +27,13 @@ public struct BridgePlugin: CNIPlugin {
     /// GC: forwarded to IPAM, then the firewall rules of this network whose
     /// attachment is not in `cni.dev/valid-attachments` are removed. Every
     /// step runs; the first error is reported.
+    ///
+    /// A request without the list removes no rule (see
+    /// `NetworkConfig.validAttachments()`), and still goes to IPAM, which
+    /// decides for itself (host-local then releases nothing).
     public func garbageCollect(_ request: CNIRequest) throws {
         let config = try BridgeConfig(request)
-        let attachments = try request.config.validAttachments()
+        let validAttachments = try request.config.validAttachments()
         var firstError: CNIError? = nil
         if config.isLayer3 {
             do {
@@ -38,6 +42,10 @@ public struct BridgePlugin: CNIPlugin {
             } catch {
                 firstError = CNIError.wrapping(error)
             }
+        }
+        guard let attachments = validAttachments else {
+            if let firstError { throw firstError }
+            return
         }
         do {
             try Masquerade.garbageCollectEverywhere(network: request.networkName, validAttachments: attachments)
@@ -54,11 +62,13 @@ public struct BridgePlugin: CNIPlugin {
         if let firstError { throw firstError }
     }
 
-    /// STATUS: the bridge itself can always serve ADD; ask IPAM.
+    /// STATUS: the bridge itself can always serve ADD; ask IPAM. An IPAM
+    /// plugin missing from `CNI_PATH` is code 50: ADD cannot be served.
     public func status(_ request: CNIRequest) throws {
         let config = try BridgeConfig(request)
         guard config.isLayer3 else { return }
-        let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+        let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths,
+                                       missingCode: .pluginNotAvailable)
         _ = try ipam.execute(.status, for: request)
     }
 }

@@ -58,10 +58,12 @@ public struct HostLocalPlugin: CNIPlugin {
     }
 
     /// GC: releases every reservation whose (container ID, interface) is not
-    /// in `cni.dev/valid-attachments`.
+    /// in `cni.dev/valid-attachments`. A request without the list releases
+    /// nothing (see `NetworkConfig.validAttachments()`); its config is still
+    /// checked.
     public func garbageCollect(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
-        let valid = try request.config.validAttachments()
+        guard let valid = try request.config.validAttachments() else { return }
         let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
         try store.withLock { () throws(CNIError) in
             _ = try Allocator(rangeSets: config.rangeSets, store: store).garbageCollect(valid: valid)

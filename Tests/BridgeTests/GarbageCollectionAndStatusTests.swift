@@ -59,6 +59,49 @@ struct GarbageCollectionAndStatusTests {
         }
     }
 
+    @Test("without an attachment list removes no rule and releases nothing", arguments: Firewall.backends)
+    func withoutList(backend: String) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.1.0", ["ipMasq": true, "ipMasqBackend": .string(backend), "macspoofchk": true])
+            try net.add(attachment, config: config)
+            let rules = Set(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID))
+            #expect(rules.contains { $0.contains("macspoofchk") }, "\(rules)")
+            #expect(rules.count >= 2, "\(rules)")
+
+            let outcome = try net.callForNetwork("GC", config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(Set(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID)) == rules)
+            #expect(net.reservedAddresses == [net.address(2)])
+        }
+    }
+
+    @Test("with a null list removes the rules of every attachment (libcni's nil list)", arguments: Firewall.backends)
+    func nullList(backend: String) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            var config = net.config("1.1.0", ["ipMasq": true, "ipMasqBackend": .string(backend), "macspoofchk": true])
+            try net.add(attachment, config: config)
+            config["cni.dev/valid-attachments"] = .null
+            config["cni.dev/attachments"] = .null
+            let outcome = try net.callForNetwork("GC", config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
+    @Test("without an attachment list is still forwarded to the IPAM plugin, unchanged")
+    func withoutListForwardedToIPAM() throws {
+        try withTestNetwork { net in
+            let directory = installRecordingIPAM(net)
+            let config = net.config("1.1.0", ["ipam": ["type": "recording-ipam"]])
+            let outcome = try net.callForNetwork("GC", config: config)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(ChildProcess.readFile(directory + "/calls") == "GC\n")
+            #expect(try JSON.parse(ChildProcess.readFile(directory + "/stdin-GC")) == config)
+        }
+    }
+
     /// A stand-in IPAM that records the verbs it gets and the stdin of the
     /// last one, and fails STATUS when `fail-status` exists next to it.
     private func installRecordingIPAM(_ net: TestNetwork) -> String {
@@ -114,12 +157,13 @@ struct GarbageCollectionAndStatusTests {
         }
     }
 
-    @Test("STATUS fails when the IPAM plugin is missing")
+    @Test("STATUS fails with code 50 and the reference's message when the IPAM plugin is missing")
     func statusWithoutIPAM() throws {
         try withTestNetwork { net in
             let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0", ["ipam": ["type": "no-such-ipam"]]))
             #expect(!outcome.succeeded)
-            #expect(outcome.errorMessage.contains("failed to find plugin \"no-such-ipam\""), "\(outcome)")
+            #expect(outcome.errorCode == 50, "\(outcome)")
+            #expect(outcome.errorMessage == "failed to find plugin \"no-such-ipam\" in path [\(net.cniPath)]")
         }
     }
 

@@ -40,16 +40,38 @@ struct GarbageCollectionTests {
         #expect(net.ipFiles == ["10.1.2.100": "old1"])
     }
 
-    @Test("GC with an empty or null list releases everything, and leaves other files alone")
-    func emptyList() {
-        for valid in [[], nil] as [[(containerID: String, ifname: String)]?] {
-            let net = Self.populated()
-            writeFile(net.store + "/notes.txt", reservation("c2"))
-            let gc = net.gc(valid: valid)
-            #expect(gc.succeeded, "\(gc)")
-            #expect(net.ipFiles == ["notes.txt": reservation("c2")])
-            #expect(net.add("c4").succeeded)
-        }
+    @Test("GC with an empty or null list releases everything, and leaves other files alone",
+          arguments: ["[]", "null"], ["cni.dev/valid-attachments", "cni.dev/attachments"])
+    func emptyList(list: String, key: String) {
+        let net = Self.populated()
+        writeFile(net.store + "/notes.txt", reservation("c2"))
+        let gc = net.gc(listJSON: list, key: key)
+        #expect(gc.succeeded, "\(gc)")
+        #expect(net.ipFiles == ["notes.txt": reservation("c2")])
+        #expect(net.add("c4").succeeded)
+    }
+
+    @Test("GC without an attachment list releases nothing")
+    func noList() {
+        let net = Self.populated()
+        let before = net.ipFiles
+        let gc = net.gc(valid: nil)
+        #expect(gc.succeeded, "\(gc)")
+        #expect(gc.process.stdout.isEmpty)
+        #expect(net.ipFiles == before)
+        #expect(before.count == 6)
+        // And the store's own state agrees: the next ADD gets a new address.
+        #expect(net.add("c4").succeeded)
+        #expect(net.ipFiles.count == 8)
+    }
+
+    @Test("GC with a list that is not a list of objects is code 7 and releases nothing",
+          arguments: ["{}", "\"c1\"", "[\"c1\"]", "7"])
+    func malformedList(list: String) {
+        let net = Self.populated()
+        let gc = net.gc(listJSON: list)
+        #expect(gc.error?.code == 7, "\(gc)")
+        #expect(net.ipFiles.count == 6)
     }
 
     @Test("GC is refused for configs older than 1.1.0")

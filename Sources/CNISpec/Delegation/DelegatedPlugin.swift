@@ -11,7 +11,11 @@ public struct DelegatedPlugin: Sendable {
     public let path: String
 
     /// Finds `type` in `directories`: the first regular file of that name.
-    public init(type: String, directories: [String]) throws(CNIError) {
+    /// A name that is empty or holds a `/` is code 7; a plugin that is not
+    /// there is `missingCode` (7 unless told: the config names a plugin the
+    /// node does not have; STATUS says 50, the plugin is not available).
+    public init(type: String, directories: [String],
+                missingCode: CNIErrorCode = .invalidNetworkConfig) throws(CNIError) {
         guard !type.isEmpty else {
             throw CNIError(.invalidNetworkConfig, "no plugin name provided")
         }
@@ -27,7 +31,7 @@ public struct DelegatedPlugin: Sendable {
                 return
             }
         }
-        throw CNIError(.invalidNetworkConfig,
+        throw CNIError(missingCode,
                        "failed to find plugin \"\(type)\" in path [\(directories.joined(separator: " "))]")
     }
 

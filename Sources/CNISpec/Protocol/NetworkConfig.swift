@@ -39,13 +39,26 @@ public struct NetworkConfig: Sendable {
         prevResult = raw["prevResult"].flatMap { $0.isNull ? nil : $0 }
     }
 
-    /// `cni.dev/valid-attachments` (or its older spelling
-    /// `cni.dev/attachments`) of a GC request. A missing or `null` list means
-    /// that no attachment is valid.
-    public func validAttachments() throws(CNIError) -> Set<Attachment> {
-        let value = raw.containsExactKey("cni.dev/valid-attachments")
-            ? raw["cni.dev/valid-attachments"] : raw["cni.dev/attachments"]
-        guard let value, !value.isNull else { return [] }
+    /// The attachments a GC request declares still valid:
+    /// `cni.dev/valid-attachments`, or its older spelling
+    /// `cni.dev/attachments` (libcni sends both, issue containernetworking/cni#1101).
+    ///
+    /// - `nil` when neither key is there: the request says nothing about
+    ///   which attachments are valid, so GC must release and tear down
+    ///   nothing. Reading "nothing is valid" into silence would wipe every
+    ///   reservation of a node on the first GC from a runtime that does not
+    ///   send the list.
+    /// - An empty set for `[]`, and for `null`. libcni's `GCNetworkList`
+    ///   sends `null` when the runtime passed GC arguments whose list is nil,
+    ///   and only after it has DELed every cached attachment of the network
+    ///   (no cached attachment matched the empty list): `null` is the
+    ///   runtime saying that none is valid, as `[]` is. (With no GC arguments
+    ///   at all, libcni sends neither key.)
+    ///
+    /// Anything else that is not a list of objects is code 7.
+    public func validAttachments() throws(CNIError) -> Set<Attachment>? {
+        guard let value = raw["cni.dev/valid-attachments"] ?? raw["cni.dev/attachments"] else { return nil }
+        if value.isNull { return [] }
         guard let array = value.arrayValue else {
             throw CNIError(.invalidNetworkConfig, "cni.dev/valid-attachments must be a list of {containerID, ifname}")
         }

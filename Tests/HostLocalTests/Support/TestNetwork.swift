@@ -77,11 +77,17 @@ final class TestNetwork: @unchecked Sendable {
     /// GC (1.1.0) keeping `valid`, sent under `key` (`nil`: no list at all).
     @discardableResult
     func gc(valid: [(containerID: String, ifname: String)]?, key: String = "cni.dev/valid-attachments") -> CallOutcome {
-        var extra = ""
-        if let valid {
-            let list = valid.map { "{\"containerID\": \"\($0.containerID)\", \"ifname\": \"\($0.ifname)\"}" }
-            extra = "\"\(key)\": [\(list.joined(separator: ", "))]"
+        let list = valid.map { valid in
+            "[" + valid.map { "{\"containerID\": \"\($0.containerID)\", \"ifname\": \"\($0.ifname)\"}" }
+                .joined(separator: ", ") + "]"
         }
+        return gc(listJSON: list, key: key)
+    }
+
+    /// GC (1.1.0) with `listJSON` as the value of `key` (`nil`: no key).
+    @discardableResult
+    func gc(listJSON: String?, key: String = "cni.dev/valid-attachments") -> CallOutcome {
+        let extra = listJSON.map { "\"\(key)\": \($0)" } ?? ""
         var call = request("GC", version: "1.1.0", extra: extra)
         // As libcni sends them: present but empty.
         call.containerID = ""
