@@ -15,12 +15,12 @@ import CNISpec
 /// `forceAddress` keeps only the last gateway and leaves the first range
 /// without its gateway.
 enum GatewayAddressConflicts {
-    /// The addresses of `present` that must go before `gateway` can be
-    /// added, in `present`'s order. Empty when `gateway` itself is present.
+    /// The addresses of `present` that conflict with `gateway`, in
+    /// `present`'s order (`gateway` itself is not one of them).
     static func conflicts(with gateway: CIDR, present: [CIDR], gateways: [CIDR]) -> [CIDR] {
-        guard !present.contains(gateway) else { return [] }
-        return present.filter { existing in
-            guard existing.family == gateway.family, !gateways.contains(existing) else { return false }
+        present.filter { existing in
+            guard existing.family == gateway.family, existing != gateway,
+                  !gateways.contains(existing) else { return false }
             return gateway.family == .v4 || existing.overlaps(gateway)
         }
     }

@@ -66,17 +66,23 @@ struct NodeBridge {
     /// MAC pinned is the one the bridge had then (a new bridge's own random
     /// MAC), as in the reference, not the new port's MAC it has since taken.
     ///
-    /// An address already there is left alone. A conflicting one (see
-    /// `GatewayAddressConflicts`) is replaced with `forceAddress`, and is an
-    /// error otherwise, with nothing this call added left behind.
+    /// A gateway that has to be added next to a conflicting address (see
+    /// `GatewayAddressConflicts`) replaces it with `forceAddress`, and is an
+    /// error otherwise, with nothing this call added left behind. A gateway
+    /// already there is enough without `forceAddress`, whatever else the
+    /// bridge carries (the reference then fails every ADD, or succeeds
+    /// only if the kernel happens to list the gateway first); with
+    /// `forceAddress` the conflicting addresses next to it are removed (the
+    /// reference removes the gateway with them when it is their secondary).
     ///
-    /// The common case (every gateway already there) costs one request per
-    /// IPv4 gateway and two per IPv6 gateway, whatever the number of pods:
-    /// the add is tried first. For IPv4 the kernel answers EEXIST only for
-    /// the same address with the same prefix length; for IPv6, for the same
-    /// address with any prefix length, so its prefix length is then read.
-    /// Only when something was added or is not as wanted are all the
-    /// bridge's addresses read (a dump of every address of the node).
+    /// Without `forceAddress` the common case (every gateway already there)
+    /// costs one request per IPv4 gateway and two per IPv6 gateway, whatever
+    /// the number of pods: the add is tried first. For IPv4 the kernel
+    /// answers EEXIST only for the same address with the same prefix length;
+    /// for IPv6, for the same address with any prefix length, so its prefix
+    /// length is then read. Only when something was added or is not as
+    /// wanted, or with `forceAddress`, are all the bridge's addresses read
+    /// (one dump of every address of the node).
     func ensureGatewayAddresses(_ gateways: [CIDR], bridge: LinkInfo) throws(CNIError) {
         guard !gateways.isEmpty else { return }
         let name = config.bridgeName
@@ -97,7 +103,7 @@ struct NodeBridge {
         do {
             // 1. Try to add each gateway.
             var added: [CIDR] = []
-            var settled = true
+            var settled = !config.forceAddress
             for gateway in gateways {
                 switch try add(gateway) {
                 case .added:
@@ -117,6 +123,7 @@ struct NodeBridge {
                 .filter { !added.contains($0) }
             var conflicts: [CIDR] = []
             for gateway in gateways {
+                if present.contains(gateway) && !config.forceAddress { continue }
                 let found = GatewayAddressConflicts.conflicts(with: gateway, present: present, gateways: gateways)
                 guard !found.isEmpty else { continue }
                 guard config.forceAddress else {
@@ -131,10 +138,10 @@ struct NodeBridge {
 
             // 3. forceAddress: remove the conflicting addresses, then add the
             //    gateways again. Removing an IPv4 primary address removes its
-            //    secondaries with it, and a gateway added in step 1 next to a
-            //    conflicting address of its subnet is one of those; an IPv6
-            //    gateway whose IP was there with another prefix length is
-            //    added only now.
+            //    secondaries with it, and a gateway in the subnet of a
+            //    conflicting primary is one of those, whether step 1 added it
+            //    or it was there; an IPv6 gateway whose IP was there with
+            //    another prefix length is added only now.
             if !conflicts.isEmpty {
                 for address in conflicts {
                     try host.deleteAddress(address, interfaceIndex: bridge.index, ifMissing: .tolerate)

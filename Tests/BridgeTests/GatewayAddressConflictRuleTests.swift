@@ -16,6 +16,7 @@ struct GatewayAddressConflictRuleTests {
     static let cases: [Case] = [
         Case(gateway: "10.1.2.1/24", present: [], conflicts: []),
         Case(gateway: "10.1.2.1/24", present: ["10.1.2.1/24"], conflicts: []),
+        Case(gateway: "10.1.2.1/24", present: ["10.1.2.254/24", "10.1.2.1/24"], conflicts: ["10.1.2.254/24"]),
         Case(gateway: "10.1.2.1/24", present: ["10.1.2.254/24"], conflicts: ["10.1.2.254/24"]),
         Case(gateway: "10.1.2.1/24", present: ["10.1.2.1/16"], conflicts: ["10.1.2.1/16"]),
         Case(gateway: "10.1.2.1/24", present: ["192.0.2.1/24", "127.0.0.2/8"],
@@ -28,7 +29,8 @@ struct GatewayAddressConflictRuleTests {
         Case(gateway: "2001:db8:1:2::1/64", present: ["2001:db8:1:2::80/121"], conflicts: ["2001:db8:1:2::80/121"]),
         Case(gateway: "2001:db8:1:2::1/64", present: ["fd00:1234::1/64", "fe80::1/64", "10.1.2.3/24"],
              conflicts: []),
-        Case(gateway: "2001:db8:1:2::1/64", present: ["2001:db8:1:2::1/64", "2001:db8:1:2::5/64"], conflicts: []),
+        Case(gateway: "2001:db8:1:2::1/64", present: ["2001:db8:1:2::1/64", "2001:db8:1:2::5/64"],
+             conflicts: ["2001:db8:1:2::5/64"]),
     ]
 
     @Test("conflicting addresses", arguments: cases)
