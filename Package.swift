@@ -1,10 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Two short-lived CNI plugins. Release builds are fully static
-// (`-Xswiftc -static-executable`, see scripts/build.sh): no Foundation,
-// no Dispatch, no async, so a call starts in about a millisecond and the
-// process stays single-threaded, which `setns` needs.
+// Two short-lived CNI plugins: no Foundation, no Dispatch, no async, so a
+// call starts in about a millisecond and the process stays single-threaded,
+// which `setns` needs.
+//
+// `swift build -c release` alone builds the binaries we ship: fully static
+// (Swift runtime, libnl and glibc linked in, so a node needs nothing else)
+// and stripped. Debug builds and `swift test` stay ordinary dynamic builds.
+let shippedExecutable: [LinkerSetting] = [
+    .unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "swift-cni-plugins",
     products: [
@@ -33,8 +40,13 @@ let package = Package(
         .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"]),
         // The bridge plugin: its config and its six commands.
         .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"]),
-        .executableTarget(name: "host-local", dependencies: ["HostLocal"]),
-        .executableTarget(name: "bridge", dependencies: ["Bridge"]),
+        // The release name the executables print in their about line; nil
+        // except while scripts/release.sh builds.
+        .target(name: "ReleaseVersion"),
+        .executableTarget(name: "host-local", dependencies: ["HostLocal", "ReleaseVersion"],
+                         linkerSettings: shippedExecutable),
+        .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
+                          linkerSettings: shippedExecutable),
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
         .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
