@@ -73,12 +73,15 @@ for plugin in bridge host-local; do
     [ "$about" = "CNI $plugin plugin (Swift) $version" ] || die "$file says '$about', not version $version"
 done
 
-# 6. Pack: the reference's layout, owned by root, files in a fixed order.
+# 6. Pack: the reference's layout, owned by root, every file dated
+#    $SOURCE_DATE_EPOCH or else the commit's time, so that the same sources
+#    give the same tarball, byte for byte.
 mkdir -p "$work/pack" "$out"
 install -m 0755 "$bin/bridge" "$bin/host-local" "$work/pack/"
 install -m 0644 LICENSE README.md "$work/pack/"
+date="${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}"
 tarball="$out/$name.tgz"
-tar -C "$work/pack" --owner=0 --group=0 --numeric-owner --sort=name -cf - \
+tar -C "$work/pack" --owner=0 --group=0 --numeric-owner --mtime="@$date" -cf - \
     ./bridge ./host-local ./LICENSE ./README.md | gzip -n -9 > "$tarball.tmp"
 mv -f "$tarball.tmp" "$tarball"
 
