@@ -4,10 +4,7 @@ import PackageDescription
 // Two short-lived CNI plugins: no Foundation, no Dispatch, no async, so a
 // call starts in about a millisecond and the process stays single-threaded,
 // which `setns` needs.
-//
-// `swift build -c release` alone builds the binaries we ship: fully static
-// (Swift runtime, libnl and glibc linked in, so a node needs nothing else)
-// and stripped. Debug builds and `swift test` stay ordinary dynamic builds.
+
 // Our modules do without `_StringProcessing` (Regex and the substring
 // searches `contains(_:)`, `firstRange(of:)`, `ranges(of:)`, `split` on a
 // string separator): linked statically, it and `_RegexParser` add 1.2 MB to
@@ -15,6 +12,10 @@ import PackageDescription
 let ourModule: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
 ]
+
+// `swift build -c release` alone builds the binaries we ship: fully static
+// (Swift runtime, libnl and glibc linked in, so a node needs nothing else)
+// and stripped. Debug builds and `swift test` stay ordinary dynamic builds.
 let shippedExecutable: [LinkerSetting] = [
     .unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release)),
 ]
