@@ -74,8 +74,8 @@ for plugin in bridge host-local; do
 done
 
 # 6. Pack: the reference's layout, owned by root, every file dated
-#    $SOURCE_DATE_EPOCH or else the commit's time, so that the same sources
-#    give the same tarball, byte for byte.
+#    $SOURCE_DATE_EPOCH or else the commit's time, so that cutting the same
+#    commit again in the same checkout gives the same tarball, byte for byte.
 mkdir -p "$work/pack" "$out"
 install -m 0755 "$bin/bridge" "$bin/host-local" "$work/pack/"
 install -m 0644 LICENSE README.md "$work/pack/"
