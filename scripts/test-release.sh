@@ -56,6 +56,10 @@ done
 check "LICENSE and README.md are the tree's" sh -c "cmp -s LICENSE '$out/x/LICENSE' && cmp -s README.md '$out/x/README.md'"
 check "the version file is back as committed" cmp -s "$stamp" "$out/stamp.before"
 
+again="$(scripts/release.sh --out "$out/again" 2>"$out/release.log")" || { tail -20 "$out/release.log"; }
+check "cutting the same commit again gives the same tarball, byte for byte" \
+    cmp -s "$out/dist/$name.tgz" "$out/again/$name.tgz"
+
 # 2. A version given by hand, as from a source tarball without git history.
 tarball="$(scripts/release.sh --version v9.8.7-test --out "$out/given" 2>"$out/release.log")" || { tail -20 "$out/release.log"; }
 check "--version names the tarball" test "$tarball" = "$out/given/swift-cni-plugins-linux-$arch-v9.8.7-test.tgz"
