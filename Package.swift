@@ -1,10 +1,25 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Two short-lived CNI plugins. Release builds are fully static
-// (`-Xswiftc -static-executable`, see scripts/build.sh): no Foundation,
-// no Dispatch, no async, so a call starts in about a millisecond and the
-// process stays single-threaded, which `setns` needs.
+// Two short-lived CNI plugins: no Foundation, no Dispatch, no async, so a
+// call starts in about a millisecond and the process stays single-threaded,
+// which `setns` needs.
+
+// Our modules do without `_StringProcessing` (Regex and the substring
+// searches `contains(_:)`, `firstRange(of:)`, `ranges(of:)`, `split` on a
+// string separator): linked statically, it and `_RegexParser` add 1.2 MB to
+// a binary. Without the implicit import, any use fails to compile.
+let ourModule: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+]
+
+// `swift build -c release` alone builds the binaries we ship: fully static
+// (Swift runtime, libnl and glibc linked in, so a node needs nothing else)
+// and stripped. Debug builds and `swift test` stay ordinary dynamic builds.
+let shippedExecutable: [LinkerSetting] = [
+    .unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "swift-cni-plugins",
     products: [
@@ -22,19 +37,24 @@ let package = Package(
         ),
         // The CNI spec: JSON, versions, errors, environment, CNI_ARGS,
         // results and their conversions, the command dispatcher, delegation.
-        .target(name: "CNISpec"),
+        .target(name: "CNISpec", swiftSettings: ourModule),
         // host-local's allocator (ranges, range sets, round-robin) and its
         // on-disk store, compatible with the reference's.
-        .target(name: "IPAM", dependencies: ["CNISpec"]),
+        .target(name: "IPAM", dependencies: ["CNISpec"], swiftSettings: ourModule),
         // The host-local plugin: its config and its six commands.
-        .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM"]),
+        .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM"], swiftSettings: ourModule),
         // Linux networking through libnl: links, addresses, routes,
         // namespaces, sysctls, masquerading.
-        .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"]),
+        .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"], swiftSettings: ourModule),
         // The bridge plugin: its config and its six commands.
-        .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"]),
-        .executableTarget(name: "host-local", dependencies: ["HostLocal"]),
-        .executableTarget(name: "bridge", dependencies: ["Bridge"]),
+        .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"], swiftSettings: ourModule),
+        // The release name the executables print in their about line; nil
+        // except while scripts/release.sh builds.
+        .target(name: "ReleaseVersion", swiftSettings: ourModule),
+        .executableTarget(name: "host-local", dependencies: ["HostLocal", "ReleaseVersion"],
+                         swiftSettings: ourModule, linkerSettings: shippedExecutable),
+        .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
+                          swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
         .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),

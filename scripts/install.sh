@@ -13,9 +13,9 @@
 #   --from DIR          install binaries already built elsewhere instead of building
 #   --scratch-path DIR  SwiftPM build directory (default <repo>/.build)
 #
-# Build: `swift build -c release -Xswiftc -static-executable --product host-local` and
-# `--product bridge` in the repository (fully static executables). The binaries are stripped
-# and installed with mode 0755, each through a temporary file renamed into place, so a
+# Build: `swift build -c release` in the repository (Package.swift makes release builds fully
+# static and stripped). The binaries are stripped again (harmless; binaries from --from may not
+# be) and installed with mode 0755, each through a temporary file renamed into place, so a
 # runtime that executes a plugin at that moment sees either the old or the new file.
 # Exit status: 0 done; 2 usage; 3 build failed or sources missing; 4 conflist differs
 # (without --force); 5 install failed.
@@ -79,13 +79,11 @@ else
     done
     SW=(--package-path "$REPO" -c release)
     [[ -n $SCRATCH ]] && SW+=(--scratch-path "$SCRATCH")
-    for p in "${PRODUCTS[@]}"; do
-        say "swift build -c release -Xswiftc -static-executable --product $p"
-        if ! swift build "${SW[@]}" -Xswiftc -static-executable --product "$p" > "$STAGE/build-$p.log" 2>&1; then
-            tail -n 30 "$STAGE/build-$p.log" >&2
-            die 3 "building $p failed (last 30 lines above)"
-        fi
-    done
+    say "swift build -c release"
+    if ! swift build "${SW[@]}" > "$STAGE/build.log" 2>&1; then
+        tail -n 30 "$STAGE/build.log" >&2
+        die 3 "building failed (last 30 lines above)"
+    fi
     BIN=$(swift build "${SW[@]}" --show-bin-path) || die 3 "swift build --show-bin-path failed"
 fi
 

@@ -5,6 +5,7 @@
 #   2. the end-to-end runs through real clients (libcni's cnitool, podman,
 #      containerd with its CRI),
 #   3. the simulated-cluster demo,
+#   4. a release cut into a temporary directory and checked (scripts/test-release.sh),
 # and ends with one line "N passed, M failed" summing up every suite.
 # Run as root on Debian 12. Set SKIP_E2E=1 to skip step 2.
 set -uo pipefail
@@ -67,6 +68,10 @@ fi
 echo "== demo: simulated cluster"
 timeout 900 scripts/demo.sh "$bin" 2>&1 | tee "$log/demo.txt"
 tally "demo" "${PIPESTATUS[0]}" "$log/demo.txt"
+
+echo "== release: scripts/release.sh as a packager uses it"
+timeout 900 scripts/test-release.sh 2>&1 | tee "$log/release.txt"
+tally "release" "${PIPESTATUS[0]}" "$log/release.txt"
 
 echo
 echo "total: $passed passed, $failed failed"

@@ -1,4 +1,5 @@
 import Bridge
 import CNISpec
+import ReleaseVersion
 
-PluginMain.run(BridgePlugin())
+PluginMain.run(BridgePlugin(), release: releaseVersion)

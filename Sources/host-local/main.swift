@@ -1,4 +1,5 @@
 import CNISpec
 import HostLocal
+import ReleaseVersion
 
-PluginMain.run(HostLocalPlugin())
+PluginMain.run(HostLocalPlugin(), release: releaseVersion)

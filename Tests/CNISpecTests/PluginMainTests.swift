@@ -44,6 +44,20 @@ struct PluginMainTests {
         #expect(outcome.stderr.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
     }
 
+    @Test("the about line names the release the binary was cut from")
+    func aboutNamesTheRelease() {
+        let outcome = PluginMain.handle(RecordingPlugin(), environment: [], release: "v1.2.3-4-g5678abc") {
+            () throws(CNIError) in []
+        }
+        #expect(outcome.stderr.hasPrefix("CNI recording plugin v1.2.3-4-g5678abc\n"), "\(outcome.stderr)")
+    }
+
+    @Test("without a release the about line says version unknown, as the reference's unversioned builds do")
+    func aboutWithoutARelease() {
+        let (outcome, _) = run([], "")
+        #expect(outcome.stderr.hasPrefix("CNI recording plugin version unknown\n"), "\(outcome.stderr)")
+    }
+
     @Test("VERSION lists every supported version")
     func version() {
         let (outcome, object) = run(["CNI_COMMAND=VERSION"], "")

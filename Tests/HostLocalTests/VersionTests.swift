@@ -25,6 +25,15 @@ struct VersionTests {
         #expect(about.process.stderrText.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
     }
 
+    @Test("a build not cut by scripts/release.sh says version unknown in its about line")
+    func aboutLineOfAnUnreleasedBuild() {
+        var call = PluginCall(command: nil)
+        call.rawEnvironment = [Array("PATH=/usr/bin:/bin".utf8)]
+        let about = call.run(.ours)
+        let firstLine = about.process.stderrText.split(separator: "\n", omittingEmptySubsequences: false).first
+        #expect(firstLine == "CNI host-local plugin (Swift) version unknown", "\(about)")
+    }
+
     @Test("an unknown command is code 4")
     func unknownCommand() {
         let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/30"}]]"#)

@@ -16,11 +16,12 @@ public enum PluginMain {
         public var exitStatus: Int32
     }
 
-    /// Runs the plugin for this process and exits.
-    public static func run(_ plugin: some CNIPlugin) -> Never {
+    /// Runs the plugin for this process and exits. `release` is the
+    /// version the about line names (nil: "version unknown").
+    public static func run(_ plugin: some CNIPlugin, release: String? = nil) -> Never {
         // A delegate that exits without reading its stdin must not kill us.
         signal(SIGPIPE, SIG_IGN)
-        let outcome = handle(plugin, environment: processEnvironment()) {
+        let outcome = handle(plugin, environment: processEnvironment(), release: release) {
             () throws(CNIError) -> [UInt8] in
             do throws(StandardIO.ReadError) {
                 return try StandardIO.readAll(fd: 0)
@@ -51,11 +52,12 @@ public enum PluginMain {
 
     /// The whole protocol, without touching the process's own stdin/stdout:
     /// tests call this directly.
-    public static func handle(_ plugin: some CNIPlugin, environment: [String],
+    public static func handle(_ plugin: some CNIPlugin, environment: [String], release: String? = nil,
                               readStdin: () throws(CNIError) -> [UInt8]) -> Outcome {
         var version: CNIVersion? = nil
         do {
-            return try dispatch(plugin, environment: environment, readStdin: readStdin, version: &version)
+            return try dispatch(plugin, environment: environment, release: release,
+                                readStdin: readStdin, version: &version)
         } catch {
             let cniError = CNIError.wrapping(error)
             return Outcome(stdout: errorDocument(cniError, version: version), stderr: "", exitStatus: 1)
@@ -73,15 +75,16 @@ public enum PluginMain {
         return JSONWriter.serialize(.object(object), indented: true) + "\n"
     }
 
-    private static func dispatch(_ plugin: some CNIPlugin, environment: [String],
+    private static func dispatch(_ plugin: some CNIPlugin, environment: [String], release: String?,
                                  readStdin: () throws(CNIError) -> [UInt8],
                                  version: inout CNIVersion?) throws -> Outcome {
         let variables = EnvironmentVariables(environment)
 
-        // 1. The verb. Without one, say what we are (to stderr) and succeed.
+        // 1. The verb. Without one, say what we are and which release (to
+        //    stderr, as the reference does) and succeed.
         let commandText = variables["CNI_COMMAND"]
         guard !commandText.isEmpty else {
-            let about = "\(plugin.about)\nCNI protocol versions supported: \(CNIVersion.supported.joined(separator: ", "))\n"
+            let about = "\(plugin.about) \(release ?? "version unknown")\nCNI protocol versions supported: \(CNIVersion.supported.joined(separator: ", "))\n"
             return Outcome(stdout: "", stderr: about, exitStatus: 0)
         }
         guard let command = CNICommand(rawValue: commandText) else {

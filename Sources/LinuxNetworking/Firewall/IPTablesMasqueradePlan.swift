@@ -29,7 +29,7 @@ enum IPTablesMasqueradePlan {
     /// and IDs): returns nil for anything else, which then is never matched.
     static func parseComment(_ comment: String) -> (network: String, containerID: String)? {
         guard comment.hasPrefix("name: \""), comment.hasSuffix("\""),
-              let separator = comment.firstRange(of: "\" id: \"")
+              let separator = comment.firstRange(ofText: "\" id: \"")
         else { return nil }
         let network = String(comment[comment.index(comment.startIndex, offsetBy: 7)..<separator.lowerBound])
         let containerID = String(comment[separator.upperBound..<comment.index(before: comment.endIndex)])

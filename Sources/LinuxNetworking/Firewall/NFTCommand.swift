@@ -11,7 +11,7 @@ struct NFTCommand: Sendable {
         let arguments = ["-a", "list"] + object
         let output = try runner.run(path, arguments)
         if output.status.succeeded { return NFTListing(parsing: output.stdoutText) }
-        if output.status == .exited(1) && output.stderrText.contains("No such file or directory") { return nil }
+        if output.status == .exited(1) && output.stderrText.hasSubstring("No such file or directory") { return nil }
         throw .commandFailed(command: [path] + arguments, status: output.status, stderr: output.stderrText)
     }
 

@@ -68,7 +68,7 @@ struct NFTListing: Sendable {
 
     /// `body` and N when `line` ends in `# handle N`.
     private static func splitHandle(_ line: Substring) -> (String, Int)? {
-        guard let marker = line.ranges(of: " # handle ").last,
+        guard let marker = line.lastRange(ofText: " # handle "),
               let handle = Int(line[marker.upperBound...])
         else { return nil }
         return (String(line[..<marker.lowerBound]), handle)
@@ -82,7 +82,7 @@ struct NFTListing: Sendable {
         if body.hasPrefix("comment \"") {
             return String(body.dropFirst(9))
         }
-        guard let start = body.firstRange(of: " comment \"") else { return nil }
+        guard let start = body.firstRange(ofText: " comment \"") else { return nil }
         return String(body[start.upperBound...])
     }
 

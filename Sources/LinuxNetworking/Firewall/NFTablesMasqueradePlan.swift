@@ -64,7 +64,7 @@ enum NFTablesMasqueradePlan {
     /// `postrouting` body, so that setUp need not rewrite them.
     static func chainsReady(_ listing: NFTListing?) -> Bool {
         guard let listing, listing.chain(named: checksChain) != nil,
-              let hook = listing.chain(named: postroutingChain)?.hook, hook.contains("hook postrouting")
+              let hook = listing.chain(named: postroutingChain)?.hook, hook.hasSubstring("hook postrouting")
         else { return false }
         return listing.rules(in: postroutingChain).map(\.text) == postroutingRules
     }
@@ -132,7 +132,7 @@ enum NFTablesMasqueradePlan {
         for address in addresses {
             let keyword = address.family == .v4 ? "ip" : "ip6"
             let start = "\(keyword) saddr \(address.address) \(keyword) daddr != "
-            guard rules.contains(where: { $0.text.hasPrefix(start) && $0.text.contains(" masquerade") }) else {
+            guard rules.contains(where: { $0.text.hasPrefix(start) && $0.text.hasSubstring(" masquerade") }) else {
                 return "nftables masquerade rule missing in \(family) \(table) \(checksChain): \(ruleBody(address)) comment \"\(comment)\""
             }
         }
