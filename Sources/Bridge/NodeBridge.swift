@@ -64,7 +64,8 @@ struct NodeBridge {
     ///
     /// `bridge` must be the state read before this ADD's veth joined: the
     /// MAC pinned is the one the bridge had then (a new bridge's own random
-    /// MAC), as in the reference, not the new port's MAC it has since taken.
+    /// MAC), as in the reference, not the new port's MAC it has since taken,
+    /// unless it had none (see `macToPin`).
     ///
     /// A gateway that has to be added next to a conflicting address (see
     /// `GatewayAddressConflicts`) replaces it with `forceAddress`, and is an
@@ -151,8 +152,8 @@ struct NodeBridge {
                 }
             }
 
-            // 4. Pin the MAC the bridge had before this ADD's port joined.
-            if !added.isEmpty, let mac = bridge.mac {
+            // 4. Pin the bridge's MAC.
+            if !added.isEmpty, let mac = try macToPin(bridge) {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {
@@ -160,6 +161,19 @@ struct NodeBridge {
         } catch {
             throw CNIError.failed("failed to set bridge addr", error)
         }
+    }
+
+    /// The MAC to pin: the one the bridge had before this ADD's port joined
+    /// (`before`), which pods already on it know. A bridge whose MAC was never
+    /// set reports all zeros once its last port has left (an admin's bridge,
+    /// or one the reference made, after its pods went away), and the kernel
+    /// refuses that with EADDRNOTAVAIL; then no pod knew a MAC, and the one
+    /// the bridge has taken since, from this ADD's port, is pinned. Nil when
+    /// there is no valid MAC to pin.
+    private func macToPin(_ before: LinkInfo) throws(NetlinkError) -> MACAddress? {
+        if let mac = before.mac, mac.isValidUnicast { return mac }
+        guard let now = try host.link(index: before.index).mac, now.isValidUnicast else { return nil }
+        return now
     }
 
     /// Turns on forwarding for each family that got a gateway, writing only
