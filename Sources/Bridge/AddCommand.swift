@@ -49,7 +49,8 @@ struct AddCommand {
 
             // 3. The node's bridge.
             let nodeBridge = NodeBridge(host: host, config: config)
-            let bridge = try nodeBridge.ensure()
+            let bridgeState = try nodeBridge.ensure()
+            let bridge = bridgeState.link
 
             // 4. The veth pair: the pod end is born in the pod's namespace
             //    with its final name; the host end is born up and enslaved.
@@ -121,7 +122,7 @@ struct AddCommand {
                 }
                 try container.addRoutes(result.routes, gateways: firstGateway)
                 if config.isGateway {
-                    try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridge)
+                    try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridgeState)
                     try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
                 }
                 if config.ipMasq {

@@ -12,16 +12,28 @@ struct NodeBridge {
     let host: NetlinkSocket
     let config: BridgeConfig
 
-    /// Creates the bridge if missing, checks it is one, applies `promiscMode`
-    /// and brings it up. Returns its current state.
-    func ensure() throws(CNIError) -> LinkInfo {
+    /// The bridge as `ensure` found or made it, before this ADD's port
+    /// joined.
+    struct State {
+        let link: LinkInfo
+        /// This ADD gave the bridge the MAC it has (at birth, or because it
+        /// had none): it is pinned already, and setting it again could undo
+        /// the MAC a concurrent ADD gave it since.
+        let macPinnedHere: Bool
+    }
+
+    /// Creates the bridge if missing, checks it is one, gives it a MAC if it
+    /// has none and will get a gateway address, applies `promiscMode` and
+    /// brings it up.
+    func ensure() throws(CNIError) -> State {
         let name = config.bridgeName
         var bridge: LinkInfo
+        var macPinnedHere = false
         do {
             if let existing = try host.linkIfPresent(named: name) {
                 bridge = existing
             } else {
-                bridge = try createPinnedBridge()
+                (bridge, macPinnedHere) = try createPinnedBridge()
                 // A new bridge must not accept router advertisements.
                 ignoreFailure { () throws(SysctlError) in
                     _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
@@ -34,6 +46,10 @@ struct NodeBridge {
             throw CNIError(.internal, "failed to create bridge \"\(name)\": \"\(name)\" already exists but is not a bridge")
         }
         do {
+            if config.isGateway && config.isLayer3 && !(bridge.mac?.isValidUnicast ?? false) {
+                bridge = try pinNewMAC(bridge)
+                macPinnedHere = true
+            }
             if config.promiscMode && !bridge.isPromiscuous {
                 try host.setPromiscuous(index: bridge.index, true)
             }
@@ -43,7 +59,7 @@ struct NodeBridge {
         } catch {
             throw CNIError.failed("failed to set up bridge \"\(name)\"", error)
         }
-        return bridge
+        return State(link: bridge, macPinnedHere: macPinnedHere)
     }
 
     /// Creates the bridge with its MAC pinned from birth (a random, locally
@@ -51,11 +67,22 @@ struct NodeBridge {
     /// change: an unpinned bridge takes its lowest port's MAC, which shifts as
     /// pods come and go, and results already handed out (and the CHECKs that
     /// compare against them) would go stale. If a concurrent ADD created it
-    /// first, that bridge is used.
-    private func createPinnedBridge() throws(NetlinkError) -> LinkInfo {
-        try host.createBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
-                              mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
-        return try host.link(named: config.bridgeName)
+    /// first, that bridge is used (its MAC not pinned here).
+    private func createPinnedBridge() throws(NetlinkError) -> (LinkInfo, macPinnedHere: Bool) {
+        let outcome = try host.createBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
+                                            mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
+        return (try host.link(named: config.bridgeName), outcome == .added)
+    }
+
+    /// Pins a new random MAC on a bridge that has none: one whose MAC was
+    /// never set (an administrator's, or one the reference made) reports all
+    /// zeros once its last port has left, and the kernel refuses to set that
+    /// back (EADDRNOTAVAIL). Done before this ADD's port joins, as for a new
+    /// bridge, so every pod on it sees one MAC. Returns the bridge read again:
+    /// a concurrent ADD may have pinned its own since.
+    private func pinNewMAC(_ bridge: LinkInfo) throws(NetlinkError) -> LinkInfo {
+        try host.setMAC(index: bridge.index, .randomLocallyAdministered())
+        return try host.link(index: bridge.index)
     }
 
     /// Puts each gateway address on the bridge (`isGateway`), then pins the
@@ -63,8 +90,9 @@ struct NodeBridge {
     /// address went on, as the reference does).
     ///
     /// `bridge` must be the state read before this ADD's veth joined: the
-    /// MAC pinned is the one the bridge had then (a new bridge's own random
-    /// MAC), as in the reference, not the new port's MAC it has since taken.
+    /// MAC pinned is the one the bridge had then, as in the reference, not
+    /// the new port's MAC it has since taken. A MAC this ADD gave the bridge
+    /// is not set again.
     ///
     /// A gateway that has to be added next to a conflicting address (see
     /// `GatewayAddressConflicts`) replaces it with `forceAddress`, and is an
@@ -83,8 +111,9 @@ struct NodeBridge {
     /// length is then read. Only when something was added or is not as
     /// wanted, or with `forceAddress`, are all the bridge's addresses read
     /// (one dump of every address of the node).
-    func ensureGatewayAddresses(_ gateways: [CIDR], bridge: LinkInfo) throws(CNIError) {
+    func ensureGatewayAddresses(_ gateways: [CIDR], bridge state: State) throws(CNIError) {
         guard !gateways.isEmpty else { return }
+        let bridge = state.link
         let name = config.bridgeName
         func add(_ gateway: CIDR) throws(CNIError) -> AddOutcome {
             do {
@@ -151,8 +180,9 @@ struct NodeBridge {
                 }
             }
 
-            // 4. Pin the MAC the bridge had before this ADD's port joined.
-            if !added.isEmpty, let mac = bridge.mac {
+            // 4. Pin the MAC the bridge had before this ADD's port joined,
+            //    unless this ADD gave it that MAC.
+            if !added.isEmpty && !state.macPinnedHere, let mac = bridge.mac, mac.isValidUnicast {
                 try host.setMAC(index: bridge.index, mac)
             }
         } catch let error as CNIError {

@@ -53,4 +53,41 @@ struct ConcurrencyTests {
             }
         }
     }
+
+    /// A bridge someone else made, whose MAC is not pinned: it has its own
+    /// random MAC, or all zeros once its last port has left.
+    enum UnpinnedBridge: String, CaseIterable, Sendable {
+        case neverHadAPort = "never had a port"
+        case lostItsLastPort = "lost its last port (MAC all zeros)"
+
+        func make(_ net: TestNetwork) throws {
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            guard self == .lostItsLastPort else { return }
+            let port = TestNode.uniqueName("tp")
+            try Tool.run("ip", "link", "add", port, "type", "veth", "peer", "name", port + "p")
+            try Tool.run("ip", "link", "set", port, "master", net.bridgeName)
+            try Tool.run("ip", "link", "del", port)
+        }
+    }
+
+    @Test("after 16 concurrent ADDs on an existing bridge whose MAC is not pinned, every pod passes CHECK (one bridge MAC for all)",
+          arguments: UnpinnedBridge.allCases)
+    func checkAfterConcurrentAddsOnUnpinnedBridge(_ preState: UnpinnedBridge) throws {
+        try withTestNetwork { net in
+            try preState.make(net)
+            let config = net.config("1.0.0", ["isGateway": true])
+            let attachments = try (0..<Self.podCount).map { _ in try net.attachment() }
+            let added = try net.callConcurrently("ADD", attachments, config: config)
+            let results = try added.map { outcome in
+                try #require(outcome.succeeded, "\(outcome)")
+                return try outcome.json
+            }
+            let bridgeMAC = try Kernel.link(net.bridgeName)?["address"]
+            for result in results { #expect(result["interfaces"]?[0]?["mac"] == bridgeMAC) }
+            for (attachment, result) in zip(attachments, results) {
+                let outcome = try net.call("CHECK", attachment, config: net.withPrevResult(config, result))
+                #expect(outcome.succeeded, "\(outcome)")
+            }
+        }
+    }
 }

@@ -33,6 +33,19 @@ struct MACAddressTests {
         #expect(!mac.isMulticast)
         #expect(MACAddress(bytes: [1, 2, 3]) == nil)
     }
+
+    @Test("a link can take only a non-zero unicast address as its own", arguments: [
+        ("0a:58:0a:f4:00:02", true),
+        ("00:16:3e:00:00:01", true),
+        ("fe:ff:ff:ff:ff:ff", true),
+        ("00:00:00:00:00:00", false),
+        ("01:00:5e:00:00:01", false),
+        ("33:33:00:00:00:01", false),
+        ("ff:ff:ff:ff:ff:ff", false),
+    ])
+    func validUnicast(text: String, valid: Bool) throws {
+        #expect(try #require(MACAddress(text)).isValidUnicast == valid)
+    }
 }
 
 @Suite("VethName")

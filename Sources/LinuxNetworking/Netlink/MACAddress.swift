@@ -73,6 +73,11 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     /// The group bit (0x01 of the first byte); a link cannot use such an
     /// address.
     public var isMulticast: Bool { value >> 40 & 0x01 != 0 }
+    /// Whether a link can take this as its own address: neither all zeros
+    /// nor a group address (the kernel's `is_valid_ether_addr`; a bridge
+    /// refuses anything else with EADDRNOTAVAIL). A bridge whose MAC was
+    /// never set reports all zeros once its last port has left.
+    public var isValidUnicast: Bool { value != 0 && !isMulticast }
 
     private static func hexByte(_ high: UInt8, _ low: UInt8) -> UInt8? {
         guard let h = hexValue(high), let l = hexValue(low) else { return nil }

@@ -18,8 +18,13 @@ final class TestNetwork: @unchecked Sendable {
     private(set) var pods: [Pod] = []
     private var added: [(attachment: Attachment, config: JSON, plugin: String)] = []
 
+    /// The subnet index was taken here, and goes back to the pool on
+    /// tear-down (a caller that passes one keeps it).
+    private let ownsSubnetIndex: Bool
+
     init(subnetIndex: Int? = nil) {
         self.subnetIndex = subnetIndex ?? TestNode.uniqueSubnetIndex()
+        ownsSubnetIndex = subnetIndex == nil
     }
 
     // MARK: Addressing
@@ -132,6 +137,7 @@ final class TestNetwork: @unchecked Sendable {
         for pod in pods { pod.destroy() }
         _ = try? Tool.run("ip", "link", "del", bridgeName)
         TemporaryDirectory.remove(directory)
+        if ownsSubnetIndex { TestNode.releaseSubnetIndex(subnetIndex) }
     }
 }
 

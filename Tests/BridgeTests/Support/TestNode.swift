@@ -46,12 +46,23 @@ enum TestNode {
         return prefix + hex(serial, width: 4) + hex(Int(random), width: 4)
     }
 
-    /// A /24 (and a /64) that no other test of this process uses, so
-    /// that pods of different tests never route into each other's bridge.
+    /// A /24 (and a /64) that no other live test network of this process
+    /// uses, so that pods of different tests never route into each other's
+    /// bridge. An index given back with `releaseSubnetIndex` (once its
+    /// network is torn down: bridge, pods and store gone) is handed out
+    /// again, so a run is limited to 249 networks alive at once, not in all.
     static func uniqueSubnetIndex() -> Int {
-        let index = subnets.add(1, ordering: .relaxed).newValue
-        precondition(index < 250, "more than 249 test networks in one run")
+        let index = subnets.withLock { pool in
+            if let reused = pool.released.popLast() { return reused }
+            pool.next += 1
+            return pool.next
+        }
+        precondition(index < 250, "more than 249 test networks alive at once")
         return index
+    }
+
+    static func releaseSubnetIndex(_ index: Int) {
+        subnets.withLock { $0.released.append(index) }
     }
 
     static func hex(_ value: Int, width: Int) -> String {
@@ -60,5 +71,5 @@ enum TestNode {
     }
 
     private static let counter = Atomic<Int>(0)
-    private static let subnets = Atomic<Int>(0)
+    private static let subnets = Mutex<(next: Int, released: [Int])>((next: 0, released: []))
 }
