@@ -166,20 +166,37 @@ public final class DiskStore: AllocationStore {
         return IPAddress(String(decoding: bytes, as: UTF8.self))?.unmapped
     }
 
-    /// Reservations recorded for `key`, each checked against its file (a
-    /// record whose file no longer holds `key` is dropped from the index).
+    /// Reservations recorded for `key`, each checked against its file.
+    ///
+    /// Every record of the key's container ID is checked, not only those of
+    /// `key`: a file rewritten in place (which the index cannot notice, the
+    /// directory's mtime does not change) is filed again under the key it
+    /// now holds. So a reservation of ours that someone turned into a legacy
+    /// one (`id` alone, as old reference versions wrote) is found by the
+    /// legacy lookup that follows the exact one, as the reference's walk
+    /// would find it; and the other way round.
     public func reservations(for key: ReservationKey) throws(CNIError) -> [Reservation] {
         let index = try trustedIndex()
-        var found: [Reservation] = []
-        for name in try index.names(for: key.bytes).sorted() {
-            if recordedKey(of: name) == key, let address = IPAddress(name) {
-                found.append(Reservation(address: address.unmapped, key: key, name: name))
-            } else {
-                try index.beginChange()
-                try index.remove(key: key.bytes, name: name)
+        var found: [String: Reservation] = [:]
+        for record in try index.records(sharingContainerIDWith: key.bytes) {
+            let actual = recordedKey(of: record.name)
+            if let actual, IndexBucket.encode(actual.bytes) == record.encodedKey {
+                if actual == key, let address = IPAddress(record.name) {
+                    found[record.name] = Reservation(address: address.unmapped, key: key, name: record.name)
+                }
+                continue
+            }
+            // Stale: the file is gone, or holds another key now.
+            try index.beginChange()
+            try index.remove(encodedKey: record.encodedKey, name: record.name, inBucketOf: key.bytes)
+            if let actual {
+                try index.add(key: actual.bytes, name: record.name)
+                if actual == key, let address = IPAddress(record.name) {
+                    found[record.name] = Reservation(address: address.unmapped, key: key, name: record.name)
+                }
             }
         }
-        return found
+        return found.values.sorted { $0.name < $1.name }
     }
 
     /// Removes the reservation's file if it still holds the reservation's

@@ -36,17 +36,19 @@ struct IndexBucket: Equatable {
     /// The bucket of a key: FNV-1a (64 bit) of its container ID part,
     /// modulo `count`.
     static func number(for key: [UInt8]) -> Int {
-        var end = key.count
-        for index in key.indices.dropLast() where key[index] == 0x0d && key[index + 1] == 0x0a {
-            end = index
-            break
-        }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key[..<end] {
+        for byte in key[..<containerIDEnd(key)] {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
         return Int(hash % UInt64(count))
+    }
+
+    /// Where a key's container ID part ends: at its first `\r\n`, or at
+    /// its end (a legacy key).
+    static func containerIDEnd(_ key: [UInt8]) -> Int {
+        for index in key.indices.dropLast() where key[index] == 0x0d && key[index + 1] == 0x0a { return index }
+        return key.count
     }
 
     /// The file name of bucket `number`: `b` and three hex digits.
@@ -64,16 +66,29 @@ struct IndexBucket: Equatable {
         return Int(name.dropFirst(), radix: 16)
     }
 
-    /// The file names recorded for exactly `key`.
-    func names(for key: [UInt8]) -> [String] {
-        let encoded = IndexBucket.encode(key)
-        var names: [String] = []
+    /// Every record whose key has the container ID of `key`: its exact
+    /// reservations for any interface and its legacy ones (they share this
+    /// bucket). Keys are returned encoded, as the file holds them.
+    func records(sharingContainerIDWith key: [UInt8]) -> [(name: String, encodedKey: [UInt8])] {
+        let container = IndexBucket.encode(Array(key[..<IndexBucket.containerIDEnd(key)]))
+        let separator = Array("%0D%0A".utf8)
+        var records: [(name: String, encodedKey: [UInt8])] = []
         forEachLine { line in
-            if let name = IndexBucket.name(in: line, ifKeyIs: encoded) {
-                names.append(String(decoding: name, as: UTF8.self))
-            }
+            guard line.first != UInt8(ascii: "#"), let space = line.firstIndex(of: UInt8(ascii: " ")) else { return }
+            let encoded = line[(space + 1)...]
+            guard encoded.starts(with: container) else { return }
+            let rest = encoded.dropFirst(container.count)
+            guard rest.isEmpty || rest.starts(with: separator) else { return }
+            records.append((String(decoding: line[..<space], as: UTF8.self), Array(encoded)))
         }
-        return names
+        return records
+    }
+
+    /// Forgets the record of `name` under an already encoded key. Returns
+    /// false if there was none.
+    @discardableResult
+    mutating func remove(name: String, encodedKey: [UInt8]) -> Bool {
+        removeLine(Array(name.utf8) + [UInt8(ascii: " ")] + encodedKey)
     }
 
     /// Records that `name` holds `key`. Returns false if it already did.
@@ -92,7 +107,10 @@ struct IndexBucket: Equatable {
     /// Forgets that `name` holds `key`. Returns false if it did not.
     @discardableResult
     mutating func remove(name: String, key: [UInt8]) -> Bool {
-        let line = Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key)
+        removeLine(Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key))
+    }
+
+    private mutating func removeLine(_ line: [UInt8]) -> Bool {
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
         var removed = false
@@ -116,16 +134,6 @@ struct IndexBucket: Equatable {
             if end > start { body(bytes[start..<end]) }
             start = end + 1
         }
-    }
-
-    /// The name part of `line` when its key part is `encodedKey`.
-    private static func name(in line: ArraySlice<UInt8>, ifKeyIs encodedKey: [UInt8]) -> ArraySlice<UInt8>? {
-        guard line.count > encodedKey.count else { return nil }
-        let space = line.endIndex - encodedKey.count - 1
-        guard line[space] == UInt8(ascii: " "), space > line.startIndex, line.first != UInt8(ascii: "#"),
-              line[(space + 1)...].elementsEqual(encodedKey)
-        else { return nil }
-        return line[..<space]
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)

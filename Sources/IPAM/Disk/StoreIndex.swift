@@ -35,8 +35,13 @@ import Glibc
 /// rewritten and stale files under `.index` removed.
 ///
 /// **Limits.** A change that renames nothing (rewriting the content of an
-/// existing reservation file in place) is not seen; the reference never
-/// does that. A foreign change made without the lock *while* one of our
+/// existing reservation file in place) does not touch the directory's
+/// mtime. It is caught when the file's old or new container ID is looked
+/// up (every record of a container is checked against its file, see
+/// `DiskStore.reservations(for:)`), which covers turning a reservation into
+/// a legacy one and back (upstream's own test does the former); a file
+/// rewritten for an unrelated container stays filed under the old one until
+/// the next rescan. The reference never rewrites a reservation. A foreign change made without the lock *while* one of our
 /// sessions runs may be covered by our restamp; the reference's own walk
 /// has the same race with such changes.
 ///
@@ -108,9 +113,10 @@ final class StoreIndex {
 
     // MARK: Reading
 
-    /// The names of the files recorded for `key`.
-    func names(for key: [UInt8]) throws(CNIError) -> [String] {
-        try bucket(IndexBucket.number(for: key)).names(for: key)
+    /// The records of every key with the container ID of `key` (see
+    /// `IndexBucket.records(sharingContainerIDWith:)`).
+    func records(sharingContainerIDWith key: [UInt8]) throws(CNIError) -> [(name: String, encodedKey: [UInt8])] {
+        try bucket(IndexBucket.number(for: key)).records(sharingContainerIDWith: key)
     }
 
     private func bucket(_ number: Int) throws(CNIError) -> IndexBucket {
@@ -154,6 +160,16 @@ final class StoreIndex {
         let number = IndexBucket.number(for: key)
         var bucket = try bucket(number)
         guard bucket.remove(name: name, key: key) else { return }
+        buckets[number] = bucket
+        dirtyBuckets.insert(number)
+    }
+
+    /// Forgets the record of `name` under `encodedKey`, a key of the
+    /// container ID of `key`.
+    func remove(encodedKey: [UInt8], name: String, inBucketOf key: [UInt8]) throws(CNIError) {
+        let number = IndexBucket.number(for: key)
+        var bucket = try bucket(number)
+        guard bucket.remove(name: name, encodedKey: encodedKey) else { return }
         buckets[number] = bucket
         dirtyBuckets.insert(number)
     }
