@@ -44,14 +44,16 @@ public struct HostLocalPlugin: CNIPlugin {
         }
     }
 
-    /// CHECK: the attachment must still hold an address.
+    /// CHECK: the attachment must still hold an address. Writes nothing
+    /// (works on a read-only store).
     public func check(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
-        let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
-        let found = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: config.rangeSets, store: store)
-                .find(containerID: request.containerID, ifname: request.ifname)
-        }
+        let found = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName).map { store throws(CNIError) in
+            try store.withLock { () throws(CNIError) in
+                try Allocator(rangeSets: config.rangeSets, store: store)
+                    .find(containerID: request.containerID, ifname: request.ifname)
+            }
+        } ?? []
         if found.isEmpty {
             throw CNIError(.internal, "host-local: Failed to find address added by container \(request.containerID)")
         }
@@ -69,10 +71,11 @@ public struct HostLocalPlugin: CNIPlugin {
     }
 
     /// STATUS: code 50 when some range set has no free address, since ADD
-    /// would then fail.
+    /// would then fail. Writes nothing; a store that does not exist yet has
+    /// every address free.
     public func status(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
-        let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
+        guard let store = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName) else { return }
         let exhausted = try Allocator(rangeSets: config.rangeSets, store: store).exhaustedRangeSets()
         if let first = exhausted.first {
             throw CNIError(.pluginNotAvailable,

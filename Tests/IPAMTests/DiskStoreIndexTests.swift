@@ -117,6 +117,7 @@ struct DiskStoreIndexTests {
         #expect(try allocate(store, "b") == ip("10.0.0.3"))
         let index = store.path + "/.index"
         // What a process killed half-way through a session leaves behind:
+        mkdir(index + "/tmp", 0o700)
         writeText(index + "/tmp/.tmp-reservation", "dead\r\neth0")
         writeText(index + "/.tmp-other", "dead\r\neth0")
         setMtime(index + "/stamp-v2", timespec(tv_sec: 0, tv_nsec: 0))

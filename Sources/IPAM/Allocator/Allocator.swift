@@ -83,17 +83,18 @@ public struct Allocator<Store: AllocationStore> {
     /// keeps going after a failure.
     ///
     /// - Returns: what was released.
-    /// - Throws: the failures, joined with `;` (code 999).
+    /// - Throws: the failures, joined with `;`, with the first one's code
+    ///   (11 on a read-only store, else 999).
     @discardableResult
     public func release(containerID: String, ifname: String) throws(CNIError) -> [Reservation] {
         guard !rangeSets.isEmpty else { return [] }
         var released: [Reservation] = []
-        var failures: [String] = []
+        var failures: [CNIError] = []
         releaseAll(for: .attachment(containerID: containerID, ifname: ifname), into: &released, failures: &failures)
         if released.isEmpty || rangeSets.count >= 2 {
             releaseAll(for: .legacy(containerID: containerID), into: &released, failures: &failures)
         }
-        if !failures.isEmpty { throw CNIError(.internal, failures.joined(separator: ";")) }
+        if let failure = CNIError(joining: failures) { throw failure }
         return released
     }
 
@@ -162,21 +163,31 @@ public struct Allocator<Store: AllocationStore> {
         }
     }
 
-    private func releaseAll(for key: ReservationKey, into released: inout [Reservation], failures: inout [String]) {
+    private func releaseAll(for key: ReservationKey, into released: inout [Reservation], failures: inout [CNIError]) {
         let reservations: [Reservation]
         do {
             reservations = try store.reservations(for: key)
         } catch {
-            failures.append(error.message)
+            failures.append(error)
             return
         }
         for reservation in reservations {
             do {
                 if try store.release(reservation) { released.append(reservation) }
             } catch {
-                failures.append(error.message)
+                failures.append(error)
             }
         }
+    }
+}
+
+extension CNIError {
+    /// The failures of a best-effort loop as one error: their messages
+    /// joined with `;` (as the reference joins them), with the first one's
+    /// code (11 for a read-only store: retry). nil when there are none.
+    init?(joining failures: [CNIError]) {
+        guard let first = failures.first else { return nil }
+        self.init(first.code, failures.map(\.message).joined(separator: ";"))
     }
 }
 

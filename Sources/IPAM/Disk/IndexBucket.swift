@@ -30,8 +30,32 @@ struct IndexBucket: Equatable {
 
     init() { bytes = IndexBucket.header }
 
-    /// A bucket read from its file.
-    init(fileContent: [UInt8]) { bytes = fileContent }
+    /// A bucket read from its file, or nil when the file is not one we
+    /// wrote whole: the header, then lines `name key` of printable ASCII
+    /// (one space between), each ending in a newline.
+    init?(validating fileContent: [UInt8]) {
+        guard fileContent.starts(with: IndexBucket.header), fileContent.last == UInt8(ascii: "\n") else { return nil }
+        var spaces = 0
+        var lineLength = 0
+        for byte in fileContent[IndexBucket.header.count...] {
+            switch byte {
+            case UInt8(ascii: "\n"):
+                guard spaces == 1 else { return nil }
+                spaces = 0
+                lineLength = 0
+                continue
+            case UInt8(ascii: " "):
+                guard lineLength > 0 else { return nil }
+                spaces += 1
+            case 0x21...0x7e:
+                break
+            default:
+                return nil
+            }
+            lineLength += 1
+        }
+        bytes = fileContent
+    }
 
     /// The bucket of a key: FNV-1a (64 bit) of its container ID part,
     /// modulo `count`.
