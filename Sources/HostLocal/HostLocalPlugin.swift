@@ -14,7 +14,8 @@ public struct HostLocalPlugin: CNIPlugin {
     public var about: String { "CNI host-local plugin (Swift)" }
 
     /// ADD: one address per range set, round-robin, or exactly the requested
-    /// static addresses. Result: `ips` (in range set order, with the range's
+    /// static addresses. The first ADD after a reboot first releases what
+    /// this plugin reserved before it (`reclaimAfterReboot`, on by default). Result: `ips` (in range set order, with the range's
     /// gateway), the configured `routes`, and `dns` from `resolvConf`.
     public func add(_ request: CNIRequest) throws -> CNIResult {
         let config = try HostLocalConfig(request)
@@ -24,7 +25,10 @@ public struct HostLocalPlugin: CNIPlugin {
         }
         let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
         let allocated = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: config.rangeSets, store: store)
+            if config.reclaimAfterReboot, let boot = BootID.current() {
+                store.reclaimEarlierBoots(current: boot)
+            }
+            return try Allocator(rangeSets: config.rangeSets, store: store)
                 .allocate(containerID: request.containerID, ifname: request.ifname,
                           requestedIPs: config.requestedIPs)
         }
@@ -76,7 +80,12 @@ public struct HostLocalPlugin: CNIPlugin {
     public func status(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
         guard let store = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName) else { return }
-        let exhausted = try Allocator(rangeSets: config.rangeSets, store: store).exhaustedRangeSets()
+        var exhausted = try Allocator(rangeSets: config.rangeSets, store: store).exhaustedRangeSets()
+        // Addresses the next ADD reclaims from an earlier boot are as good as free.
+        if !exhausted.isEmpty, config.reclaimAfterReboot, let boot = BootID.current() {
+            let reclaimable = store.reclaimableAddresses(current: boot)
+            exhausted.removeAll { index in reclaimable.contains { config.rangeSets[index].contains($0) } }
+        }
         if let first = exhausted.first {
             throw CNIError(.pluginNotAvailable,
                            "no IP addresses available in range set: \(config.rangeSets[first])",

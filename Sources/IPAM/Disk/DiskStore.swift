@@ -80,6 +80,10 @@ public final class DiskStore: AllocationStore {
     /// Keys of reservation files read or written in this lock session.
     /// Valid while the lock is held: only we change files then.
     private var knownKeys: [String: ReservationKey] = [:]
+    /// The boot this session's reservations are recorded for, and their
+    /// journal lines (see `BootJournal`); nil when boots are not tracked.
+    private var sessionBoot: BootID? = nil
+    private var bootEntries: [String: BootJournal.Entry] = [:]
 
     private static let lastReservedPrefix = "last_reserved_ip."
 
@@ -167,6 +171,7 @@ public final class DiskStore: AllocationStore {
         defer {
             writer?.finish()
             writer = nil
+            recordBootEntries()
             index?.finish()
             index = nil
             knownKeys = [:]
@@ -197,6 +202,7 @@ public final class DiskStore: AllocationStore {
             knownKeys[name] = nil
             throw error
         }
+        if sessionBoot != nil { bootEntries[name] = BootJournal.Entry(recording: name, key: recorded, in: directory.raw) }
         // 4. Record it.
         try updateIndex { index in try index.add(key: recorded.bytes, name: name) }
         return true
@@ -252,6 +258,7 @@ public final class DiskStore: AllocationStore {
                 throw ioError("remove", filePath(reservation.name), errno)
             }
             knownKeys[reservation.name] = nil
+            bootEntries[reservation.name] = nil
             removed = true
         }
         // The store's mtime changed: an index not restamped is not trusted.
@@ -291,6 +298,71 @@ public final class DiskStore: AllocationStore {
             }
             return taken
         }
+    }
+
+    // MARK: Reboots
+
+    /// Records the reservations this session makes as made in `boot` and,
+    /// in the first session of `boot`, releases every reservation we made
+    /// in an earlier boot and still hold, exactly as DEL would (see
+    /// `BootJournal`). Call inside `withLock`, before allocating. Best
+    /// effort: a reservation that cannot be released stays, and the next
+    /// session tries again.
+    ///
+    /// - Returns: what was released.
+    @discardableResult
+    public func reclaimEarlierBoots(current boot: BootID) -> [Reservation] {
+        precondition(access == .readWrite && isLocked, "DiskStore: reclaimEarlierBoots needs withLock on a read-write store")
+        sessionBoot = boot
+        // The hot path: this boot was dealt with.
+        if BootJournal.hasJournal(of: boot, in: directory.raw) { return [] }
+        guard (try? sessionIndex()) != nil, let boots = BootJournal.directory(in: directory.raw, create: true) else { return [] }
+        let earlier = BootJournal.otherBoots(than: boot, in: boots.raw)
+        var released: [Reservation] = []
+        var complete = true
+        for entry in earlier.entries where entry.isStill(in: directory.raw) {
+            guard let address = IPAddress(entry.name) else { continue }
+            let reservation = Reservation(address: address.unmapped, key: entry.key, name: entry.name)
+            do {
+                if try release(reservation) { released.append(reservation) }
+            } catch {
+                complete = false
+            }
+        }
+        guard complete else { return released }
+        for name in earlier.files { removeEntry(in: boots.raw, name) }
+        // This boot's journal, even empty, says the boot was dealt with.
+        BootJournal.append([], to: boot, in: boots.raw)
+        return released
+    }
+
+    /// The addresses that the first read-write session of `boot` would
+    /// reclaim (see `reclaimEarlierBoots`). Reads only; no lock needed.
+    public func reclaimableAddresses(current boot: BootID) -> Set<IPAddress> {
+        guard !BootJournal.hasJournal(of: boot, in: directory.raw),
+              let boots = BootJournal.directory(in: directory.raw, create: false)
+        else { return [] }
+        var addresses: Set<IPAddress> = []
+        for entry in BootJournal.otherBoots(than: boot, in: boots.raw).entries where entry.isStill(in: directory.raw) {
+            guard let address = IPAddress(entry.name),
+                  case .content(let bytes) = readSmallFile(in: directory.raw, entry.name, limit: Self.reservationSizeLimit),
+                  ReservationKey(fileContent: bytes) == entry.key
+            else { continue }
+            addresses.insert(address.unmapped)
+        }
+        return addresses
+    }
+
+    /// Appends this session's reservations to its boot's journal.
+    private func recordBootEntries() {
+        defer {
+            sessionBoot = nil
+            bootEntries = [:]
+        }
+        guard let boot = sessionBoot, !bootEntries.isEmpty,
+              let boots = BootJournal.directory(in: directory.raw, create: true)
+        else { return }
+        BootJournal.append(bootEntries.keys.sorted().map { bootEntries[$0]! }, to: boot, in: boots.raw)
     }
 
     // MARK: Internals

@@ -162,6 +162,30 @@ struct IndexBucket: Equatable {
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
+    /// The bytes `encode` turned into `encoded`, or nil if it is not such
+    /// an encoding.
+    static func decode(_ encoded: some Collection<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        var iterator = encoded.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: return digit - 0x30
+        case 0x41...0x46: return digit - 0x41 + 10
+        default: return nil
+        }
+    }
+
     static func encode(_ key: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(key.count + 6)
