@@ -140,6 +140,46 @@ struct DiskStoreRebootTests {
         #expect(listNames(store.path + "/.index/boots") == [Self.bootA.text])
     }
 
+    @Test("compacting a journal keeps exactly the reservations still held (a boot with many pods come and gone)")
+    func compaction() throws {
+        let store = try DiskStore.open(dataDir: temp.path, network: "n")
+        for number in 0..<200 {
+            try add(store, "c\(number)", boot: Self.bootA)
+            if number % 50 != 0 { try del(store, "c\(number)") }
+        }
+        let path = store.path + "/.index/boots/" + Self.bootA.text
+        #expect(try #require(readText(path)).split(separator: "\n").count == 201)
+        let boots = try #require(BootJournal.directory(in: open(store.path, O_RDONLY | O_DIRECTORY), create: false))
+        BootJournal.compact(Self.bootA, in: boots.raw, store: open(store.path, O_RDONLY | O_DIRECTORY))
+        let lines = try #require(readText(path)).split(separator: "\n")
+        #expect(lines.count == 5)
+        #expect(lines.dropFirst().map { $0.split(separator: " ")[1] } == ["c0%0D%0Aeth0", "c50%0D%0Aeth0", "c100%0D%0Aeth0", "c150%0D%0Aeth0"])
+        #expect(listNames(store.path + "/.index/boots") == [Self.bootA.text])
+        #expect(try add(store, "new", boot: Self.bootB).reclaimed.count == 4)
+    }
+
+    @Test("appends compact the journal each time it crosses a multiple of the threshold, not on every append")
+    func compactionTrigger() throws {
+        let store = try DiskStore.open(dataDir: temp.path, network: "n")
+        try add(store, "live", boot: Self.bootA)
+        let storeFD = open(store.path, O_RDONLY | O_DIRECTORY)
+        defer { close(storeFD) }
+        let boots = try #require(BootJournal.directory(in: storeFD, create: false))
+        let path = store.path + "/.index/boots/" + Self.bootA.text
+        // Lines of reservations long gone, 100 per append.
+        let gone = (0..<100).map { BootJournal.Entry(name: "10.9.0.\($0)", key: .attachment(containerID: "gone\($0)", ifname: "eth0"), inode: 1, modified: FileTime(seconds: 1, nanoseconds: 1)) }
+        var sizes: [Int] = []
+        for _ in 0..<120 {
+            BootJournal.append(gone, to: Self.bootA, in: boots.raw, store: storeFD)
+            sizes.append(Int(fileSize(path)))
+        }
+        // Grew, dropped back once past 256 KiB, grew again.
+        let drops = zip(sizes, sizes.dropFirst()).filter { $0.1 < $0.0 }.count
+        #expect(drops == 1, "\(sizes)")
+        #expect(sizes.max()! < 2 * BootJournal.compactionThreshold)
+        #expect(try #require(readText(path)).contains("live%0D%0Aeth0"))
+    }
+
     @Test("boot IDs are the kernel's UUID text; anything else is no boot ID")
     func bootIDs() {
         #expect(BootID("1ce9370f-cf8b-453b-b7c3-b5fe32094f51\n")?.text == "1ce9370f-cf8b-453b-b7c3-b5fe32094f51")
@@ -148,4 +188,10 @@ struct DiskStoreRebootTests {
         #expect(BootID("") == nil)
         #expect(BootID.current() != nil)
     }
+}
+
+private func fileSize(_ path: String) -> off_t {
+    var info = stat()
+    _ = stat(path, &info)
+    return info.st_size
 }

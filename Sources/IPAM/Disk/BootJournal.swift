@@ -143,10 +143,39 @@ struct BootJournal {
         return (entries, files)
     }
 
+    /// A journal is compacted each time an append takes it across a
+    /// multiple of this size.
+    static let compactionThreshold = 256 << 10
+
     /// Appends `entries` to `boot`'s journal (creating it with its header).
     /// Best effort: a reservation whose line is lost is one of unknown boot.
+    /// An append that takes the journal across a multiple of
+    /// `compactionThreshold` (a boot with many pods come and gone) rewrites
+    /// it with the lines whose files are still there: the journal stays
+    /// within about twice the live reservations' lines, and each compaction
+    /// is paid for by the many appends before it.
     @discardableResult
-    static func append(_ entries: [Entry], to boot: BootID, in boots: Int32) -> Bool {
+    static func append(_ entries: [Entry], to boot: BootID, in boots: Int32, store: Int32) -> Bool {
+        guard let (before, after) = append(entries, to: boot, in: boots) else { return false }
+        if before / compactionThreshold != after / compactionThreshold { compact(boot, in: boots, store: store) }
+        return true
+    }
+
+    /// Rewrites `boot`'s journal keeping the lines whose files are still
+    /// the files they recorded (through a temp file renamed over it).
+    static func compact(_ boot: BootID, in boots: Int32, store: Int32) {
+        guard case .content(let bytes) = readSmallFile(in: boots, boot.text, limit: 64 << 20), bytes.starts(with: header) else { return }
+        var kept = header
+        for line in bytes[header.count...].split(separator: UInt8(ascii: "\n")) {
+            if let entry = Entry(line: line), entry.isStill(in: store) { kept += entry.line }
+        }
+        let temporary = boot.text + ".new"
+        guard createFile(in: boots, temporary, kept) == nil else { return }
+        if renameat(boots, temporary, boots, boot.text) != 0 { _ = unlinkat(boots, temporary, 0) }
+    }
+
+    /// The journal's size before and after the append, or nil on failure.
+    private static func append(_ entries: [Entry], to boot: BootID, in boots: Int32) -> (Int, Int)? {
         var bytes: [UInt8] = []
         var flags = O_WRONLY | O_APPEND | O_NOFOLLOW
         var file = FileDescriptor.open(in: boots, boot.text, flags)
@@ -155,8 +184,11 @@ struct BootJournal {
             file = FileDescriptor.open(in: boots, boot.text, flags, mode: 0o600)
             bytes = header
         }
-        guard let file else { return false }
+        guard let file else { return nil }
+        var info = stat()
+        guard fstat(file.raw, &info) == 0 else { return nil }
         for entry in entries { bytes += entry.line }
-        return writeAll(file.raw, bytes) == 0 && file.close() == 0
+        guard writeAll(file.raw, bytes) == 0, file.close() == 0 else { return nil }
+        return (Int(info.st_size), Int(info.st_size) + bytes.count)
     }
 }

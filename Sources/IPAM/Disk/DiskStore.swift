@@ -332,7 +332,7 @@ public final class DiskStore: AllocationStore {
         guard complete else { return released }
         for name in earlier.files { removeEntry(in: boots.raw, name) }
         // This boot's journal, even empty, says the boot was dealt with.
-        BootJournal.append([], to: boot, in: boots.raw)
+        BootJournal.append([], to: boot, in: boots.raw, store: directory.raw)
         return released
     }
 
@@ -362,7 +362,7 @@ public final class DiskStore: AllocationStore {
         guard let boot = sessionBoot, !bootEntries.isEmpty,
               let boots = BootJournal.directory(in: directory.raw, create: true)
         else { return }
-        BootJournal.append(bootEntries.keys.sorted().map { bootEntries[$0]! }, to: boot, in: boots.raw)
+        BootJournal.append(bootEntries.keys.sorted().map { bootEntries[$0]! }, to: boot, in: boots.raw, store: directory.raw)
     }
 
     // MARK: Internals

@@ -9,6 +9,12 @@ final class FileDescriptor {
     private var isOpen = true
 
     /// Takes ownership of `raw` (which must be open).
+    ///
+    /// Not inlined, so the instance always lives on the heap: Swift 6.3's
+    /// optimizer miscompiles a stack-promoted instance that `close()` is
+    /// called on (it crashes in `swift_deallocClassInstance`; reproduced in
+    /// a 40-line program built with -O).
+    @inline(never)
     init(owning raw: Int32) { self.raw = raw }
 
     /// Opens `name` relative to `directory` (EINTR retried, always
