@@ -182,6 +182,31 @@ struct StoreFailureTests {
         #expect(!exists(fresh.dataDir))
     }
 
+    @Test("an unreadable .index, buckets and journal directory (for a plugin without CAP_DAC_OVERRIDE) are taken back and rebuilt",
+          .enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "needs root and setpriv"))
+    func unreadableIndex() {
+        let net = TestNetwork(ipam: Self.range)
+        func run(_ command: String, _ id: String) -> CallOutcome {
+            var call = net.request(command, id)
+            // Root, but without the capabilities that read anything anyway.
+            call.wrapper = ["/usr/bin/setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+            return call.run(.ours)
+        }
+        #expect(run("ADD", "a").addresses == ["10.1.2.2/24"])
+        #expect(run("ADD", "b").addresses == ["10.1.2.3/24"])
+        let index = net.store + "/.index"
+        for name in directoryEntries(index) { chmod(index + "/" + name, 0) }
+        chmod(index, 0)
+        #expect(run("CHECK", "a").succeeded)
+        #expect(run("ADD", "c").addresses == ["10.1.2.4/24"])
+        #expect(run("DEL", "a").succeeded)
+        #expect(run("CHECK", "a").error != nil)
+        #expect(run("ADD", "b").error?.message == "failed to allocate for range 0: 10.1.2.3 has been allocated to b, duplicate allocation is not allowed")
+        #expect(net.ipFiles == ["10.1.2.3": reservation("b"), "10.1.2.4": reservation("c")])
+        #expect(permissions(index) == 0o700)
+        #expect(permissions(index + "/boots") == 0o700)
+    }
+
     // MARK: Foreign files
 
     @Test("tens of thousands of foreign files in the store are left alone and cost no correctness")

@@ -116,6 +116,11 @@ struct BootJournal {
         guard let index = FileDescriptor.open(in: store, StoreIndex.directoryName, flags) else { return nil }
         if let boots = FileDescriptor.open(in: index.raw, StoreIndex.bootsDirectoryName, flags) { return boots }
         guard create else { return nil }
+        if errno == EACCES {
+            // Ours, made unreadable: take it back (the owner may).
+            _ = fchmodat(index.raw, StoreIndex.bootsDirectoryName, 0o700, 0)
+            if let boots = FileDescriptor.open(in: index.raw, StoreIndex.bootsDirectoryName, flags) { return boots }
+        }
         if errno == ELOOP || errno == ENOTDIR { removeEntry(in: index.raw, StoreIndex.bootsDirectoryName) }
         _ = mkdirat(index.raw, StoreIndex.bootsDirectoryName, 0o700)
         return FileDescriptor.open(in: index.raw, StoreIndex.bootsDirectoryName, flags)
