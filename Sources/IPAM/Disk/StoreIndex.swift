@@ -32,7 +32,9 @@ import Glibc
 /// well formed (the header, whole lines of `name key`). Anything else makes
 /// every method throw, and `DiskStore` rebuilds the index from the
 /// reservation files, or holds it in memory for the session when `.index`
-/// cannot be written (a read-only store, a CHECK). The index only speeds up
+/// cannot be written (a read-only store, a CHECK). (Buckets written by a
+/// version that did not stamp them look rewritten: such an index is rebuilt
+/// once.) The index only speeds up
 /// lookups: an address is taken only by creating its file, which fails when
 /// the file exists, so even a wrong index never hands out a held address.
 ///
