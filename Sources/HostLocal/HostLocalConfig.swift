@@ -17,6 +17,9 @@ public struct HostLocalConfig: Sendable {
     /// Static requests, in the reference's order: CNI_ARGS `IP`, then
     /// `args.cni.ips`, then `runtimeConfig.ips` (a union, not a priority).
     public var requestedIPs: [IPAddress]
+    /// `reclaimAfterReboot` (default true): ADD first releases the
+    /// reservations this plugin made in an earlier boot (see `BootJournal`).
+    public var reclaimAfterReboot: Bool
 
     public init(_ request: CNIRequest) throws(CNIError) {
         try self.init(config: request.config, cniArgs: request.args)
@@ -70,6 +73,7 @@ public struct HostLocalConfig: Sendable {
         }
         dataDir = try reader.string("dataDir")
         resolvConf = try reader.string("resolvConf")
+        reclaimAfterReboot = try reader.bool("reclaimAfterReboot") ?? true
 
         // 3. Static requests.
         requestedIPs = []

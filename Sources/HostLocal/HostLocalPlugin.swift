@@ -14,7 +14,8 @@ public struct HostLocalPlugin: CNIPlugin {
     public var about: String { "CNI host-local plugin (Swift)" }
 
     /// ADD: one address per range set, round-robin, or exactly the requested
-    /// static addresses. Result: `ips` (in range set order, with the range's
+    /// static addresses. The first ADD after a reboot first releases what
+    /// this plugin reserved before it (`reclaimAfterReboot`, on by default). Result: `ips` (in range set order, with the range's
     /// gateway), the configured `routes`, and `dns` from `resolvConf`.
     public func add(_ request: CNIRequest) throws -> CNIResult {
         let config = try HostLocalConfig(request)
@@ -24,7 +25,10 @@ public struct HostLocalPlugin: CNIPlugin {
         }
         let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
         let allocated = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: config.rangeSets, store: store)
+            if config.reclaimAfterReboot, let boot = BootID.current() {
+                store.reclaimEarlierBoots(current: boot)
+            }
+            return try Allocator(rangeSets: config.rangeSets, store: store)
                 .allocate(containerID: request.containerID, ifname: request.ifname,
                           requestedIPs: config.requestedIPs)
         }
@@ -44,14 +48,16 @@ public struct HostLocalPlugin: CNIPlugin {
         }
     }
 
-    /// CHECK: the attachment must still hold an address.
+    /// CHECK: the attachment must still hold an address. Writes nothing
+    /// (works on a read-only store).
     public func check(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
-        let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
-        let found = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: config.rangeSets, store: store)
-                .find(containerID: request.containerID, ifname: request.ifname)
-        }
+        let found = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName).map { store throws(CNIError) in
+            try store.withLock { () throws(CNIError) in
+                try Allocator(rangeSets: config.rangeSets, store: store)
+                    .find(containerID: request.containerID, ifname: request.ifname)
+            }
+        } ?? []
         if found.isEmpty {
             throw CNIError(.internal, "host-local: Failed to find address added by container \(request.containerID)")
         }
@@ -71,11 +77,17 @@ public struct HostLocalPlugin: CNIPlugin {
     }
 
     /// STATUS: code 50 when some range set has no free address, since ADD
-    /// would then fail.
+    /// would then fail. Writes nothing; a store that does not exist yet has
+    /// every address free.
     public func status(_ request: CNIRequest) throws {
         let config = try HostLocalConfig(request)
-        let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
-        let exhausted = try Allocator(rangeSets: config.rangeSets, store: store).exhaustedRangeSets()
+        guard let store = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName) else { return }
+        var exhausted = try Allocator(rangeSets: config.rangeSets, store: store).exhaustedRangeSets()
+        // Addresses the next ADD reclaims from an earlier boot are as good as free.
+        if !exhausted.isEmpty, config.reclaimAfterReboot, let boot = BootID.current() {
+            let reclaimable = store.reclaimableAddresses(current: boot)
+            exhausted.removeAll { index in reclaimable.contains { config.rangeSets[index].contains($0) } }
+        }
         if let first = exhausted.first {
             throw CNIError(.pluginNotAvailable,
                            "no IP addresses available in range set: \(config.rangeSets[first])",

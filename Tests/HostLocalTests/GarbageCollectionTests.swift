@@ -40,6 +40,19 @@ struct GarbageCollectionTests {
         #expect(net.ipFiles == ["10.1.2.100": "old1"])
     }
 
+    @Test("GC matches a reservation rewritten in place as a legacy file by its container ID; a later DEL of any interface releases it")
+    func legacyRewrittenInPlace() {
+        let net = Self.populated()
+        writeFile(net.store + "/10.1.2.2", "c1")
+        #expect(net.gc(valid: [("c1", "net9"), ("c2", "eth0"), ("c3", "net1")]).succeeded)
+        #expect(net.ipFiles["10.1.2.2"] == "c1")
+        // c1/eth0's other file holds the exact key: it goes by GC (eth0 is not valid).
+        #expect(net.ipFiles["2001:db8:1::2"] == nil)
+        #expect(net.del("c1", ifname: "net9").succeeded)
+        #expect(net.ipFiles["10.1.2.2"] == nil)
+        #expect(net.ipFiles.count == 4)
+    }
+
     @Test("GC with an empty or null list releases everything, and leaves other files alone",
           arguments: ["[]", "null"], ["cni.dev/valid-attachments", "cni.dev/attachments"])
     func emptyList(list: String, key: String) {

@@ -37,6 +37,24 @@ struct StaticIPTests {
         #expect(fitting.add("c1", args: "IP=10.1.2.5").addresses == ["10.1.2.5/24", "2001:db8:1::5/64"])
     }
 
+    @Test("a static request for an attachment that already holds an address is refused like a dynamic duplicate, from every source",
+          arguments: [("IP=10.1.2.50", ""), ("", #""args": {"cni": {"ips": ["10.1.2.50"]}}"#), ("", #""runtimeConfig": {"ips": ["10.1.2.50/24"]}"#)])
+    func staticDuplicate(args: String, extra: String) {
+        let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]]"#)
+        #expect(net.add("c1").addresses == ["10.1.2.2/24"])
+        let dynamic = net.add("c1")
+        let again = net.add("c1", args: args, extra: extra)
+        let expected = PluginError(code: 999, message: "failed to allocate for range 0: 10.1.2.2 has been allocated to c1, duplicate allocation is not allowed", details: nil)
+        #expect(dynamic.error == expected, "\(dynamic)")
+        #expect(again.error == expected, "\(again)")
+        #expect(net.ipFiles == ["10.1.2.2": reservation("c1")])
+        #expect(net.lastReserved(0) == "10.1.2.2")
+        // A legacy reservation of the container counts too, for any interface.
+        writeFile(net.store + "/10.1.2.2", "c1")
+        #expect(net.add("c1", ifname: "net1", args: args, extra: extra).error == expected)
+        #expect(net.ipFiles == ["10.1.2.2": "c1"])
+    }
+
     @Test("requesting the gateway fails")
     func gatewayRequested() {
         let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]]"#)

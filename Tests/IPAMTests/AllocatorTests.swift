@@ -136,13 +136,48 @@ struct AllocatorTests {
         #expect(store.files.isEmpty)
     }
 
-    @Test("a static request skips the duplicate check, as the reference does")
-    func staticNoDuplicateCheck() throws {
+    @Test("a static request for an attachment that holds an address of the set is refused as a duplicate (the reference accepts it)")
+    func staticDuplicate() throws {
         let store = InMemoryStore()
-        let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
+        let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
         _ = try allocator.allocate(containerID: "a", ifname: "eth0")
-        let second = try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: [ip("10.0.0.9")])
-        #expect(second.first?.address == cidr("10.0.0.9/24"))
+        let before = store.files
+        for requests in [["10.0.0.9"], ["10.0.0.2"], ["fd00::9"], ["fd00::9", "10.0.0.9"]] {
+            let error = caught { () throws(CNIError) in
+                try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: requests.map(ip))
+            }
+            #expect(error?.message == "failed to allocate for range 0: 10.0.0.2 has been allocated to a, duplicate allocation is not allowed", "\(requests)")
+            #expect(error?.code == .internal)
+            #expect(store.files == before)
+        }
+        // Another interface is another attachment.
+        #expect(try allocator.allocate(containerID: "a", ifname: "net1", requestedIPs: [ip("10.0.0.9")]).first?.address == cidr("10.0.0.9/24"))
+    }
+
+    @Test("a static request refused as a duplicate in a later range set rolls back the earlier ones")
+    func staticDuplicateInLaterSet() {
+        let store = InMemoryStore(files: ["fd00::5": "b\r\neth0"])
+        let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
+        let error = caught { () throws(CNIError) in
+            try allocator.allocate(containerID: "b", ifname: "eth0", requestedIPs: [ip("fd00::9")])
+        }
+        #expect(error?.message == "failed to allocate for range 1: fd00::5 has been allocated to b, duplicate allocation is not allowed")
+        #expect(store.files == ["fd00::5": Array("b\r\neth0".utf8)])
+    }
+
+    @Test("a legacy reservation of the container makes a static request a duplicate too")
+    func staticLegacyDuplicate() {
+        let store = InMemoryStore(files: ["10.0.0.7": "c1"])
+        let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
+        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "c1", ifname: "eth5", requestedIPs: [ip("10.0.0.40")]) }
+        #expect(error?.message == "failed to allocate for range 0: 10.0.0.7 has been allocated to c1, duplicate allocation is not allowed")
+    }
+
+    @Test("a static request is no duplicate of a reservation in another range set")
+    func staticDuplicateOnlyInSameSet() throws {
+        let store = InMemoryStore(files: ["10.9.0.7": "c1\r\neth0"])
+        let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
+        #expect(try allocator.allocate(containerID: "c1", ifname: "eth0", requestedIPs: [ip("10.0.0.40")]).first?.address == cidr("10.0.0.40/24"))
     }
 
     @Test("requests go to the range set containing them; duplicates count once")

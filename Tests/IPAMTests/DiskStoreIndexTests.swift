@@ -85,6 +85,31 @@ struct DiskStoreIndexTests {
         #expect(try find(store, "a") == [])
     }
 
+    @Test("a reservation rewritten in place as a legacy file is found, counted as a duplicate and released")
+    func rewrittenAsLegacy() throws {
+        let store = try DiskStore.open(dataDir: temp.path, network: "n")
+        #expect(try allocate(store, "a") == ip("10.0.0.2"))
+        #expect(try allocate(store, "b") == ip("10.0.0.3"))
+        // Upstream's own test does this: truncate and write, the directory untouched.
+        writeText(store.path + "/10.0.0.2", "a")
+        #expect(try find(store, "a") == [ip("10.0.0.2")])
+        let duplicate = caught { () throws(CNIError) in try allocate(store, "a") }
+        #expect(duplicate?.message == "failed to allocate for range 0: 10.0.0.2 has been allocated to a, duplicate allocation is not allowed")
+        #expect(try release(store, "a").map(\.name) == ["10.0.0.2"])
+        #expect(!exists(store.path + "/10.0.0.2"))
+        #expect(try find(store, "b") == [ip("10.0.0.3")])
+    }
+
+    @Test("a legacy file rewritten in place in the current format is found by its exact key")
+    func legacyRewrittenAsExact() throws {
+        let store = try DiskStore.open(dataDir: temp.path, network: "n")
+        writeText(store.path + "/10.0.0.9", "a")
+        #expect(try allocate(store, "b") == ip("10.0.0.2"))
+        writeText(store.path + "/10.0.0.9", "a\r\neth0")
+        #expect(try store.withLock { () throws(CNIError) in try store.reservations(for: .attachment(containerID: "a", ifname: "eth0")) }.map(\.name) == ["10.0.0.9"])
+        #expect(try store.withLock { () throws(CNIError) in try store.reservations(for: .legacy(containerID: "a")) }.isEmpty)
+    }
+
     @Test("crash leftovers are harmless: temp files, an unfinished stamp, a torn bucket")
     func crashLeftovers() throws {
         let store = try DiskStore.open(dataDir: temp.path, network: "n")
@@ -92,6 +117,7 @@ struct DiskStoreIndexTests {
         #expect(try allocate(store, "b") == ip("10.0.0.3"))
         let index = store.path + "/.index"
         // What a process killed half-way through a session leaves behind:
+        mkdir(index + "/tmp", 0o700)
         writeText(index + "/tmp/.tmp-reservation", "dead\r\neth0")
         writeText(index + "/.tmp-other", "dead\r\neth0")
         setMtime(index + "/stamp-v2", timespec(tv_sec: 0, tv_nsec: 0))

@@ -13,23 +13,24 @@ extension Allocator {
     /// suggests.
     ///
     /// - Returns: what was released.
-    /// - Throws: the failures joined with `;` (code 999), after trying all.
+    /// - Throws: the failures joined with `;` (the first one's code), after
+    ///   trying all.
     @discardableResult
     public func garbageCollect(valid: Set<Attachment>) throws(CNIError) -> [Reservation] {
         let exact = Set(valid.map { ReservationKey.attachment(containerID: $0.containerID, ifname: $0.ifname) })
         let legacy = Set(valid.map { ReservationKey.legacy(containerID: $0.containerID) })
         var released: [Reservation] = []
-        var failures: [String] = []
+        var failures: [CNIError] = []
         for reservation in try store.allReservations() {
             let key = reservation.key
             if key.isLegacy ? legacy.contains(key) : exact.contains(key) { continue }
             do {
                 if try store.release(reservation) { released.append(reservation) }
             } catch {
-                failures.append(error.message)
+                failures.append(error)
             }
         }
-        if !failures.isEmpty { throw CNIError(.internal, failures.joined(separator: ";")) }
+        if let failure = CNIError(joining: failures) { throw failure }
         return released
     }
 }

@@ -24,9 +24,12 @@ public struct Allocator<Store: AllocationStore> {
     /// the next free address after the set's last reserved one. Requests
     /// are deduplicated; a request that no range set takes fails the call.
     ///
-    /// Difference from the reference: when a later range set fails, only
+    /// Differences from the reference: when a later range set fails, only
     /// the addresses reserved by this call are released (the reference
-    /// releases every reservation of the attachment, including older ones).
+    /// releases every reservation of the attachment, including older ones);
+    /// a static request is refused as a duplicate, as a dynamic one is,
+    /// when the attachment already holds an address of the set (the
+    /// reference skips that check).
     ///
     /// - Throws: `failed to allocate for range N: <reason>` where reason is
     ///   `no IP addresses available in range set: <set>` (code 11),
@@ -51,9 +54,9 @@ public struct Allocator<Store: AllocationStore> {
             do {
                 let ip: AllocatedIP
                 if let requested {
-                    ip = try reserveRequested(requested, in: rangeSet, index: index, key: key)
+                    ip = try reserveRequested(requested, in: rangeSet, index: index, key: key, containerID: containerID)
                 } else {
-                    ip = try reserveNext(in: rangeSet, index: index, key: key, containerID: containerID, ifname: ifname)
+                    ip = try reserveNext(in: rangeSet, index: index, key: key, containerID: containerID)
                 }
                 allocated.append(ip)
             } catch {
@@ -80,17 +83,18 @@ public struct Allocator<Store: AllocationStore> {
     /// keeps going after a failure.
     ///
     /// - Returns: what was released.
-    /// - Throws: the failures, joined with `;` (code 999).
+    /// - Throws: the failures, joined with `;`, with the first one's code
+    ///   (11 on a read-only store, else 999).
     @discardableResult
     public func release(containerID: String, ifname: String) throws(CNIError) -> [Reservation] {
         guard !rangeSets.isEmpty else { return [] }
         var released: [Reservation] = []
-        var failures: [String] = []
+        var failures: [CNIError] = []
         releaseAll(for: .attachment(containerID: containerID, ifname: ifname), into: &released, failures: &failures)
         if released.isEmpty || rangeSets.count >= 2 {
             releaseAll(for: .legacy(containerID: containerID), into: &released, failures: &failures)
         }
-        if !failures.isEmpty { throw CNIError(.internal, failures.joined(separator: ";")) }
+        if let failure = CNIError(joining: failures) { throw failure }
         return released
     }
 
@@ -105,29 +109,40 @@ public struct Allocator<Store: AllocationStore> {
 
     // MARK: Steps
 
-    private func reserveRequested(_ address: IPAddress, in rangeSet: RangeSet, index: Int, key: ReservationKey) throws(CNIError) -> AllocatedIP {
+    /// A static request. Unlike the reference (REFERENCE §3.8), it is
+    /// refused when the attachment already holds an address of this set,
+    /// exactly as a dynamic one is.
+    private func reserveRequested(
+        _ address: IPAddress, in rangeSet: RangeSet, index: Int, key: ReservationKey, containerID: String
+    ) throws(CNIError) -> AllocatedIP {
         guard let range = rangeSet.range(for: address) else {
             throw CNIError(.invalidNetworkConfig, "\(address) not in range set \(rangeSet)")
         }
         if address == range.gateway {
             throw CNIError(.invalidNetworkConfig, "requested ip \(address) is subnet's gateway")
         }
-        // No duplicate check for a static request, as in the reference.
+        try refuseDuplicate(in: rangeSet, key: key, containerID: containerID)
         guard try store.reserve(address, for: key, rangeSetIndex: index) else {
             throw CNIError(.tryAgainLater, "requested IP address \(address) is not available in range set \(rangeSet)")
         }
         return AllocatedIP(range: range, address: address, rangeSetIndex: index)
     }
 
-    private func reserveNext(
-        in rangeSet: RangeSet, index: Int, key: ReservationKey, containerID: String, ifname: String
-    ) throws(CNIError) -> AllocatedIP {
-        // 1. The attachment must not hold an address of this set already
-        //    (a legacy reservation of the container counts too).
+    /// Fails when the attachment already holds an address of `rangeSet` (a
+    /// legacy reservation of the container counts too): the runtime asked
+    /// for ADD twice.
+    private func refuseDuplicate(in rangeSet: RangeSet, key: ReservationKey, containerID: String) throws(CNIError) {
         let held = try store.reservations(for: key) + store.reservations(for: .legacy(containerID: containerID))
         if let duplicate = held.sorted(by: { $0.name < $1.name }).first(where: { rangeSet.contains($0.address) }) {
             throw CNIError(.internal, "\(duplicate.address) has been allocated to \(containerID), duplicate allocation is not allowed")
         }
+    }
+
+    private func reserveNext(
+        in rangeSet: RangeSet, index: Int, key: ReservationKey, containerID: String
+    ) throws(CNIError) -> AllocatedIP {
+        // 1. The attachment must not hold an address of this set already.
+        try refuseDuplicate(in: rangeSet, key: key, containerID: containerID)
         // 2. Walk round-robin from the last reserved address.
         var candidates = RoundRobinIterator(rangeSet: rangeSet, lastReserved: store.lastReservedAddress(rangeSetIndex: index))
         while let (address, range) = candidates.next() {
@@ -148,21 +163,31 @@ public struct Allocator<Store: AllocationStore> {
         }
     }
 
-    private func releaseAll(for key: ReservationKey, into released: inout [Reservation], failures: inout [String]) {
+    private func releaseAll(for key: ReservationKey, into released: inout [Reservation], failures: inout [CNIError]) {
         let reservations: [Reservation]
         do {
             reservations = try store.reservations(for: key)
         } catch {
-            failures.append(error.message)
+            failures.append(error)
             return
         }
         for reservation in reservations {
             do {
                 if try store.release(reservation) { released.append(reservation) }
             } catch {
-                failures.append(error.message)
+                failures.append(error)
             }
         }
+    }
+}
+
+extension CNIError {
+    /// The failures of a best-effort loop as one error: their messages
+    /// joined with `;` (as the reference joins them), with the first one's
+    /// code (11 for a read-only store: retry). nil when there are none.
+    init?(joining failures: [CNIError]) {
+        guard let first = failures.first else { return nil }
+        self.init(first.code, failures.map(\.message).joined(separator: ";"))
     }
 }
 

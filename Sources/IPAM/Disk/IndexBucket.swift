@@ -30,23 +30,49 @@ struct IndexBucket: Equatable {
 
     init() { bytes = IndexBucket.header }
 
-    /// A bucket read from its file.
-    init(fileContent: [UInt8]) { bytes = fileContent }
+    /// A bucket read from its file, or nil when the file is not one we
+    /// wrote whole: the header, then lines `name key` of printable ASCII
+    /// (one space between), each ending in a newline.
+    init?(validating fileContent: [UInt8]) {
+        guard fileContent.starts(with: IndexBucket.header), fileContent.last == UInt8(ascii: "\n") else { return nil }
+        var spaces = 0
+        var lineLength = 0
+        for byte in fileContent[IndexBucket.header.count...] {
+            switch byte {
+            case UInt8(ascii: "\n"):
+                guard spaces == 1 else { return nil }
+                spaces = 0
+                lineLength = 0
+                continue
+            case UInt8(ascii: " "):
+                guard lineLength > 0 else { return nil }
+                spaces += 1
+            case 0x21...0x7e:
+                break
+            default:
+                return nil
+            }
+            lineLength += 1
+        }
+        bytes = fileContent
+    }
 
     /// The bucket of a key: FNV-1a (64 bit) of its container ID part,
     /// modulo `count`.
     static func number(for key: [UInt8]) -> Int {
-        var end = key.count
-        for index in key.indices.dropLast() where key[index] == 0x0d && key[index + 1] == 0x0a {
-            end = index
-            break
-        }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key[..<end] {
+        for byte in key[..<containerIDEnd(key)] {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
         return Int(hash % UInt64(count))
+    }
+
+    /// Where a key's container ID part ends: at its first `\r\n`, or at
+    /// its end (a legacy key).
+    static func containerIDEnd(_ key: [UInt8]) -> Int {
+        for index in key.indices.dropLast() where key[index] == 0x0d && key[index + 1] == 0x0a { return index }
+        return key.count
     }
 
     /// The file name of bucket `number`: `b` and three hex digits.
@@ -64,16 +90,29 @@ struct IndexBucket: Equatable {
         return Int(name.dropFirst(), radix: 16)
     }
 
-    /// The file names recorded for exactly `key`.
-    func names(for key: [UInt8]) -> [String] {
-        let encoded = IndexBucket.encode(key)
-        var names: [String] = []
+    /// Every record whose key has the container ID of `key`: its exact
+    /// reservations for any interface and its legacy ones (they share this
+    /// bucket). Keys are returned encoded, as the file holds them.
+    func records(sharingContainerIDWith key: [UInt8]) -> [(name: String, encodedKey: [UInt8])] {
+        let container = IndexBucket.encode(Array(key[..<IndexBucket.containerIDEnd(key)]))
+        let separator = Array("%0D%0A".utf8)
+        var records: [(name: String, encodedKey: [UInt8])] = []
         forEachLine { line in
-            if let name = IndexBucket.name(in: line, ifKeyIs: encoded) {
-                names.append(String(decoding: name, as: UTF8.self))
-            }
+            guard line.first != UInt8(ascii: "#"), let space = line.firstIndex(of: UInt8(ascii: " ")) else { return }
+            let encoded = line[(space + 1)...]
+            guard encoded.starts(with: container) else { return }
+            let rest = encoded.dropFirst(container.count)
+            guard rest.isEmpty || rest.starts(with: separator) else { return }
+            records.append((String(decoding: line[..<space], as: UTF8.self), Array(encoded)))
         }
-        return names
+        return records
+    }
+
+    /// Forgets the record of `name` under an already encoded key. Returns
+    /// false if there was none.
+    @discardableResult
+    mutating func remove(name: String, encodedKey: [UInt8]) -> Bool {
+        removeLine(Array(name.utf8) + [UInt8(ascii: " ")] + encodedKey)
     }
 
     /// Records that `name` holds `key`. Returns false if it already did.
@@ -92,7 +131,10 @@ struct IndexBucket: Equatable {
     /// Forgets that `name` holds `key`. Returns false if it did not.
     @discardableResult
     mutating func remove(name: String, key: [UInt8]) -> Bool {
-        let line = Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key)
+        removeLine(Array(name.utf8) + [UInt8(ascii: " ")] + IndexBucket.encode(key))
+    }
+
+    private mutating func removeLine(_ line: [UInt8]) -> Bool {
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
         var removed = false
@@ -118,17 +160,31 @@ struct IndexBucket: Equatable {
         }
     }
 
-    /// The name part of `line` when its key part is `encodedKey`.
-    private static func name(in line: ArraySlice<UInt8>, ifKeyIs encodedKey: [UInt8]) -> ArraySlice<UInt8>? {
-        guard line.count > encodedKey.count else { return nil }
-        let space = line.endIndex - encodedKey.count - 1
-        guard line[space] == UInt8(ascii: " "), space > line.startIndex, line.first != UInt8(ascii: "#"),
-              line[(space + 1)...].elementsEqual(encodedKey)
-        else { return nil }
-        return line[..<space]
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// The bytes `encode` turned into `encoded`, or nil if it is not such
+    /// an encoding.
+    static func decode(_ encoded: some Collection<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        var iterator = encoded.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: return digit - 0x30
+        case 0x41...0x46: return digit - 0x41 + 10
+        default: return nil
+        }
+    }
 
     static func encode(_ key: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

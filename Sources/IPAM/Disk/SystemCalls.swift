@@ -9,9 +9,13 @@ import Glibc
 /// The errno text as Go prints it ("no such file or directory").
 func errnoText(_ code: Int32) -> String { StandardIO.errorText(code) }
 
-/// An I/O failure as a CNI error: code 999, `<operation> <path>: <errno text>`.
+/// An I/O failure as a CNI error: `<operation> <path>: <errno text>`.
+/// Code 11 ("try again later") for a read-only filesystem: nothing changed,
+/// and the same call succeeds once the store is writable again, so the
+/// runtime must retry (a DEL that gave up would leak the address). Code 999
+/// for everything else, as the reference.
 func ioError(_ operation: String, _ path: String, _ code: Int32) -> CNIError {
-    CNIError(.internal, "\(operation) \(path): \(errnoText(code))")
+    CNIError(code == EROFS ? .tryAgainLater : .internal, "\(operation) \(path): \(errnoText(code))")
 }
 
 /// Runs a system call, repeating it while it fails with EINTR.
@@ -33,32 +37,36 @@ func openFile(in directory: Int32, _ name: String, _ flags: Int32, mode: mode_t 
 /// without blocking on a FIFO.
 enum SmallFileRead {
     case content([UInt8])
-    /// ENOENT, or the name is not a regular file (symlink, FIFO, directory).
+    /// ENOENT.
     case absent
+    /// Something that is not a regular file has the name (symlink, FIFO,
+    /// socket, directory).
+    case notRegularFile
     case failed(Int32)
 }
 
 /// Reads the regular file `name` of `directory`, at most `limit` bytes; a
-/// longer file is reported as `.failed(EFBIG)`.
-func readSmallFile(in directory: Int32, _ name: String, limit: Int) -> SmallFileRead {
-    let fd = openFile(in: directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
-    if fd < 0 {
+/// longer file is reported as `.failed(EFBIG)`. `modified`, if given,
+/// receives the file's modification time.
+func readSmallFile(in directory: Int32, _ name: String, limit: Int, modified: UnsafeMutablePointer<FileTime?>? = nil) -> SmallFileRead {
+    guard let file = FileDescriptor.open(in: directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else {
         let code = errno
         // ELOOP: a symlink; ENXIO: a socket. Neither is one of ours.
-        return code == ENOENT || code == ELOOP || code == ENXIO ? .absent : .failed(code)
+        if code == ENOENT { return .absent }
+        return code == ELOOP || code == ENXIO ? .notRegularFile : .failed(code)
     }
-    defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { return .failed(errno) }
-    guard info.st_mode & S_IFMT == S_IFREG else { return .absent }
+    guard fstat(file.raw, &info) == 0 else { return .failed(errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else { return .notRegularFile }
     guard Int(info.st_size) <= limit else { return .failed(EFBIG) }
+    modified?.pointee = FileTime(info.st_mtim)
     // One read of size + 1 bytes normally does it: a short read of a
     // regular file means its end.
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
     var filled = 0
     while true {
         let count = bytes.withUnsafeMutableBytes { buffer in
-            read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            read(file.raw, buffer.baseAddress! + filled, buffer.count - filled)
         }
         if count < 0 {
             if errno == EINTR { continue }
@@ -89,19 +97,26 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
 }
 
 /// Creates `name` in `directory` afresh (removing whatever had the name),
-/// writes `bytes` and closes it. Mode 0600. Returns 0 or an errno.
-func createFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> Int32 {
-    _ = unlinkat(directory, name, 0)
-    let fd = openFile(in: directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
-    if fd < 0 { return errno }
-    let status = writeAll(fd, bytes)
-    if close(fd) != 0 && status == 0 && errno != EINTR { return errno }
-    return status
+/// writes `bytes` and closes it. Mode 0600. A file that cannot be written
+/// completely is removed again. Returns nil or the failure.
+func createFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> IOFailure? {
+    removeEntry(in: directory, name)
+    guard let file = FileDescriptor.open(in: directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else {
+        return IOFailure(operation: "open", code: errno)
+    }
+    var status = writeAll(file.raw, bytes)
+    if status == 0 { status = file.close() }
+    guard status == 0 else {
+        _ = unlinkat(directory, name, 0)
+        return IOFailure(operation: "write", code: status)
+    }
+    return nil
 }
 
 /// Overwrites the regular file `name` of `directory` (creating it, 0600, if
 /// missing) with `bytes`: one `pwrite` from offset 0, then `ftruncate` to
-/// the new length. Returns 0 or an errno.
+/// the new length. Returns nil or the failure; a file this call created
+/// and could not fill is removed again (a full disk leaves nothing behind).
 ///
 /// Reuses the inode and never truncates to zero. Both matter on ext4:
 /// creating and deleting an inode per call gets slow under churn (the
@@ -112,28 +127,54 @@ func createFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> Int32 
 ///
 /// A process killed between the two calls leaves the new bytes followed by
 /// the tail of the old ones, if the old content was longer.
-func overwriteFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> Int32 {
-    let fd = openFile(in: directory, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o600)
-    if fd < 0 { return errno }
-    defer { close(fd) }
+func overwriteFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> IOFailure? {
+    let flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK
+    var created = false
+    var opened = FileDescriptor.open(in: directory, name, flags)
+    if opened == nil && errno == ENOENT {
+        opened = FileDescriptor.open(in: directory, name, flags | O_CREAT | O_EXCL, mode: 0o600)
+        created = opened != nil
+    }
+    guard let file = opened else {
+        // ELOOP: a symlink; ENXIO: a socket; EISDIR: a directory.
+        return IOFailure(operation: "open", code: errno)
+    }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { return errno }
-    guard info.st_mode & S_IFMT == S_IFREG else { return EINVAL }
+    guard fstat(file.raw, &info) == 0 else { return IOFailure(operation: "stat", code: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else { return IOFailure(operation: "open", code: EINVAL) }
     var offset = 0
     while offset < bytes.count {
         let count = bytes.withUnsafeBytes { buffer in
-            pwrite(fd, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
+            pwrite(file.raw, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
         }
         if count < 0 {
             if errno == EINTR { continue }
-            return errno
+            let code = errno
+            if created { _ = unlinkat(directory, name, 0) }
+            return IOFailure(operation: "write", code: code)
         }
         offset += count
     }
     if Int(info.st_size) > bytes.count {
-        guard retryingInterrupts({ ftruncate(fd, off_t(bytes.count)) }) == 0 else { return errno }
+        guard retryingInterrupts({ ftruncate(file.raw, off_t(bytes.count)) }) == 0 else {
+            return IOFailure(operation: "truncate", code: errno)
+        }
     }
-    return 0
+    return nil
+}
+
+/// Removes `name` from `directory` whatever it is: a file, a symlink (not
+/// followed) or a directory with everything in it (at most `depth` levels
+/// deep). Best effort: failures are ignored.
+func removeEntry(in directory: Int32, _ name: String, depth: Int = 16) {
+    if unlinkat(directory, name, 0) == 0 || errno == ENOENT { return }
+    guard errno == EISDIR || errno == EPERM, depth > 0,
+          let inner = FileDescriptor.open(in: directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    else { return }
+    if case .success(let entries) = listDirectory(inner.raw) {
+        for entry in entries { removeEntry(in: inner.raw, entry.name, depth: depth - 1) }
+    }
+    _ = unlinkat(directory, name, AT_REMOVEDIR)
 }
 
 /// One directory entry: its name and `d_type` (DT_UNKNOWN on some
@@ -148,6 +189,7 @@ struct DirectoryEntry {
 func listDirectory(_ directory: Int32) -> Result<[DirectoryEntry], IOFailure> {
     let fd = openFile(in: directory, ".", O_RDONLY | O_DIRECTORY)
     if fd < 0 { return .failure(IOFailure(operation: "open", code: errno)) }
+    // The stream owns the descriptor from here on: closedir closes it.
     guard let stream = fdopendir(fd) else {
         let code = errno
         close(fd)
@@ -178,7 +220,7 @@ struct IOFailure: Error {
 }
 
 /// A modification time as `stat` reports it.
-struct FileTime: Equatable {
+struct FileTime: Equatable, Comparable {
     let seconds: Int
     let nanoseconds: Int
 
@@ -193,6 +235,10 @@ struct FileTime: Equatable {
     }
 
     var timespec: Glibc.timespec { Glibc.timespec(tv_sec: seconds, tv_nsec: nanoseconds) }
+
+    static func < (lhs: FileTime, rhs: FileTime) -> Bool {
+        (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
+    }
 }
 
 /// `UTIME_OMIT` from <sys/stat.h>, which Swift does not import.

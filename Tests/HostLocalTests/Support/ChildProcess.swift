@@ -39,13 +39,14 @@ final class ChildProcess {
     /// reports it on stderr with no exit status.
     let spawnError: String?
 
-    /// Starts `path` with exactly `environment` (`KEY=value` byte strings;
-    /// no NUL inside) and `stdin` as its whole standard input.
-    init(_ path: String, environment: [[UInt8]], stdin: [UInt8]) {
+    /// Starts `path` with `arguments` (after its own name), exactly
+    /// `environment` (`KEY=value` byte strings; no NUL inside) and `stdin`
+    /// as its whole standard input.
+    init(_ path: String, arguments: [String] = [], environment: [[UInt8]], stdin: [UInt8]) {
         signal(SIGPIPE, SIG_IGN)
         input = stdin
         let spawned = ChildProcess.spawnLock.withLock { _ in
-            Result { () throws(SpawnError) in try ChildProcess.spawn(path, environment: environment) }
+            Result { () throws(SpawnError) in try ChildProcess.spawn(path, arguments: arguments, environment: environment) }
         }
         switch spawned {
         case .success(let child):
@@ -62,7 +63,7 @@ final class ChildProcess {
 
     /// posix_spawn with the three pipes; returns the pid and the parent's
     /// ends (stdin's write end, stdout's and stderr's read ends).
-    private static func spawn(_ path: String, environment: [[UInt8]]) throws(SpawnError)
+    private static func spawn(_ path: String, arguments: [String], environment: [[UInt8]]) throws(SpawnError)
         -> (pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32) {
         var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
@@ -93,7 +94,7 @@ final class ChildProcess {
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map(cString) + [nil]
         defer {
             argv.forEach { free($0) }

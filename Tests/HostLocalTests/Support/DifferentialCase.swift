@@ -13,7 +13,8 @@ struct Step: Sendable, CustomStringConvertible {
     var expectedCode: Int? = nil
 
     var description: String {
-        "\(command) \(containerID)/\(ifname)" + (args.isEmpty ? "" : " CNI_ARGS=\(args)") + (extra.isEmpty ? "" : " +{\(extra)}")
+        if command == Step.rewriteCommand { return "rewrite \(containerID) as \(extra.debugDescription)" }
+        return "\(command) \(containerID)/\(ifname)" + (args.isEmpty ? "" : " CNI_ARGS=\(args)") + (extra.isEmpty ? "" : " +{\(extra)}")
     }
 
     static func add(_ id: String = "c1", ifname: String = "eth0", args: String = "", extra: String = "", fails code: Int? = nil) -> Step {
@@ -27,6 +28,15 @@ struct Step: Sendable, CustomStringConvertible {
     static func check(_ id: String = "c1", ifname: String = "eth0", fails code: Int? = nil) -> Step {
         Step(command: "CHECK", containerID: id, ifname: ifname, expectedCode: code)
     }
+
+    /// Not a call: rewrites the store's file `name` in place (truncate and
+    /// write, the directory's mtime untouched), as upstream's own test
+    /// "verify DEL works on backwards compatible allocate" does.
+    static func rewrite(_ name: String, _ content: String) -> Step {
+        Step(command: rewriteCommand, containerID: name, extra: content)
+    }
+
+    static let rewriteCommand = "REWRITE"
 }
 
 /// The same calls sent to ours and to the reference, each on a fresh store.

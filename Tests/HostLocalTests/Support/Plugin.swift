@@ -59,6 +59,10 @@ struct PluginCall: Sendable {
     /// Replaces the whole environment when set (byte strings, to send
     /// invalid UTF-8).
     var rawEnvironment: [[UInt8]]? = nil
+    /// A command that runs the plugin (given as its last argument) for
+    /// this call, e.g. in a mount namespace of its own; nil runs it
+    /// directly.
+    var wrapper: [String]? = nil
 
     var environment: [[UInt8]] {
         if let rawEnvironment { return rawEnvironment }
@@ -73,7 +77,12 @@ struct PluginCall: Sendable {
     /// started is an issue of the running test (and an outcome with no exit
     /// status), not a crash of the test runner.
     func start(_ plugin: Plugin) -> ChildProcess {
-        let process = ChildProcess(plugin.path, environment: environment, stdin: stdin)
+        let process: ChildProcess
+        if let wrapper, let program = wrapper.first {
+            process = ChildProcess(program, arguments: Array(wrapper.dropFirst()) + [plugin.path], environment: environment, stdin: stdin)
+        } else {
+            process = ChildProcess(plugin.path, environment: environment, stdin: stdin)
+        }
         if let error = process.spawnError {
             Issue.record("cannot start \(plugin) host-local: \(error)")
         }
