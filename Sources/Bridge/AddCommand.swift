@@ -128,7 +128,8 @@ struct AddCommand {
                     let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
                     do {
                         try backend.setUp(network: request.networkName, containerID: request.containerID,
-                                          ifname: request.ifname, addresses: addresses)
+                                          ifname: request.ifname, addresses: addresses,
+                                          nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
                     } catch {
                         throw CNIError.failed("failed to set up IP masquerade", error)
                     }

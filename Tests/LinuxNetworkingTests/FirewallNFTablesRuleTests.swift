@@ -93,6 +93,30 @@ struct FirewallNFTablesRuleTests {
             """)
     }
 
+    @Test("nonMasqueradeCIDRs of the family become tagged returns before each masquerade")
+    func nonMasqueradeExemptions() throws {
+        let rules = NFTablesMasqueradePlan.wantedRules(
+            network: "n12", containerID: "c1", ifname: "eth0",
+            addresses: [try #require(CIDR("10.12.0.2/24")), try #require(CIDR("fd00:12::2/64"))],
+            nonMasquerade: [try #require(CIDR("10.0.0.0/8")), try #require(CIDR("fd00::/32")), try #require(CIDR("10.0.0.9/8"))])
+        let tag = "comment \"\(Self.c1Comment)\""
+        #expect(rules == [
+            "ip saddr 10.12.0.2 ip daddr 10.0.0.0/8 return \(tag)",
+            "ip saddr 10.12.0.2 ip daddr != 10.12.0.0/24 masquerade \(tag)",
+            "ip6 saddr fd00:12::2 ip6 daddr fd00::/32 return \(tag)",
+            "ip6 saddr fd00:12::2 ip6 daddr != fd00:12::/64 masquerade \(tag)",
+        ])
+    }
+
+    @Test("CHECK names a missing exemption")
+    func checkMissingExemption() throws {
+        let listing = NFTListing(parsing: Self.listingText)
+        let missing = NFTablesMasqueradePlan.missing(
+            listing: listing, network: "n12", containerID: "c1", ifname: "eth0",
+            addresses: [try #require(CIDR("10.12.0.2/24"))], nonMasquerade: [try #require(CIDR("10.0.0.0/8"))])
+        #expect(missing?.contains("ip saddr 10.12.0.2 ip daddr 10.0.0.0/8 return") == true)
+    }
+
     @Test("setUp with everything in place does nothing")
     func setUpScriptInPlace() throws {
         let listing = NFTListing(parsing: Self.listingText)

@@ -8,7 +8,9 @@ import Glibc
 /// Each operation, per address family, is one `iptables -w -t nat -S`
 /// listing followed, only when something must change, by one
 /// `iptables-restore -w --noflush` that applies every change atomically
-/// (the reference runs one iptables process per rule). `-w` waits for the
+/// (the reference runs one iptables process per rule). setUp skips the
+/// listing: it first restores the rules of a fresh chain (`-N` included),
+/// which fails as a whole when the chain exists, and only then lists. `-w` waits for the
 /// xtables lock, so concurrent plugins serialise on it. If the restore fails
 /// (a concurrent DEL or GC removed a rule between listing and applying), the
 /// operation lists again and retries (`RetryOnConflict`).
@@ -31,12 +33,16 @@ public struct IPTablesMasquerade: MasqueradeBackend {
         return output.status.succeeded
     }
 
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         for family in [IPFamily.v4, .v6] {
             let own = addresses.filter { $0.family == family }
             guard !own.isEmpty else { continue }
+            let fresh = IPTablesMasqueradePlan.freshSetUpLines(
+                network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
+            if (try? restore(family, fresh)) != nil { continue }
             try apply(family) { listing in
-                IPTablesMasqueradePlan.setUpLines(listing: listing, network: network, containerID: containerID, addresses: own)
+                IPTablesMasqueradePlan.setUpLines(
+                    listing: listing, network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
             }
         }
     }
@@ -63,12 +69,13 @@ public struct IPTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         for family in [IPFamily.v4, .v6] {
             let own = addresses.filter { $0.family == family }
             guard !own.isEmpty else { continue }
             let listing = try list(family)
-            let missing = IPTablesMasqueradePlan.missingRules(listing: listing, network: network, containerID: containerID, addresses: own)
+            let missing = IPTablesMasqueradePlan.missingRules(
+                listing: listing, network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
             if let first = missing.first {
                 throw .ruleMissing("\(IPTablesMasquerade.tool(family)) masquerade rule missing in table nat: \(first)")
             }
@@ -97,9 +104,12 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 let lines = plan(try list(family))
                 return lines.isEmpty ? nil : lines
             },
-            apply: { (lines: [String]) throws(FirewallError) in
-                let document = IPTablesMasqueradePlan.restoreDocument(lines)
-                _ = try runner.checked(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
-            })
+            apply: { (lines: [String]) throws(FirewallError) in try restore(family, lines) })
+    }
+
+    /// One atomic `iptables-restore -w --noflush` of `lines` into table nat.
+    private func restore(_ family: IPFamily, _ lines: [String]) throws(FirewallError) {
+        let document = IPTablesMasqueradePlan.restoreDocument(lines)
+        _ = try runner.checked(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
     }
 }

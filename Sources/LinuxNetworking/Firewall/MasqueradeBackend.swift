@@ -2,7 +2,9 @@ import CNISpec
 
 /// Source NAT ("ipMasq") for the addresses of one attachment: traffic from
 /// each container address to anything outside that address's subnet
-/// (multicast excepted) is masqueraded.
+/// (multicast excepted) is masqueraded, except traffic to the attachment's
+/// `nonMasqueradeCIDRs` (those of the address's family), which keeps its
+/// source address.
 ///
 /// Contract shared by every backend:
 /// - The rules carry a tag derived only from (network, containerID, ifname)
@@ -18,11 +20,17 @@ import CNISpec
 /// - No locking of our own: each backend's tool applies a change atomically;
 ///   a change that races with a concurrent one (a rule vanished between list
 ///   and apply) is re-listed and retried.
+/// - The exemptions for `nonMasqueradeCIDRs` are rules of the attachment
+///   like the others (same chain, same tag, placed before its masquerade
+///   rule), so a teardown that knows nothing of them, the reference's
+///   included, removes them with the rest.
 public protocol MasqueradeBackend: Sendable {
     var kind: MasqueradeBackendKind { get }
 
-    /// Installs the rules for `addresses` (container address + prefix length).
-    func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError)
+    /// Installs the rules for `addresses` (container address + prefix
+    /// length); traffic to `nonMasqueradeCIDRs` (network prefixes, either
+    /// family) is not masqueraded.
+    func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
 
     /// Removes every rule of the attachment, found by its tag.
     func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError)
@@ -31,5 +39,17 @@ public protocol MasqueradeBackend: Sendable {
     func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError)
 
     /// Throws `ruleMissing` unless every rule `setUp` would install is present.
-    func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError)
+    func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
+}
+
+extension MasqueradeBackend {
+    /// setUp with no destination exempted beyond the pod's own subnets.
+    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+        try setUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasqueradeCIDRs: [])
+    }
+
+    /// check with no destination exempted beyond the pod's own subnets.
+    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+        try check(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasqueradeCIDRs: [])
+    }
 }

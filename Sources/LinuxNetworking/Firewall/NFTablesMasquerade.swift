@@ -31,10 +31,11 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         ["table", NFTablesMasqueradePlan.family, NFTablesMasqueradePlan.table]
     }
 
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         try nft.listPlanApply(wholeTable) { listing in
             NFTablesMasqueradePlan.setUpScript(
-                listing: listing, network: network, containerID: containerID, ifname: ifname, addresses: addresses)
+                listing: listing, network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+                nonMasquerade: nonMasqueradeCIDRs)
         }
     }
 
@@ -50,9 +51,11 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         let listing = try nft.list(wholeTable)
-        if let missing = NFTablesMasqueradePlan.missing(listing: listing, network: network, containerID: containerID, ifname: ifname, addresses: addresses) {
+        if let missing = NFTablesMasqueradePlan.missing(
+            listing: listing, network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+            nonMasquerade: nonMasqueradeCIDRs) {
             throw .ruleMissing(missing)
         }
     }

@@ -11,6 +11,10 @@ import CNISpec
 /// multicast and otherwise `goto masq_checks`. The tag is
 /// `<sha512(network)[:16]>-<sha512(ifname:containerID)[:16]>, net: N, if: I, id: C`
 /// with `"` removed and cut to 128 bytes; rules are found by its prefixes.
+/// Addition: per container address and `nonMasqueradeCIDRs` entry of its
+/// family, `ip saddr <ip> ip daddr <cidr> return comment "<tag>"` before
+/// that address's masquerade rule; it carries the tag, so either
+/// implementation's teardown removes it.
 enum NFTablesMasqueradePlan {
     static let family = "inet"
     static let table = "cni_plugins_masquerade"
@@ -54,10 +58,26 @@ enum NFTablesMasqueradePlan {
     /// The rules of `postrouting`, in order, as nft prints them.
     static let postroutingRules = ["ip daddr 224.0.0.0/4 return", "ip6 daddr ff00::/8 return", "goto \(checksChain)"]
 
-    /// The attachment's rules as nft prints them, one per address.
-    static func wantedRules(network: String, containerID: String, ifname: String, addresses: [CIDR]) -> [String] {
+    /// `ip saddr 10.1.0.2 ip daddr 10.0.0.0/8 return`: the exemption of one
+    /// destination prefix, as nft prints it back.
+    static func exemptionBody(_ address: CIDR, _ destination: CIDR) -> String {
+        let keyword = address.family == .v4 ? "ip" : "ip6"
+        return "\(keyword) saddr \(address.address) \(keyword) daddr \(destination.network) return"
+    }
+
+    /// The rule bodies for `address`: its exemptions (the `nonMasquerade`
+    /// prefixes of its family, without duplicates), then its masquerade.
+    static func ruleBodies(_ address: CIDR, nonMasquerade: [CIDR]) -> [String] {
+        var seen = Set<CIDR>()
+        let exemptions = nonMasquerade.filter { $0.family == address.family && seen.insert($0.network).inserted }
+        return exemptions.map { exemptionBody(address, $0) } + [ruleBody(address)]
+    }
+
+    /// The attachment's rules as nft prints them: per address, its
+    /// exemptions and its masquerade.
+    static func wantedRules(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> [String] {
         let comment = comment(network: network, ifname: ifname, containerID: containerID)
-        return addresses.map { "\(ruleBody($0)) comment \"\(comment)\"" }
+        return addresses.flatMap { ruleBodies($0, nonMasquerade: nonMasquerade) }.map { "\($0) comment \"\(comment)\"" }
     }
 
     /// Whether the listed table already has both chains and the exact
@@ -77,11 +97,11 @@ enum NFTablesMasqueradePlan {
     /// and chains are declared and `postrouting` rewritten only when they are
     /// not exactly as wanted, and the attachment's older rules are replaced
     /// only when they differ from the wanted ones.
-    static func setUpScript(listing: NFTListing?, network: String, containerID: String, ifname: String, addresses: [CIDR]) -> String? {
+    static func setUpScript(listing: NFTListing?, network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> String? {
         let prefix = "\(family) \(table)"
         let instance = instanceHash(network: network, ifname: ifname, containerID: containerID)
         let existing = listing?.rules(in: checksChain).filter { $0.comment?.hasPrefix(instance) ?? false } ?? []
-        let wanted = wantedRules(network: network, containerID: containerID, ifname: ifname, addresses: addresses)
+        let wanted = wantedRules(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasquerade: nonMasquerade)
         let ready = chainsReady(listing)
         if ready && existing.map(\.text) == wanted { return nil }
         var lines: [String] = []
@@ -122,13 +142,18 @@ enum NFTablesMasqueradePlan {
     }
 
     /// What CHECK finds missing in a listing of the whole table, or nil.
-    static func missing(listing: NFTListing?, network: String, containerID: String, ifname: String, addresses: [CIDR]) -> String? {
+    static func missing(listing: NFTListing?, network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> String? {
         guard let listing else { return "nftables table \(family) \(table) not found" }
         guard chainsReady(listing) else {
             return "nftables chain \(family) \(table) \(postroutingChain) is missing or does not end in goto \(checksChain)"
         }
         let comment = comment(network: network, ifname: ifname, containerID: containerID)
         let rules = listing.rules(in: checksChain).filter { $0.comment == comment }
+        for body in addresses.flatMap({ ruleBodies($0, nonMasquerade: nonMasquerade).dropLast() }) {
+            guard rules.contains(where: { $0.text.hasPrefix(body + " ") }) else {
+                return "nftables masquerade exemption missing in \(family) \(table) \(checksChain): \(body) comment \"\(comment)\""
+            }
+        }
         for address in addresses {
             let keyword = address.family == .v4 ? "ip" : "ip6"
             let start = "\(keyword) saddr \(address.address) \(keyword) daddr != "
