@@ -20,6 +20,12 @@
 #include <linux/nsfs.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+/* glibc's netinet/in.h first: linux/netfilter.h pulls in linux/in.h, which
+ * then leaves glibc's definitions alone (linux/libc-compat.h). */
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include <netlink/netlink.h>
 #include <netlink/errno.h>

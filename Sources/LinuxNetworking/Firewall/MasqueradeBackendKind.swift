@@ -35,11 +35,12 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
 }
 
 extension MasqueradeBackendKind {
-    /// Whether this backend's tools exist at all (no process is run).
+    /// Whether this backend can be present at all (no process is run): the
+    /// iptables tools exist; nftables is spoken over netlink, always tried.
     var isInstalled: Bool {
         switch self {
         case .iptables: return CommandRunner.isInstalled("iptables") || CommandRunner.isInstalled("ip6tables")
-        case .nftables: return CommandRunner.isInstalled("nft")
+        case .nftables: return true
         }
     }
 

@@ -1,0 +1,98 @@
+import Glibc
+import Testing
+
+/// The nftables backend speaks nf_tables over netlink: no `nft` process on
+/// any path, and concurrent plugins sharing one table (created by whichever
+/// comes first) lose no rule.
+@Suite("nftables backend over netlink", .serialized, .enabled(if: TestNode.isAvailable, TestNode.requirement))
+struct NFTablesNetlinkTests {
+    /// A node of its own (a network namespace in which the plugin runs,
+    /// through a wrapper script), so that its nftables table starts absent.
+    final class Node {
+        let name = TestNode.uniqueName("node")
+        let directory = TemporaryDirectory.make(prefix: "nft-node")
+        var plugin: String { directory + "/bridge-in-node" }
+        var traces: String { directory + "/traces" }
+
+        /// `traced`: the wrapper runs the plugin under `strace -f -e execve`,
+        /// one log per call under `traces`.
+        init(traced: Bool = false) throws {
+            try Tool.run("ip", "netns", "add", name)
+            try Tool.run("ip", "-n", name, "link", "set", "lo", "up")
+            mkdir(traces, 0o755)
+            let tracer = traced ? "strace -f -qq -e trace=execve -o \(traces)/call.$$ " : ""
+            TemporaryDirectory.writeExecutable(plugin, "#!/bin/sh\nexec ip netns exec \(name) \(tracer)\(Plugins.bridge)\n")
+        }
+
+        func nft(_ arguments: String...) throws -> String {
+            try Tool.run(["ip", "netns", "exec", name, "nft"] + arguments)
+        }
+
+        /// Every program the traced calls executed.
+        func executed() -> [String] {
+            TemporaryDirectory.entries(traces).flatMap { file in
+                ChildProcess.readFile(traces + "/" + file).split(separator: "\n").compactMap { line -> String? in
+                    guard let start = line.firstRange(of: "execve(\""), let end = line[start.upperBound...].firstIndex(of: "\"") else { return nil }
+                    return String(line[start.upperBound..<end])
+                }
+            }
+        }
+
+        deinit {
+            _ = try? Tool.run("ip", "netns", "del", name)
+            TemporaryDirectory.remove(directory)
+        }
+    }
+
+    private func config(_ net: TestNetwork, version: String = "1.0.0") -> JSON {
+        net.config(version, ["isGateway": true, "ipMasq": true, "ipMasqBackend": "nftables",
+                             "nonMasqueradeCIDRs": ["10.124.0.0/16"]])
+    }
+
+    @Test("16 concurrent ADDs on a node without the table all get their rules, the table's chains once; 16 concurrent DELs leave none")
+    func concurrentWriters() throws {
+        let node = try Node()
+        try withTestNetwork { net in
+            let config = config(net)
+            let attachments = try (0..<16).map { _ in try net.attachment() }
+            let added = try net.callConcurrently("ADD", attachments, config: config, plugin: node.plugin)
+            for outcome in added { #expect(outcome.succeeded, "\(outcome)") }
+            let postrouting = try node.nft("list", "chain", "inet", "cni_plugins_masquerade", "postrouting")
+            #expect(postrouting.split(separator: "\n").filter { $0.contains("return") || $0.contains("goto") }.count == 3,
+                    "\(postrouting)")
+            let checks = try node.nft("list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
+            for attachment in attachments {
+                let mine = checks.split(separator: "\n").filter { $0.contains("id: \(attachment.containerID)\"") }
+                #expect(mine.count == 2, "\(attachment.containerID): \(mine)")
+                #expect(mine.first?.contains("daddr 10.124.0.0/16 return") == true)
+                #expect(mine.last?.contains(" masquerade ") == true)
+            }
+            let deleted = try net.callConcurrently("DEL", attachments, config: config, plugin: node.plugin)
+            for outcome in deleted { #expect(outcome.succeeded, "\(outcome)") }
+            let left = try node.nft("list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
+            #expect(!left.contains(", id: "), "\(left)")
+        }
+    }
+
+    @Test("ADD, CHECK, DEL and GC with ipMasqBackend nftables start no nft process")
+    func noNftProcess() throws {
+        let node = try Node(traced: true)
+        try withTestNetwork { net in
+            let config = config(net, version: "1.1.0")
+            let attachment = try net.attachment()
+            let result = try net.add(attachment, config: config, plugin: node.plugin)
+            #expect(try net.call("CHECK", attachment, config: net.withPrevResult(config, result), plugin: node.plugin).succeeded)
+            let stale = try net.attachment()
+            try net.add(stale, config: config, plugin: node.plugin)
+            var gc = config
+            gc["cni.dev/valid-attachments"] = [["containerID": .string(attachment.containerID), "ifname": "eth0"]]
+            #expect(try net.call("GC", attachment, config: gc, plugin: node.plugin).succeeded)
+            #expect(try net.call("DEL", attachment, config: config, plugin: node.plugin).succeeded)
+            let left = try node.nft("list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
+            #expect(!left.contains(", id: "), "GC and DEL left rules: \(left)")
+            let programs = node.executed()
+            #expect(programs.contains { $0.hasSuffix("/bridge") }, "the trace saw no plugin: \(programs)")
+            #expect(!programs.contains { $0.hasSuffix("/nft") }, "\(programs)")
+        }
+    }
+}
