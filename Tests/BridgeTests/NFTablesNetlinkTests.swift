@@ -11,10 +11,13 @@ struct NFTablesNetlinkTests {
     final class Node {
         let name = TestNode.uniqueName("node")
         let directory = TemporaryDirectory.make(prefix: "nft-node")
+        /// Our bridge, run in the node (traced when the node is).
         var plugin: String { directory + "/bridge-in-node" }
+        /// The reference bridge, run in the node, never traced.
+        var referencePlugin: String { directory + "/reference-bridge-in-node" }
         var traces: String { directory + "/traces" }
 
-        /// `traced`: the wrapper runs the plugin under `strace -f -e execve`,
+        /// `traced`: the wrapper runs our plugin under `strace -f -e execve`,
         /// one log per call under `traces`.
         init(traced: Bool = false) throws {
             try Tool.run("ip", "netns", "add", name)
@@ -22,6 +25,13 @@ struct NFTablesNetlinkTests {
             mkdir(traces, 0o755)
             let tracer = traced ? "strace -f -qq -e trace=execve -o \(traces)/call.$$ " : ""
             TemporaryDirectory.writeExecutable(plugin, "#!/bin/sh\nexec ip netns exec \(name) \(tracer)\(Plugins.bridge)\n")
+            TemporaryDirectory.writeExecutable(referencePlugin,
+                                               "#!/bin/sh\nCNI_PATH=/usr/lib/cni exec ip netns exec \(name) \(Plugins.referenceBridge)\n")
+        }
+
+        /// Forgets the traces of earlier calls.
+        func resetTraces() {
+            for file in TemporaryDirectory.entries(traces) { unlink(traces + "/" + file) }
         }
 
         func nft(_ arguments: String...) throws -> String {
@@ -93,6 +103,49 @@ struct NFTablesNetlinkTests {
             let programs = node.executed()
             #expect(programs.contains { $0.hasSuffix("/bridge") }, "the trace saw no plugin: \(programs)")
             #expect(!programs.contains { $0.hasSuffix("/nft") }, "\(programs)")
+            // Nothing of the iptables backend exists here: DEL and GC looked for it over netlink.
+            #expect(programs.allSatisfy { $0.hasSuffix("/bridge") || $0.hasSuffix("/host-local") }, "\(programs)")
+        }
+    }
+
+    @Test("DEL removes the iptables chain an ADD with the iptables backend left, over netlink, starting no iptables")
+    func iptablesLeftoversOverNetlink() throws {
+        let node = try Node(traced: true)
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let iptablesConfig = net.config("1.0.0", ["isGateway": true, "ipMasq": true, "ipMasqBackend": "iptables",
+                                                      "ipam": net.ipam(dualStack: true)])
+            try net.add(attachment, config: iptablesConfig, plugin: node.plugin)
+            let chain = try Firewall.chainName(network: net.networkName, containerID: attachment.containerID)
+            let before = try Tool.run("ip", "netns", "exec", node.name, "iptables-save", "-t", "nat")
+            #expect(before.contains(":\(chain)"), "\(before)")
+            node.resetTraces()
+            #expect(try net.call("DEL", attachment, config: config(net), plugin: node.plugin).succeeded)
+            for tool in ["iptables-save", "ip6tables-save"] {
+                let after = try Tool.run("ip", "netns", "exec", node.name, tool, "-t", "nat")
+                #expect(!after.contains(chain) && !after.contains(attachment.containerID), "\(tool): \(after)")
+            }
+            let programs = node.executed()
+            #expect(programs.allSatisfy { $0.hasSuffix("/bridge") || $0.hasSuffix("/host-local") }, "\(programs)")
+        }
+    }
+
+    @Test("our DEL removes what the reference's ADD made (iptables), starting no iptables",
+          .enabled(if: Plugins.referenceIsInstalled, "needs the reference plugins in /usr/lib/cni"))
+    func referenceRulesRemoved() throws {
+        let node = try Node(traced: true)
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true, "ipMasq": true])
+            let result = try net.add(attachment, config: config, plugin: node.referencePlugin)
+            let chain = try Firewall.chainName(network: net.networkName, containerID: attachment.containerID)
+            #expect(try Tool.run("ip", "netns", "exec", node.name, "iptables-save", "-t", "nat").contains(":\(chain)"))
+            node.resetTraces()
+            #expect(try net.call("DEL", attachment, config: net.withPrevResult(config, result), plugin: node.plugin).succeeded)
+            let after = try Tool.run("ip", "netns", "exec", node.name, "iptables-save", "-t", "nat")
+            #expect(!after.contains(chain) && !after.contains(attachment.containerID), "\(after)")
+            let programs = node.executed()
+            #expect(programs.allSatisfy { $0.hasSuffix("/bridge") || $0.hasSuffix("/host-local") }, "\(programs)")
         }
     }
 }

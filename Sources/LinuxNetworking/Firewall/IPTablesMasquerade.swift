@@ -49,9 +49,23 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     /// Removes the container's chain and every rule jumping to it, in both
     /// families. The IPv6 family is skipped when the kernel has no IPv6 (its
-    /// nat table cannot exist then).
+    /// nat table cannot exist then). With iptables-nft, the chain is looked
+    /// up, and removed, over netlink (`IPTablesNFTChains`): no process at
+    /// all when there is nothing to remove, and the tools only when the
+    /// netlink removal is refused (the chain is referenced elsewhere).
     public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
+        let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: containerID)
+        let overNetlink = IPTablesNFTChains.forThisNode()
         for family in IPTablesMasquerade.availableFamilies {
+            if let overNetlink {
+                do {
+                    guard try overNetlink.exists(chain: chain, family: family) else { continue }
+                    try overNetlink.remove(chain: chain, family: family)
+                    continue
+                } catch {
+                    // Fall back to the tools, which list and retry.
+                }
+            }
             try apply(family) { listing in
                 IPTablesMasqueradePlan.tearDownLines(listing: listing, network: network, containerID: containerID)
             }
@@ -59,10 +73,18 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     }
 
     /// Removes the chains of `network` whose container ID is not among the
-    /// valid attachments' (chains carry no ifname, see the plan).
+    /// valid attachments' (chains carry no ifname, see the plan). With
+    /// iptables-nft, a family whose `nat` table holds no masquerade chain
+    /// but the valid ones' is skipped without starting a process.
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let validIDs = Set(validAttachments.map(\.containerID))
+        let validChains = Set(validIDs.map { IPTablesMasqueradePlan.chainName(network: network, containerID: $0) })
+        let overNetlink = IPTablesNFTChains.forThisNode()
         for family in IPTablesMasquerade.availableFamilies {
+            if let overNetlink, let chains = try? overNetlink.masqueradeChains(family: family),
+               chains.allSatisfy(validChains.contains) {
+                continue
+            }
             try apply(family) { listing in
                 IPTablesMasqueradePlan.garbageCollectLines(listing: listing, network: network, validContainerIDs: validIDs)
             }
