@@ -1,5 +1,6 @@
 import CNetlink
 import Glibc
+import Synchronization
 
 /// One nf_tables message the kernel sent: its netlink type and flags and
 /// its attributes (after the `nfgenmsg` header).
@@ -26,9 +27,21 @@ struct NFTMessage: Sendable {
 /// Ownership: the socket owns its `nl_sock` and frees it in `deinit`. Not
 /// thread-safe: one plugin process, one thread. Needs CAP_NET_ADMIN in the
 /// network namespace it is created in, for changes.
+///
+/// Closing: once a batch has deleted something, the kernel frees the deleted
+/// objects after an RCU grace period, and the release of a NETLINK_NETFILTER
+/// socket waits for that (nf_tables flushes its destroy work when a socket
+/// closes): 4 to 10 ms here, most of a DEL. Such a socket is therefore
+/// closed by a forked child (`ReleaseInChild`), which absorbs the wait, so
+/// the plugin goes on at once; the rules are gone from the ruleset when
+/// `commit` returns either way. The wait concerns every such socket closed
+/// while deleted objects are pending, not only the one that deleted them,
+/// so after a deletion in this process every socket is closed that way.
 final class NFTSocket {
     private let handle: OpaquePointer
     private var nextSequence: UInt32 = 1
+    /// Set once a batch sent from this process deleted something.
+    private static let deletedSomething = Atomic<Bool>(false)
 
     static let subsystem = UInt16(NFNL_SUBSYS_NFTABLES)
 
@@ -42,7 +55,9 @@ final class NFTSocket {
         self.handle = handle
     }
 
-    deinit { nl_socket_free(handle) }
+    deinit {
+        if Self.deletedSomething.load(ordering: .relaxed) { ReleaseInChild.release(handle) } else { nl_socket_free(handle) }
+    }
 
     /// The netlink type of nf_tables message `kind` (NFT_MSG_*).
     static func messageType(_ kind: nf_tables_msg_types) -> UInt16 {
@@ -99,6 +114,8 @@ final class NFTSocket {
     /// first errno the kernel reported; nothing was changed then.
     func commit(_ changes: [NetlinkMessageBuilder], what: String) throws(FirewallError) {
         guard !changes.isEmpty else { return }
+        let deletions = [NFT_MSG_DELRULE, NFT_MSG_DELCHAIN, NFT_MSG_DELTABLE].map(Self.messageType)
+        if changes.contains(where: { deletions.contains($0.type) }) { Self.deletedSomething.store(true, ordering: .relaxed) }
         let begin = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_BEGIN), flags: NLM_F_REQUEST,
                                           family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
         let end = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_END), flags: NLM_F_REQUEST,
@@ -198,5 +215,37 @@ final class NFTSocket {
         case Int32(NLE_MSGSIZE): return EMSGSIZE
         default: return EIO
         }
+    }
+}
+
+/// Closes a netlink socket in a forked child, so that the wait the kernel
+/// attaches to its release happens there. The parent drops its own copy
+/// first (not the last reference while the child holds one), then lets the
+/// child go by closing a pipe; the child, whose standard descriptors are
+/// /dev/null (whoever reads the plugin's output is not held up), then exits,
+/// releasing the socket. The child runs only async-signal-safe calls and is
+/// reaped by whoever inherits it. If fork fails, the socket is closed here.
+enum ReleaseInChild {
+    static func release(_ handle: OpaquePointer) {
+        var gate: [Int32] = [-1, -1]
+        guard pipe(&gate) == 0 else {
+            nl_socket_free(handle)
+            return
+        }
+        for fd in gate { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid = fork()
+        if pid == 0 {
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 {
+                dup2(null, 0); dup2(null, 1); dup2(null, 2)
+            }
+            close(gate[1])
+            var byte: UInt8 = 0
+            while read(gate[0], &byte, 1) != 0 && errno == EINTR {}
+            _exit(0)
+        }
+        nl_socket_free(handle)
+        close(gate[0])
+        close(gate[1])
     }
 }

@@ -11,6 +11,8 @@ import CNetlink
 final class NetlinkMessageBuilder {
     private let message: OpaquePointer
     private var failed = false
+    /// The netlink message type.
+    let type: UInt16
 
     /// nf_tables messages are a few hundred bytes; rule dumps are read, not built.
     static let capacity = 16 * 1024
@@ -18,6 +20,7 @@ final class NetlinkMessageBuilder {
     /// A message of `type` with `flags`, for `family` (NFPROTO_*), whose
     /// `nfgenmsg.res_id` is `resourceID` (big endian on the wire).
     init(type: UInt16, flags: Int32, family: UInt8, resourceID: UInt16 = 0, sequence: UInt32) {
+        self.type = type
         message = nlmsg_alloc_size(Self.capacity)
         let header = nlmsg_hdr(message)!
         header.pointee.nlmsg_type = type
