@@ -27,6 +27,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
+/* NF_BR_PRE_ROUTING of linux/netfilter_bridge.h: that header pulls in
+ * linux/if.h, whose IFF_* enum clashes with glibc's net/if.h macros. */
+#define CNL_NF_BR_PRE_ROUTING 0
+
 #include <netlink/netlink.h>
 #include <netlink/errno.h>
 #include <netlink/addr.h>

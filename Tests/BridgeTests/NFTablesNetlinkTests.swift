@@ -84,11 +84,12 @@ struct NFTablesNetlinkTests {
         }
     }
 
-    @Test("ADD, CHECK, DEL and GC with ipMasqBackend nftables start no nft process")
+    @Test("ADD, CHECK, DEL and GC with ipMasqBackend nftables and macspoofchk start no nft process")
     func noNftProcess() throws {
         let node = try Node(traced: true)
         try withTestNetwork { net in
-            let config = config(net, version: "1.1.0")
+            var config = config(net, version: "1.1.0")
+            config["macspoofchk"] = true
             let attachment = try net.attachment()
             let result = try net.add(attachment, config: config, plugin: node.plugin)
             #expect(try net.call("CHECK", attachment, config: net.withPrevResult(config, result), plugin: node.plugin).succeeded)
@@ -100,6 +101,8 @@ struct NFTablesNetlinkTests {
             #expect(try net.call("DEL", attachment, config: config, plugin: node.plugin).succeeded)
             let left = try node.nft("list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
             #expect(!left.contains(", id: "), "GC and DEL left rules: \(left)")
+            let bridgeNat = try node.nft("list", "table", "bridge", "nat")
+            #expect(!bridgeNat.contains("macspoofchk-"), "GC and DEL left spoof checks: \(bridgeNat)")
             let programs = node.executed()
             #expect(programs.contains { $0.hasSuffix("/bridge") }, "the trace saw no plugin: \(programs)")
             #expect(!programs.contains { $0.hasSuffix("/nft") }, "\(programs)")

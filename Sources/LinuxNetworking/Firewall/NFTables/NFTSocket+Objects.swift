@@ -48,10 +48,24 @@ extension NFTSocket {
             message.put(NFTA_CHAIN_TABLE.rawValue, string: table)
             message.put(NFTA_CHAIN_NAME.rawValue, string: name)
         }
-        guard let attributes = reply?.attributes else { return nil }
+        return reply.flatMap(Self.chainInfo)
+    }
+
+    /// The chains of `table` (a dump of that table's chains only).
+    func chains(family: UInt8, table: String) throws(FirewallError) -> [NFTChainInfo] {
+        try dump(NFT_MSG_GETCHAIN, family: family, what: "list chains of \(table)") { message in
+            message.put(NFTA_CHAIN_TABLE.rawValue, string: table)
+        }
+        .filter { $0.attributes.string(NFTA_CHAIN_TABLE.rawValue) == table }
+        .compactMap(Self.chainInfo)
+    }
+
+    private static func chainInfo(_ reply: NFTMessage) -> NFTChainInfo? {
+        let attributes = reply.attributes
+        guard let name = attributes.string(NFTA_CHAIN_NAME.rawValue) else { return nil }
         let hook = attributes.nested(NFTA_CHAIN_HOOK.rawValue)
         return NFTChainInfo(
-            name: attributes.string(NFTA_CHAIN_NAME.rawValue) ?? name,
+            name: name,
             comment: attributes[NFTA_CHAIN_USERDATA.rawValue].flatMap(NFTRule.comment(inUserdata:)),
             hook: hook?.bigEndian32(NFTA_HOOK_HOOKNUM.rawValue),
             priority: hook?.bigEndian32(NFTA_HOOK_PRIORITY.rawValue).map { Int32(bitPattern: $0) },
