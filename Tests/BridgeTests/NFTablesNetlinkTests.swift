@@ -4,7 +4,7 @@ import Testing
 /// The nftables backend speaks nf_tables over netlink: no `nft` process on
 /// any path, and concurrent plugins sharing one table (created by whichever
 /// comes first) lose no rule.
-@Suite("nftables backend over netlink", .serialized, .enabled(if: TestNode.isAvailable, TestNode.requirement))
+@Suite("firewall over netlink: nftables backend, macspoofchk, iptables-nft lookups", .serialized, .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct NFTablesNetlinkTests {
     /// A node of its own (a network namespace in which the plugin runs,
     /// through a wrapper script), so that its nftables table starts absent.
@@ -130,6 +130,27 @@ struct NFTablesNetlinkTests {
             }
             let programs = node.executed()
             #expect(programs.allSatisfy { $0.hasSuffix("/bridge") || $0.hasSuffix("/host-local") }, "\(programs)")
+        }
+    }
+
+    @Test("with the default backend (iptables-nft here), ADD starts one iptables-restore per family and DEL none")
+    func defaultBackendProcesses() throws {
+        let node = try Node(traced: true)
+        try #require(Tool.run("readlink", "-f", "/usr/sbin/iptables").contains("xtables-nft-multi"), "iptables is not iptables-nft")
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true, "ipMasq": true, "ipam": net.ipam(dualStack: true)])
+            let result = try net.add(attachment, config: config, plugin: node.plugin)
+            let tools = node.executed().filter { !$0.hasSuffix("/bridge") && !$0.hasSuffix("/host-local") }
+            #expect(tools.sorted() == ["/usr/sbin/ip6tables-restore", "/usr/sbin/iptables-restore"], "\(tools)")
+            node.resetTraces()
+            #expect(try net.call("DEL", attachment, config: net.withPrevResult(config, result), plugin: node.plugin).succeeded)
+            let programs = node.executed()
+            #expect(programs.allSatisfy { $0.hasSuffix("/bridge") || $0.hasSuffix("/host-local") }, "\(programs)")
+            for tool in ["iptables-save", "ip6tables-save"] {
+                let left = try Tool.run("ip", "netns", "exec", node.name, tool, "-t", "nat")
+                #expect(!left.contains(attachment.containerID) && !left.contains(":CNI-"), "\(tool): \(left)")
+            }
         }
     }
 
