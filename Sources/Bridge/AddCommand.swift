@@ -126,18 +126,20 @@ struct AddCommand {
                 }
                 if config.ipMasq {
                     let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                    // Registered first: the iptables backend applies one
+                    // family at a time, so a failure can leave the other's.
+                    rollback.register("IP masquerade") {
+                        ignoreFailure { () throws(FirewallError) in
+                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
+                                                 ifname: request.ifname)
+                        }
+                    }
                     do {
                         try backend.setUp(network: request.networkName, containerID: request.containerID,
                                           ifname: request.ifname, addresses: addresses,
                                           nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
                     } catch {
                         throw CNIError.failed("failed to set up IP masquerade", error)
-                    }
-                    rollback.register("IP masquerade") {
-                        ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
-                                                 ifname: request.ifname)
-                        }
                     }
                 }
             } else if !config.disableContainerInterface {

@@ -154,6 +154,31 @@ struct NFTablesNetlinkTests {
         }
     }
 
+    @Test("an ADD whose IPv6 masquerade fails after the IPv4 one was applied leaves no IPv4 rule")
+    func partialMasqueradeRolledBack() throws {
+        let node = try Node()
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let chain = try Firewall.chainName(network: net.networkName, containerID: attachment.containerID)
+            // An ip6 nat table that iptables-nft cannot list, already holding the chain's name.
+            _ = try Tool.run(["ip", "netns", "exec", node.name, "nft", "-f", "-"], stdin: """
+                table ip6 nat {
+                    set s { type ipv6_addr; }
+                    chain POSTROUTING { type nat hook postrouting priority 100; ip6 saddr @s masquerade; }
+                    chain \(chain) { }
+                }
+
+                """)
+            let config = net.config("1.0.0", ["isGateway": true, "ipMasq": true, "ipMasqBackend": "iptables",
+                                              "ipam": net.ipam(dualStack: true)])
+            let outcome = try net.call("ADD", attachment, config: config, plugin: node.plugin)
+            #expect(!outcome.succeeded, "\(outcome)")
+            let v4 = try Tool.run("ip", "netns", "exec", node.name, "iptables-save", "-t", "nat")
+            #expect(!v4.contains(chain), "\(v4)")
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("our DEL removes what the reference's ADD made (iptables), starting no iptables",
           .enabled(if: Plugins.referenceIsInstalled, "needs the reference plugins in /usr/lib/cni"))
     func referenceRulesRemoved() throws {
