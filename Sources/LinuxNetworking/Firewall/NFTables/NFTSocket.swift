@@ -76,19 +76,27 @@ final class NFTSocket {
     }
 
     /// Sends a dump request (NLM_F_DUMP is added) built by `build` and
-    /// returns every object of the reply.
-    func dump(_ kind: nf_tables_msg_types, family: UInt8, what: String,
+    /// returns every object of the reply. A dump the kernel marks as
+    /// interrupted (the ruleset changed while it was read: NLM_F_DUMP_INTR)
+    /// is read again, up to `attempts` times in all.
+    func dump(_ kind: nf_tables_msg_types, family: UInt8, what: String, attempts: Int = 5,
               _ build: (NetlinkMessageBuilder) -> Void) throws(FirewallError) -> [NFTMessage] {
-        let message = request(kind, family: family, flags: NLM_F_DUMP)
-        build(message)
-        let sequence = try send([message], what: what)
-        var objects: [NFTMessage] = []
-        try receive(until: sequence, what: what) { reply in
-            if reply.type == UInt16(NLMSG_DONE) { return true }
-            objects.append(reply)
-            return false
+        var attempt = 1
+        while true {
+            let message = request(kind, family: family, flags: NLM_F_DUMP)
+            build(message)
+            let sequence = try send([message], what: what)
+            var objects: [NFTMessage] = []
+            var interrupted = false
+            try receive(until: sequence, what: what) { reply in
+                if reply.flags & UInt16(NLM_F_DUMP_INTR) != 0 { interrupted = true }
+                if reply.type == UInt16(NLMSG_DONE) { return true }
+                objects.append(reply)
+                return false
+            }
+            if !interrupted || attempt >= attempts { return objects }
+            attempt += 1
         }
-        return objects
     }
 
     /// Sends a single-object GET and returns the object, or nil when the
