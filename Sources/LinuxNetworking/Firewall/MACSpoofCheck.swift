@@ -120,7 +120,7 @@ public struct MACSpoofCheck: Sendable {
         let macChain = interfaceChain + "-mac"
         let prerouting = try socket.chain(family: Rules.family, table: Plan.table, name: Plan.baseChain)
         let preroutingRules = prerouting == nil ? [] :
-            try socket.rules(family: Rules.family, table: Plan.table, chain: Plan.baseChain).filter { $0.comment == comment }
+            try socket.rules(family: Rules.family, table: Plan.table, chain: Plan.baseChain) { _, ruleComment in ruleComment == comment }
         let interface = try socket.chain(family: Rules.family, table: Plan.table, name: interfaceChain)
         let interfaceRules = interface == nil ? [] : try socket.rules(family: Rules.family, table: Plan.table, chain: interfaceChain)
         let mac = try socket.chain(family: Rules.family, table: Plan.table, name: macChain)

@@ -45,9 +45,11 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         let instance = Plan.instanceHash(network: network, ifname: ifname, containerID: containerID)
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
-                let rules = try socket.rules(family: Rules.family, table: Plan.table)
+                let rules = try socket.rules(family: Rules.family, table: Plan.table) { chain, comment in
+                    chain == Plan.postroutingChain || (chain == Plan.checksChain && (comment?.hasPrefix(instance) ?? false))
+                }
                 let ready = Rules.postroutingReady(rules.filter { $0.chain == Plan.postroutingChain })
-                let existing = rules.filter { $0.chain == Plan.checksChain && ($0.comment?.hasPrefix(instance) ?? false) }
+                let existing = rules.filter { $0.chain == Plan.checksChain }
                 let inPlace = existing.count == wanted.count && zip(existing, wanted).allSatisfy(Rules.sameRule)
                 if ready && inPlace { return nil }
                 var changes: [NetlinkMessageBuilder] = []
@@ -75,16 +77,16 @@ public struct NFTablesMasquerade: MasqueradeBackend {
 
     public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
         let instance = Plan.instanceHash(network: network, ifname: ifname, containerID: containerID)
-        try deleteRules(what: "delete masquerade rules from \(Plan.family) \(Plan.table)") { rule in
-            rule.comment?.hasPrefix(instance) ?? false
+        try deleteRules(what: "delete masquerade rules from \(Plan.family) \(Plan.table)") { comment in
+            comment?.hasPrefix(instance) ?? false
         }
     }
 
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let valid = Set(validAttachments.map { Plan.comment(network: network, ifname: $0.ifname, containerID: $0.containerID) })
         let prefix = Plan.networkHash(network)
-        try deleteRules(what: "garbage-collect masquerade rules in \(Plan.family) \(Plan.table)") { rule in
-            guard let comment = rule.comment, comment.hasPrefix(prefix) else { return false }
+        try deleteRules(what: "garbage-collect masquerade rules in \(Plan.family) \(Plan.table)") { comment in
+            guard let comment, comment.hasPrefix(prefix) else { return false }
             return !valid.contains(comment)
         }
     }
@@ -95,7 +97,10 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         guard let postrouting else {
             throw .ruleMissing("nftables chain \(Plan.family) \(Plan.table) \(Plan.postroutingChain) not found")
         }
-        let rules = try socket.rules(family: Rules.family, table: Plan.table)
+        let comment = Plan.comment(network: network, ifname: ifname, containerID: containerID)
+        let rules = try socket.rules(family: Rules.family, table: Plan.table) { chain, ruleComment in
+            chain == Plan.postroutingChain || ruleComment == comment
+        }
         guard postrouting.hook == Rules.postroutingHook.number, postrouting.type == Rules.postroutingHook.type,
               Rules.postroutingReady(rules.filter { $0.chain == Plan.postroutingChain }) else {
             throw .ruleMissing("nftables chain \(Plan.family) \(Plan.table) \(Plan.postroutingChain) is missing or does not end in goto \(Plan.checksChain)")
@@ -109,14 +114,15 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    /// Deletes the rules of `masq_checks` that `matches` selects, in one
-    /// batch; nothing is sent when none does (or the table is absent).
-    private func deleteRules(what: String, _ matches: @escaping (NFTRule) -> Bool) throws(FirewallError) {
+    /// Deletes the rules of `masq_checks` whose comment `matches` selects,
+    /// in one batch; nothing is sent when none does (or the table is absent).
+    private func deleteRules(what: String, _ matches: @escaping (String?) -> Bool) throws(FirewallError) {
         let socket = try NFTSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
-                let handles = try socket.rules(family: Rules.family, table: Plan.table, chain: Plan.checksChain)
-                    .filter(matches).compactMap(\.handle)
+                let handles = try socket.rules(family: Rules.family, table: Plan.table, chain: Plan.checksChain) { _, comment in
+                    matches(comment)
+                }.compactMap(\.handle)
                 guard !handles.isEmpty else { return nil }
                 return handles.map { socket.deleteRule(family: Rules.family, table: Plan.table, chain: Plan.checksChain, handle: $0) }
             },

@@ -20,8 +20,11 @@ struct NFTChainInfo: Hashable, Sendable {
 extension NFTSocket {
     // MARK: Reads
 
-    /// The rules of `table` (and of `chain` only, when given), in chain order.
-    func rules(family: UInt8, table: String, chain: String? = nil) throws(FirewallError) -> [NFTRule] {
+    /// The rules of `table` (and of `chain` only, when given), in chain
+    /// order, that `keeping` accepts by chain and comment; only those have
+    /// their expressions decoded (a table holds a rule per pod address).
+    func rules(family: UInt8, table: String, chain: String? = nil,
+               keeping: (_ chain: String, _ comment: String?) -> Bool = { _, _ in true }) throws(FirewallError) -> [NFTRule] {
         let scope = chain.map { "\(table) \($0)" } ?? table
         let replies = try dump(NFT_MSG_GETRULE, family: family, what: "list rules of \(scope)") { message in
             message.put(NFTA_RULE_TABLE.rawValue, string: table)
@@ -34,11 +37,12 @@ extension NFTSocket {
                   let ruleChain = attributes.string(NFTA_RULE_CHAIN.rawValue),
                   chain == nil || ruleChain == chain
             else { return nil }
+            let comment = attributes[NFTA_RULE_USERDATA.rawValue].flatMap(NFTRule.comment(inUserdata:))
+            guard keeping(ruleChain, comment) else { return nil }
             let expressions = attributes.nested(NFTA_RULE_EXPRESSIONS.rawValue)?.all(NFTA_LIST_ELEM.rawValue)
                 .map { NFTExpression(parsing: NetlinkAttributes(parsing: $0)) } ?? []
             return NFTRule(chain: ruleChain, handle: attributes.bigEndian64(NFTA_RULE_HANDLE.rawValue),
-                           expressions: expressions,
-                           comment: attributes[NFTA_RULE_USERDATA.rawValue].flatMap(NFTRule.comment(inUserdata:)))
+                           expressions: expressions, comment: comment)
         }
     }
 
