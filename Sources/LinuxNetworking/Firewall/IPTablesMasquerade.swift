@@ -10,7 +10,9 @@ import Glibc
 /// `iptables-restore -w --noflush` that applies every change atomically
 /// (the reference runs one iptables process per rule). setUp skips the
 /// listing: it first restores the rules of a fresh chain (`-N` included),
-/// which fails as a whole when the chain exists, and only then lists. `-w` waits for the
+/// which fails as a whole when the chain exists, and only then lists; the
+/// restores of both families run at once, and `beginSetUp` lets the caller
+/// work while they do. `-w` waits for the
 /// xtables lock, so concurrent plugins serialise on it. If the restore fails
 /// (a concurrent DEL or GC removed a rule between listing and applying), the
 /// operation lists again and retries (`RetryOnConflict`).
@@ -34,16 +36,38 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     }
 
     public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
-        for family in [IPFamily.v4, .v6] {
-            let own = addresses.filter { $0.family == family }
-            guard !own.isEmpty else { continue }
+        try beginSetUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+                       nonMasqueradeCIDRs: nonMasqueradeCIDRs).finish()
+    }
+
+    /// Starts the fresh-chain restore of every family at once and returns;
+    /// `finish` waits for them and, for a family whose restore failed (its
+    /// chain existed), lists and applies what is missing.
+    public func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+                           nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
+        let families = [IPFamily.v4, .v6].filter { family in addresses.contains { $0.family == family } }
+        let started = families.map { family in
             let fresh = IPTablesMasqueradePlan.freshSetUpLines(
-                network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
-            if (try? restore(family, fresh)) != nil { continue }
-            try apply(family) { listing in
-                IPTablesMasqueradePlan.setUpLines(
-                    listing: listing, network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
+                network: network, containerID: containerID, addresses: addresses.filter { $0.family == family },
+                nonMasquerade: nonMasqueradeCIDRs)
+            return (family, try? startRestore(family, fresh))
+        }
+        return PendingMasqueradeSetUp { () throws(FirewallError) in
+            var firstError: FirewallError? = nil
+            for (family, restore) in started {
+                if let restore, (try? restore.finish()) != nil { continue }
+                let own = addresses.filter { $0.family == family }
+                do throws(FirewallError) {
+                    try apply(family) { listing in
+                        IPTablesMasqueradePlan.setUpLines(
+                            listing: listing, network: network, containerID: containerID, addresses: own,
+                            nonMasquerade: nonMasqueradeCIDRs)
+                    }
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
             }
+            if let firstError { throw firstError }
         }
     }
 
@@ -131,7 +155,11 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     /// One atomic `iptables-restore -w --noflush` of `lines` into table nat.
     private func restore(_ family: IPFamily, _ lines: [String]) throws(FirewallError) {
+        _ = try startRestore(family, lines).finish()
+    }
+
+    private func startRestore(_ family: IPFamily, _ lines: [String]) throws(FirewallError) -> RunningCommand {
         let document = IPTablesMasqueradePlan.restoreDocument(lines)
-        _ = try runner.checked(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
+        return try runner.start(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
     }
 }

@@ -32,6 +32,11 @@ public protocol MasqueradeBackend: Sendable {
     /// family) is not masqueraded.
     func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
 
+    /// Starts setUp and returns before it is done where a backend runs
+    /// helper processes (iptables); `finish` the result to complete it.
+    func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+                    nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp
+
     /// Removes every rule of the attachment, found by its tag.
     func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError)
 
@@ -43,6 +48,15 @@ public protocol MasqueradeBackend: Sendable {
 }
 
 extension MasqueradeBackend {
+    /// setUp, done at once (in-process backends gain nothing from waiting later).
+    public func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+                           nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
+        PendingMasqueradeSetUp.completed { () throws(FirewallError) in
+            try setUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+                      nonMasqueradeCIDRs: nonMasqueradeCIDRs)
+        }
+    }
+
     /// setUp with no destination exempted beyond the pod's own subnets.
     public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
         try setUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasqueradeCIDRs: [])
