@@ -4,8 +4,9 @@ import CNISpec
 /// a plugin or with another `ipMasqBackend`.
 ///
 /// As in the reference, a backend's failure counts only when that backend
-/// is usable here (its tool is installed and passes the usability probe):
-/// a node without working nftables has no nftables rules to remove.
+/// is usable here (iptables: installed and listing works; nftables: the
+/// kernel answers over netlink): a node without working nftables has no
+/// nftables rules to remove.
 public enum Masquerade {
     /// Tears the attachment down in both backends. Both are attempted; the
     /// first error that counts is thrown after both ran. `likelyHolder`, the

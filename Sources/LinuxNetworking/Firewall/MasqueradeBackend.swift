@@ -17,9 +17,9 @@ import CNISpec
 ///   not in `validAttachments`, and never touches other networks' rules.
 /// - Rules are byte-compatible with the reference plugins', so either
 ///   implementation removes what the other installed (upgrade/downgrade).
-/// - No locking of our own: each backend's tool applies a change atomically;
-///   a change that races with a concurrent one (a rule vanished between list
-///   and apply) is re-listed and retried.
+/// - No locking of our own: each change is atomic (one nf_tables batch, one
+///   `iptables-restore`); a change that races with a concurrent one (a rule
+///   vanished between read and apply) is read again and retried.
 /// - The exemptions for `nonMasqueradeCIDRs` are rules of the attachment
 ///   like the others (same chain, same tag, placed before its masquerade
 ///   rule), so a teardown that knows nothing of them, the reference's
