@@ -72,6 +72,12 @@ static inline int cnl_ns_get_nstype(int fd) {
     return ioctl(fd, NS_GET_NSTYPE);
 }
 
+/* close_range(2) without flags: closes every descriptor in [first, last].
+ * 0 or -1 with errno (ENOSYS before Linux 5.9). */
+static inline int cnl_close_range(unsigned int first, unsigned int last) {
+    return (int)syscall(SYS_close_range, first, last, 0);
+}
+
 /* getrandom(2) without flags: blocks only before the pool is initialised. */
 static inline long cnl_getrandom(void *buf, unsigned long n) {
     return syscall(SYS_getrandom, buf, n, 0);

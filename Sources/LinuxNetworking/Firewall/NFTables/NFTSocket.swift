@@ -241,15 +241,25 @@ enum ReleaseInChild {
             return
         }
         for fd in gate { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Computed before fork: the child only makes system calls.
+        let kept = [nl_socket_get_fd(handle), gate[0]].filter { $0 > 2 }.sorted()
         let pid = fork()
         if pid == 0 {
             let null = open("/dev/null", O_RDWR)
             if null >= 0 {
                 dup2(null, 0); dup2(null, 1); dup2(null, 2)
             }
+            // Keep only the socket and the gate: no copy of another pipe or
+            // file of the plugin outlives the parent's own in this child.
             close(gate[1])
+            var first: Int32 = 3
+            for fd in kept {
+                if fd > first { _ = cnl_close_range(UInt32(first), UInt32(fd - 1)) }
+                first = fd + 1
+            }
+            _ = cnl_close_range(UInt32(first), UInt32.max)
             var byte: UInt8 = 0
-            while read(gate[0], &byte, 1) != 0 && errno == EINTR {}
+            while read(gate[0], &byte, 1) < 0 && errno == EINTR {}
             _exit(0)
         }
         nl_socket_free(handle)
