@@ -492,7 +492,8 @@ def phase_ipmasq():
         s.mq_base = {v: dict(bridge_conf(s.mq_data), **extra) for v, extra in variants}
         s.mq_conf = {v: write_json(os.path.join(IO, f'{s.name}-mq{k}.conf'), s.mq_base[v]) for k, (v, _) in enumerate(variants)}
     for i in range(N_MASQ + 1):              # sample 0 is the untimed warm-up (creates cni0, the tables)
-        for k, (v, _) in enumerate(variants):
+        # the variants take turns at going first: a call pays for what the one before left the kernel to do
+        for k, (v, _) in [(k, variants[k]) for k in ((j + i) % len(variants) for j in range(len(variants)))]:
             add, dele = res[v]
             for s in orders(i + k):
                 c = call(s, 'bridge', 'ADD', f'mq{k}-{i}', s.mq_conf[v], s.pod(i % POOL), what=f'bridge ADD, {v}')
