@@ -1,4 +1,5 @@
 import CNISpec
+import Glibc
 /// `macspoofchk`: frames entering the bridge from a container's host-side
 /// veth are dropped unless their source MAC is the container interface's.
 /// Rules and names are the reference's (see `MACSpoofCheckPlan`), spoken to
@@ -26,7 +27,9 @@ public struct MACSpoofCheck: Sendable {
 
     /// Allows only `mac` (any case, colon-separated) from `hostInterface`.
     public func setUp(network: String, hostInterface: String, containerID: String, ifname: String, mac: String) throws(FirewallError) {
-        guard let address = MACAddress(mac) else { throw .ruleMissing("macspoofchk: invalid MAC address \(GoQuote.quoted(mac))") }
+        guard let address = MACAddress(mac) else {
+            throw .netlink(operation: "macspoofchk for MAC address \(GoQuote.quoted(mac))", errno: EINVAL)
+        }
         let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
         let interfaceChain = Plan.interfaceChain(containerID: containerID, ifname: ifname)
         let macChain = Plan.macChain(containerID: containerID, ifname: ifname)

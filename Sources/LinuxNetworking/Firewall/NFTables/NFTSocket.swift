@@ -148,7 +148,7 @@ final class NFTSocket {
         var lastSequence: UInt32 = 0
         for message in messages {
             guard let bytes = message.bytes else { throw .netlink(operation: what, errno: EMSGSIZE) }
-            lastSequence = bytes.withUnsafeBytes { $0.load(fromByteOffset: 8, as: UInt32.self) }
+            lastSequence = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
             buffer += bytes
         }
         let rc = buffer.withUnsafeMutableBytes { nl_sendto(handle, $0.baseAddress, $0.count) }
