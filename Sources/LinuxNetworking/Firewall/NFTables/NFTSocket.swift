@@ -1,6 +1,5 @@
 import CNetlink
 import Glibc
-import Synchronization
 
 /// One nf_tables message the kernel sent: its netlink type and flags and
 /// its attributes (after the `nfgenmsg` header).
@@ -28,20 +27,18 @@ struct NFTMessage: Sendable {
 /// thread-safe: one plugin process, one thread. Needs CAP_NET_ADMIN in the
 /// network namespace it is created in, for changes.
 ///
-/// Closing: once a batch has deleted something, the kernel frees the deleted
-/// objects after an RCU grace period, and the release of a NETLINK_NETFILTER
-/// socket waits for that (nf_tables flushes its destroy work when a socket
-/// closes): 4 to 10 ms here, most of a DEL. Such a socket is therefore
-/// closed by a forked child (`ReleaseInChild`), which absorbs the wait, so
-/// the plugin goes on at once; the rules are gone from the ruleset when
-/// `commit` returns either way. The wait concerns every such socket closed
-/// while deleted objects are pending, not only the one that deleted them,
-/// so after a deletion in this process every socket is closed that way.
+/// Closing: the release of a NETLINK_NETFILTER socket makes the kernel
+/// finish the pending cleanup of objects deleted in this network namespace,
+/// by anyone (nf_tables flushes its destroy work from the netlink release
+/// notifier, holding its commit mutex), which waits for an RCU grace period:
+/// 4 to 10 ms here, most of a DEL, and as much again for an ADD that
+/// follows another plugin's DEL. Every socket is therefore closed by a
+/// forked child (`ReleaseInChild`), which absorbs that wait, so the plugin
+/// goes on at once; what a batch changed is in the ruleset when `commit`
+/// returns either way.
 final class NFTSocket {
     private let handle: OpaquePointer
     private var nextSequence: UInt32 = 1
-    /// Set once a batch sent from this process deleted something.
-    private static let deletedSomething = Atomic<Bool>(false)
 
     static let subsystem = UInt16(NFNL_SUBSYS_NFTABLES)
 
@@ -56,7 +53,7 @@ final class NFTSocket {
     }
 
     deinit {
-        if Self.deletedSomething.load(ordering: .relaxed) { ReleaseInChild.release(handle) } else { nl_socket_free(handle) }
+        ReleaseInChild.release(handle)
     }
 
     /// The netlink type of nf_tables message `kind` (NFT_MSG_*).
@@ -122,8 +119,6 @@ final class NFTSocket {
     /// first errno the kernel reported; nothing was changed then.
     func commit(_ changes: [NetlinkMessageBuilder], what: String) throws(FirewallError) {
         guard !changes.isEmpty else { return }
-        let deletions = [NFT_MSG_DELRULE, NFT_MSG_DELCHAIN, NFT_MSG_DELTABLE].map(Self.messageType)
-        if changes.contains(where: { deletions.contains($0.type) }) { Self.deletedSomething.store(true, ordering: .relaxed) }
         let begin = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_BEGIN), flags: NLM_F_REQUEST,
                                           family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
         let end = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_END), flags: NLM_F_REQUEST,
