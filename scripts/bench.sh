@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh - side-by-side benchmark of two CNI plugin directories (bridge + host-local).
 #
-#   usage: scripts/bench.sh [--quick] [--out FILE] [REF_DIR] OUR_DIR
+#   usage: scripts/bench.sh [--quick] [--only PHASE,...] [--out FILE] [REF_DIR] OUR_DIR
+#          PHASE: floor, hostlocal, scaling, bridge, ipmasq, parallel, parallel-ipmasq (default: all)
 #          REF_DIR defaults to /usr/lib/cni (Debian's containernetworking-plugins).
 #   e.g.   scripts/bench.sh --out bench.md /usr/lib/cni .build/release
 #          scripts/bench.sh --quick /usr/lib/cni /usr/lib/cni     # harness self-check: ratios ~1
@@ -29,7 +30,10 @@
 # IPs already allocated in a /16 (stores pre-filled by writing files the way the reference
 # does: <dataDir>/<net>/<ip> containing "<id>\r\n<ifname>", mode 0600, plus
 # last_reserved_ip.0); bridge ADD (incl. its host-local exec) and DEL with 0 and 4,000 IPs;
-# 128 parallel bridge ADDs then 128 parallel DELs on one store; peak RSS.
+# bridge ADD and DEL with ipMasq (iptables and nftables backends; the reference 1.1.1 always
+# uses iptables) next to the same calls without ipMasq, and nothing left in either backend;
+# 128 parallel bridge ADDs then 128 parallel DELs on one store, without and with ipMasq
+# (default backend; nftables), nothing left behind; peak RSS.
 # A slow plugin gets fewer samples at 60,000 IPs (the table says how many).
 #
 # Exit status: 0 if every call and every correctness check passed, 1 otherwise, 2 on usage.
@@ -38,13 +42,14 @@ set -euo pipefail
 usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench.sh: $*" >&2; exit 2; }
 
-MODE=full OUT=
+MODE=full OUT= ONLY=all
 ARGS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) MODE=quick; shift ;;
         --out) [[ $# -ge 2 ]] || usage; OUT=$2; shift 2 ;;
         --out=*) OUT=${1#--out=}; shift ;;
+        --only) [[ $# -ge 2 ]] || usage; ONLY=$2; shift 2 ;;
         -h|--help) usage ;;
         -*) die "unknown option $1" ;;
         *) ARGS+=("$1"); shift ;;
@@ -207,7 +212,7 @@ gcc -O2 -Wall -o "$WORK/cnirun" "$WORK/cnirun.c" || die "compiling the measuring
 cat > "$WORK/harness.py" <<'PYEOF'
 import ipaddress, json, os, shutil, statistics, subprocess, sys, time
 
-WORK, DRIVER, MODE, REF, OURS = sys.argv[1:6]
+WORK, DRIVER, MODE, REF, OURS, ONLY = sys.argv[1:7]
 QUICK = MODE == 'quick'
 T0 = time.monotonic()
 NET = 'benchnet'
@@ -221,6 +226,7 @@ LEVELS = [0, 1000, 4000, 60000]
 N_HL = {0: 20, 1000: 10, 4000: 10, 60000: 5} if QUICK else {0: 100, 1000: 60, 4000: 40, 60000: 30}
 BUDGET_60K = 8.0 if QUICK else 30.0          # seconds per side for the 60,000 level; a slower side gets fewer samples
 N_BR = 10 if QUICK else 60
+N_MASQ = 10 if QUICK else 40                 # samples per ipMasq variant
 PAR_REPS = 1 if QUICK else 5
 ENV_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -472,44 +478,104 @@ def phase_bridge():
         add_row('br', f'bridge DEL @{L} IPs (incl. host-local)', dele)
         keep_rss(f'bridge ADD @{L} IPs (max of bridge, host-local)', add)
 
-def phase_parallel():
-    log(f'== {PAR} parallel bridge ADDs, then {PAR} parallel DELs, one store ({PAR_REPS} rep(s))')
+def phase_ipmasq():
+    """bridge ADD and DEL with ipMasq, per ipMasqBackend, next to the same call without
+    ipMasq, all interleaved in one loop. The reference (1.1.1) has no nftables backend and
+    ignores the key: its rows are its iptables rules whatever the variant says."""
+    log('== bridge ADD and DEL with ipMasq (iptables and nftables backends) and without')
+    recreate_dirty()
+    variants = [('no ipMasq', {}), ('ipMasq, iptables backend', {'ipMasq': True, 'ipMasqBackend': 'iptables'}),
+                ('ipMasq, nftables backend', {'ipMasq': True, 'ipMasqBackend': 'nftables'})]
+    res = {v: ({s.name: [] for s in SIDES}, {s.name: [] for s in SIDES}) for v, _ in variants}
+    for s in SIDES:
+        s.mq_data = os.path.join(DATA, s.name, 'masq')
+        s.mq_base = {v: dict(bridge_conf(s.mq_data), **extra) for v, extra in variants}
+        s.mq_conf = {v: write_json(os.path.join(IO, f'{s.name}-mq{k}.conf'), s.mq_base[v]) for k, (v, _) in enumerate(variants)}
+    for i in range(N_MASQ + 1):              # sample 0 is the untimed warm-up (creates cni0, the tables)
+        # the variants take turns at going first: a call pays for what the one before left the kernel to do
+        for k, (v, _) in [(k, variants[k]) for k in ((j + i) % len(variants) for j in range(len(variants)))]:
+            add, dele = res[v]
+            for s in orders(i + k):
+                c = call(s, 'bridge', 'ADD', f'mq{k}-{i}', s.mq_conf[v], s.pod(i % POOL), what=f'bridge ADD, {v}')
+                if i: add[s.name].append(c)
+                s.last = c
+            for s in orders(i + k):
+                pc = with_prev(s, s.mq_base[v], s.last, f'mq{k}-{i}')
+                c = call(s, 'bridge', 'DEL', f'mq{k}-{i}', pc, s.pod(i % POOL), what=f'bridge DEL, {v}')
+                if i: dele[s.name].append(c)
+                if not (s.last.ok and c.ok): s.dirty.add(i % POOL)
+    for v, _ in variants:
+        add_row('masq', f'bridge ADD, {v}', res[v][0])
+        add_row('masq', f'bridge DEL, {v}', res[v][1])
+    # nothing of any attachment may be left in either backend
+    for s in SIDES:
+        node = os.path.basename(s.node)
+        left = sh('ip', 'netns', 'exec', node, 'iptables-save', '-t', 'nat', check=False).stdout
+        left = [l for l in left.splitlines() if 'CNI-' in l or 'mq' in l]
+        nft = sh('ip', 'netns', 'exec', node, 'nft', 'list', 'chain', 'inet', 'cni_plugins_masquerade', 'masq_checks', check=False).stdout
+        left += [l.strip() for l in nft.splitlines() if ', id: ' in l]
+        if left: s.fails.append(('ipMasq leftovers after DEL', 0, '; '.join(left)[:300], ''))
+    def row(metric):
+        for r in ROWS:
+            if r[1] == metric: return r
+    plain = {n: row(f'bridge {verb}, no ipMasq') for n, verb in (('ADD', 'ADD'), ('DEL', 'DEL'))}
+    EXTRA['masq'] = []
+    for v, goal in (('ipMasq, iptables backend', {'ADD': 0.35, 'DEL': 0.2}), ('ipMasq, nftables backend', {'ADD': 0.25, 'DEL': 0.1})):
+        for verb in ('ADD', 'DEL'):
+            r, p0 = row(f'bridge {verb}, {v}'), plain[verb]
+            extra = None if r is None or p0 is None or r[5] is None or p0[5] is None else r[5] - p0[5]
+            EXTRA['masq'].append((f'{verb}, {v}', ratio(r[4], r[5]) if r else None, goal[verb], extra))
+
+def masq_leftovers(side):
+    """Masquerade rules or chains of any attachment left in the side's node (both backends)."""
+    node = os.path.basename(side.node)
+    ipt = sh('ip', 'netns', 'exec', node, 'iptables-save', '-t', 'nat', check=False).stdout
+    nft = sh('ip', 'netns', 'exec', node, 'nft', 'list', 'chain', 'inet', 'cni_plugins_masquerade', 'masq_checks', check=False).stdout
+    return len([l for l in ipt.splitlines() if 'CNI-' in l]) + len([l for l in nft.splitlines() if ', id: ' in l])
+
+def phase_parallel(label='', extra=None):
+    tag = 'par' + label.replace(' ', '').replace(',', '-')
+    log(f'== {PAR} parallel bridge ADDs{label}, then {PAR} parallel DELs, one store ({PAR_REPS} rep(s))')
     recreate_dirty()
     W = {k: {s.name: [] for s in SIDES} for k in ('add', 'del', 'addcpu', 'delcpu')}
     checks = {s.name: [] for s in SIDES}
     for s in SIDES:
-        s.par_data = os.path.join(DATA, s.name, 'par')
-        s.par_base = bridge_conf(s.par_data)
-        s.par_conf = write_json(os.path.join(IO, f'{s.name}-par.conf'), s.par_base)
+        s.par_data = os.path.join(DATA, s.name, tag)
+        s.par_base = dict(bridge_conf(s.par_data), **(extra or {}))
+        s.par_conf = write_json(os.path.join(IO, f'{s.name}-{tag}.conf'), s.par_base)
     for rep in range(PAR_REPS):
         for s in orders(rep):
             items = [(f'par{rep}-{j}', s.par_conf, s.pod(j)) for j in range(PAR)]
-            w, res = batch(s, 'bridge', 'ADD', items, f'{PAR} parallel bridge ADD')
+            w, res = batch(s, 'bridge', 'ADD', items, f'{PAR} parallel bridge ADD{label}')
             ips = [c.ip() for c in res if c.ok]
             nveth = veths(s)
             dconfs = [with_prev(s, s.par_base, c, f'par{rep}-{j}') for j, c in enumerate(res)]
-            dw, dres = batch(s, 'bridge', 'DEL', [(c.cid, dconfs[j], s.pod(j)) for j, c in enumerate(res)], f'{PAR} parallel bridge DEL')
-            left_v, left_ip = veths(s), len(store_ips(s.par_data))
+            dw, dres = batch(s, 'bridge', 'DEL', [(c.cid, dconfs[j], s.pod(j)) for j, c in enumerate(res)], f'{PAR} parallel bridge DEL{label}')
+            left_v, left_ip, left_fw = veths(s), len(store_ips(s.par_data)), masq_leftovers(s)
             for j in range(PAR):
                 if not (res[j].ok and dres[j].ok): s.dirty.add(j)
             W['add'][s.name].append(w); W['del'][s.name].append(dw)
             W['addcpu'][s.name].append(sum(c.cpu for c in res)); W['delcpu'][s.name].append(sum(c.cpu for c in dres))
             ok = (len(ips) == PAR and len(set(ips)) == PAR and nveth == PAR and
-                  all(c.ok for c in dres) and left_v == 0 and left_ip == 0)
-            checks[s.name].append((ok, f'{len(ips)}/{len(set(ips))}/{nveth} -> {sum(c.ok for c in dres)}/{left_v}/{left_ip}'))
+                  all(c.ok for c in dres) and left_v == 0 and left_ip == 0 and left_fw == 0)
+            checks[s.name].append((ok, f'{len(ips)}/{len(set(ips))}/{nveth} -> {sum(c.ok for c in dres)}/{left_v}/{left_ip}/{left_fw}'))
             log(f'  [{s.name}] rep {rep}: ADD batch {w:.0f} ms (ok {len(ips)}, unique {len(set(ips))}, veths {nveth}); '
-                f'DEL batch {dw:.0f} ms (ok {sum(c.ok for c in dres)}); left: veths {left_v}, IP files {left_ip}')
+                f'DEL batch {dw:.0f} ms (ok {sum(c.ok for c in dres)}); left: veths {left_v}, IP files {left_ip}, masquerade rules {left_fw}')
             if not ok:
-                s.fails.append((f'{PAR} parallel check', 0, checks[s.name][-1][1], ''))
+                s.fails.append((f'{PAR} parallel check{label}', 0, checks[s.name][-1][1], ''))
         recreate_dirty()
-    for k, label in (('add', 'ADDs'), ('del', 'DELs')):
-        ROWS.append(('par', f'{PAR} parallel bridge {label}: batch wall / sum cpu', PAR_REPS, PAR_REPS,
+    for k, verb in (('add', 'ADDs'), ('del', 'DELs')):
+        ROWS.append(('par', f'{PAR} parallel bridge {verb}{label}: batch wall / sum cpu', PAR_REPS, PAR_REPS,
                      med(W[k]['A']), med(W[k]['B']), med(W[k + 'cpu']['A']), med(W[k + 'cpu']['B'])))
     def summary(cs):   # identical reps are shown once, with a count
         seen = {}
         for _, d in cs: seen[d] = seen.get(d, 0) + 1
         return '; '.join(d + (f' (x{n})' if n > 1 else '') for d, n in seen.items())
-    EXTRA['par'] = [(s.name, all(o for o, _ in checks[s.name]), summary(checks[s.name])) for s in SIDES]
+    EXTRA['par' + label] = [(s.name, all(o for o, _ in checks[s.name]), summary(checks[s.name])) for s in SIDES]
+
+def phase_parallel_ipmasq():
+    phase_parallel(', ipMasq (default backend)', {'ipMasq': True})
+    phase_parallel(', ipMasq nftables', {'ipMasq': True, 'ipMasqBackend': 'nftables'})
 
 # ---------------------------------------------------------------- report
 ALONE = {}   # side -> {level -> {'ADD': [Call], 'DEL': [Call]}}
@@ -592,12 +658,24 @@ def table():
         a, b = v.get('A') or [], v.get('B') or []
         cell = lambda x: f'{med(x):.0f} / {max(x)}' if x else 'n/a'
         out.append(f'| {m} | {cell(a)} | {cell(b)} | {fmt(ratio(med(a), med(b)), "{:.2f}x")} |')
+    if EXTRA.get('masq') is not None or any(r[1].startswith(f'{PAR} parallel bridge ADDs, ipMasq') for r in ROWS):
+        EXTRA.setdefault('masq', [])
+        out.append('\n| ipMasq goals (B = ours; A = the reference, always iptables) | B/A wall | goal | B cost of ipMasq (ms over B without) |')
+        out.append('|---|---|---|---|')
+        for what, r, goal, extra in EXTRA['masq']:
+            verdict = 'n/a' if r is None else ('PASS' if r <= goal else 'FAIL')
+            out.append(f'| {what} | {fmt(r, "{:.2f}x")} | <= {goal}x: {verdict} | {fmt(extra, "{:+.2f}")} |')
+        for r in ROWS:
+            if r[1].startswith(f'{PAR} parallel bridge ADDs, ipMasq'):
+                q = ratio(r[4], r[5])
+                verdict = 'n/a' if q is None else ('PASS' if q <= 0.4 else 'FAIL')
+                out.append(f'| {r[1].split(":")[0]} (batch wall) | {fmt(q, "{:.2f}x")} | <= 0.4x: {verdict} | |')
     out.append('\n| correctness | A | B |')
     out.append('|---|---|---|')
     out.append(f'| failed calls / checks | {len(A.fails)} | {len(B.fails)} |')
-    if 'par' in EXTRA:
-        cells = {n: ('OK ' if ok else 'BAD ') + d for n, ok, d in EXTRA['par']}
-        out.append(f'| {PAR} parallel: ADD ok/unique IPs/veths -> DEL ok/veths left/IP files left | {cells["A"]} | {cells["B"]} |')
+    for key in [k for k in EXTRA if k.startswith('par')]:
+        cells = {n: ('OK ' if ok else 'BAD ') + d for n, ok, d in EXTRA[key]}
+        out.append(f'| {PAR} parallel{key[3:] or ", no ipMasq"}: ADD ok/unique IPs/veths -> DEL ok/veths/IP files/masquerade rules left | {cells["A"]} | {cells["B"]} |')
     for s in SIDES:
         kinds = {}
         for f in s.fails: kinds.setdefault(f[0], []).append(f)
@@ -614,8 +692,14 @@ LOAD0 = ' '.join(open('/proc/loadavg').read().split()[:3])
 log(f'bench: {MODE} mode; A={REF} B={OURS}')
 rc = 0
 try:
-    for ph in (phase_floor_and_version, phase_hostlocal, phase_scaling_alone, phase_bridge, phase_parallel):
-        ph()
+    PHASES = {'floor': phase_floor_and_version, 'hostlocal': phase_hostlocal, 'scaling': phase_scaling_alone,
+              'bridge': phase_bridge, 'ipmasq': phase_ipmasq, 'parallel': phase_parallel,
+              'parallel-ipmasq': phase_parallel_ipmasq}
+    chosen = list(PHASES) if ONLY == 'all' else ONLY.split(',')
+    for name in chosen:
+        if name not in PHASES: raise RuntimeError(f'unknown phase {name!r} (known: {", ".join(PHASES)})')
+    for name in chosen:
+        PHASES[name]()
 except KeyboardInterrupt:
     NOTES.append('interrupted'); rc = 1
 except Exception as e:
@@ -635,7 +719,7 @@ echo "bench.sh: $MODE mode, A=$REF B=$OURS (hard limit ${HARD}s)"
 rc=0
 BENCH_OUTER_NETNS=$(readlink /proc/self/ns/net) BENCH_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) \
     timeout -k 10 "$HARD" unshare -n -m --propagation private \
-    "$PY" "$WORK/harness.py" "$WORK" "$WORK/cnirun" "$MODE" "$REF" "$OURS" || rc=$?
+    "$PY" "$WORK/harness.py" "$WORK" "$WORK/cnirun" "$MODE" "$REF" "$OURS" "$ONLY" || rc=$?
 [[ $rc -eq 124 ]] && echo "bench.sh: hard time limit (${HARD}s) hit" >&2
 if [[ -n $OUT && -s $WORK/table.md ]]; then cp "$WORK/table.md" "$OUT" && echo "bench.sh: table written to $OUT"; fi
 exit "$rc"

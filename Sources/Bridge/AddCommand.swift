@@ -108,6 +108,25 @@ struct AddCommand {
             if config.isLayer3 {
                 let gateways = Gateways(completing: &result, config: config, containerInterfaceIndex: 2)
                 let addresses = result.ips.map(\.address)
+                // Masquerading starts now and is finished below, so that a
+                // backend's helper processes (iptables) run while the pod
+                // is configured. Its rollback is registered first and waits
+                // for them: the iptables backend applies one family at a
+                // time, and nothing may land after the teardown.
+                var pendingMasquerade: PendingMasqueradeSetUp? = nil
+                if config.ipMasq {
+                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                    rollback.register("IP masquerade") {
+                        try? pendingMasquerade?.finish()
+                        ignoreFailure { () throws(FirewallError) in
+                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
+                                                 ifname: request.ifname)
+                        }
+                    }
+                    pendingMasquerade = backend.beginSetUp(
+                        network: request.networkName, containerID: request.containerID, ifname: request.ifname,
+                        addresses: addresses, nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
+                }
                 let hasIPv6 = addresses.contains { $0.family == .v6 }
                 try container.applySysctls(enableDAD: config.enableDAD, hasIPv6: hasIPv6)
                 try container.addAddressesAndUp(addresses)
@@ -125,19 +144,11 @@ struct AddCommand {
                     try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridgeState)
                     try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
                 }
-                if config.ipMasq {
-                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                if let pendingMasquerade {
                     do {
-                        try backend.setUp(network: request.networkName, containerID: request.containerID,
-                                          ifname: request.ifname, addresses: addresses)
+                        try pendingMasquerade.finish()
                     } catch {
                         throw CNIError.failed("failed to set up IP masquerade", error)
-                    }
-                    rollback.register("IP masquerade") {
-                        ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
-                                                 ifname: request.ifname)
-                        }
                     }
                 }
             } else if !config.disableContainerInterface {

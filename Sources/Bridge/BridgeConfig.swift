@@ -14,6 +14,11 @@ public struct BridgeConfig: Sendable {
     public var ipMasq = false
     /// nil: iptables unless only nftables is usable (decided when needed).
     public var ipMasqBackend: MasqueradeBackendKind? = nil
+    /// `nonMasqueradeCIDRs` (ours; the reference ignores it): destinations,
+    /// either family, that pod traffic reaches with its own source address
+    /// although `ipMasq` is on, in addition to the pod's subnet. Stored as
+    /// network prefixes (host bits cleared), in config order.
+    public var nonMasqueradeCIDRs: [CIDR] = []
     /// 0: the kernel's default.
     public var mtu = 0
     public var hairpinMode = false
@@ -74,6 +79,9 @@ public struct BridgeConfig: Sendable {
             } catch {
                 throw CNIError(.invalidNetworkConfig, error.description)
             }
+            if let entries = try reader.stringArray("nonMasqueradeCIDRs") {
+                nonMasqueradeCIDRs = try entries.map { entry throws(CNIError) in try Self.nonMasqueradeCIDR(entry) }
+            }
             if let trunk = try reader.array("vlanTrunk", typeName: "[]*bridge.trunk") {
                 vlanTrunk = try trunk.map { value throws(CNIError) in try Self.trunkEntry(value) }
             }
@@ -118,6 +126,16 @@ public struct BridgeConfig: Sendable {
             throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
                            details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
         }
+    }
+
+    /// One `nonMasqueradeCIDRs` entry: `address/prefix-length` of either
+    /// family, host bits allowed (cleared, as Go's net.ParseCIDR does).
+    private static func nonMasqueradeCIDR(_ entry: String) throws(CNIError) -> CIDR {
+        guard let cidr = CIDR(entry) else {
+            throw CNIError(.invalidNetworkConfig,
+                           "invalid nonMasqueradeCIDRs entry \(GoQuote.quoted(entry)): not an address/prefix-length CIDR")
+        }
+        return cidr.network
     }
 
     private static func trunkEntry(_ value: JSONValue) throws(CNIError) -> VLANTrunkEntry {

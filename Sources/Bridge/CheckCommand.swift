@@ -96,7 +96,8 @@ struct CheckCommand {
             if config.isLayer3 && config.ipMasq {
                 let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
                 try backend.check(network: request.networkName, containerID: request.containerID,
-                                  ifname: request.ifname, addresses: result.ips.map(\.address))
+                                  ifname: request.ifname, addresses: result.ips.map(\.address),
+                                  nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
             }
             if config.macSpoofCheck, let mac = container.mac {
                 try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,

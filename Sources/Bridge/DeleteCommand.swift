@@ -64,7 +64,7 @@ struct DeleteCommand {
         if config.isLayer3 && config.ipMasq {
             do {
                 try Masquerade.tearDownEverywhere(network: request.networkName, containerID: request.containerID,
-                                                  ifname: request.ifname)
+                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables)
             } catch {
                 record(CNIError.failed("failed to remove IP masquerade", error))
             }

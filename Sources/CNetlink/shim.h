@@ -20,6 +20,16 @@
 #include <linux/nsfs.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+/* glibc's netinet/in.h first: linux/netfilter.h pulls in linux/in.h, which
+ * then leaves glibc's definitions alone (linux/libc-compat.h). */
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+/* NF_BR_PRE_ROUTING of linux/netfilter_bridge.h: that header pulls in
+ * linux/if.h, whose IFF_* enum clashes with glibc's net/if.h macros. */
+#define CNL_NF_BR_PRE_ROUTING 0
 
 #include <netlink/netlink.h>
 #include <netlink/errno.h>
@@ -60,6 +70,12 @@ static inline long cnl_statfs_magic(const char *path) {
  * the kernel predates the ioctl). */
 static inline int cnl_ns_get_nstype(int fd) {
     return ioctl(fd, NS_GET_NSTYPE);
+}
+
+/* close_range(2) without flags: closes every descriptor in [first, last].
+ * 0 or -1 with errno (ENOSYS before Linux 5.9). */
+static inline int cnl_close_range(unsigned int first, unsigned int last) {
+    return (int)syscall(SYS_close_range, first, last, 0);
 }
 
 /* getrandom(2) without flags: blocks only before the pool is initialised. */

@@ -151,6 +151,12 @@ struct FailedAddTests {
         // The reference (≥ 1.6) notices only after IPAM allocated and the veth exists.
         RefusedConfig(name: "unknown ipMasqBackend", overrides: ["ipMasq": true, "ipMasqBackend": "foo"],
                       code: 7, message: "unknown ipmasq backend \"foo\""),
+        RefusedConfig(name: "invalid nonMasqueradeCIDRs entry",
+                      overrides: ["ipMasq": true, "nonMasqueradeCIDRs": ["10.0.0.0/8", "10.0.0.0/33"]],
+                      code: 7, message: "invalid nonMasqueradeCIDRs entry \"10.0.0.0/33\""),
+        RefusedConfig(name: "nonMasqueradeCIDRs entry without prefix length",
+                      overrides: ["ipMasq": true, "nonMasqueradeCIDRs": ["10.0.0.1"]],
+                      code: 7, message: "invalid nonMasqueradeCIDRs entry \"10.0.0.1\""),
         RefusedConfig(name: "IPAM with disableContainerInterface",
                       overrides: ["disableContainerInterface": true], code: 7,
                       message: "cannot use IPAM when DisableContainerInterface flag is set"),

@@ -107,15 +107,54 @@ struct FirewallIPTablesRuleTests {
         #expect(lines.isEmpty)
     }
 
-    @Test("setUp of a second subnet inserts its ACCEPT at the top of the existing chain")
+    @Test("setUp of a second subnet rewrites the existing chain with every ACCEPT before the MASQUERADE")
     func setUpSecondSubnet() throws {
         let lines = IPTablesMasqueradePlan.setUpLines(
             listing: IPTablesListing(parsing: Self.referenceListing), network: "mynet", containerID: "ctr1id",
             addresses: [try #require(CIDR("10.1.0.2/16")), try #require(CIDR("10.9.0.5/24"))])
         #expect(lines == [
-            "-I \(Self.chain) 1 -d 10.9.0.0/24 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-F \(Self.chain)",
+            "-A \(Self.chain) -d 10.1.0.0/16 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) -d 10.9.0.0/24 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) ! -d 224.0.0.0/4 -m comment --comment \(Self.quotedComment) -j MASQUERADE",
             "-A POSTROUTING -s 10.9.0.5/32 -m comment --comment \(Self.quotedComment) -j \(Self.chain)",
         ])
+    }
+
+    @Test("nonMasqueradeCIDRs of the family become ACCEPTs after the subnet's, before the MASQUERADE")
+    func nonMasqueradeExemptions() throws {
+        let rules = IPTablesMasqueradePlan.wantedRules(
+            network: "mynet", containerID: "ctr1id", addresses: [try #require(CIDR("10.1.0.2/16"))],
+            nonMasquerade: [try #require(CIDR("10.0.0.0/8")), try #require(CIDR("fd00::/48")), try #require(CIDR("10.1.0.0/16"))])
+        #expect(rules.map(\.description) == [
+            "-A \(Self.chain) -d 10.1.0.0/16 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) -d 10.0.0.0/8 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) ! -d 224.0.0.0/4 -m comment --comment \(Self.quotedComment) -j MASQUERADE",
+            "-A POSTROUTING -s 10.1.0.2/32 -m comment --comment \(Self.quotedComment) -j \(Self.chain)",
+        ])
+    }
+
+    @Test("setUp over the reference's chain adds the exemptions by rewriting the chain")
+    func setUpAddsExemptions() throws {
+        let lines = IPTablesMasqueradePlan.setUpLines(
+            listing: IPTablesListing(parsing: Self.referenceListing), network: "mynet", containerID: "ctr1id",
+            addresses: [try #require(CIDR("10.1.0.2/16"))], nonMasquerade: [try #require(CIDR("10.0.0.0/8"))])
+        #expect(lines == [
+            "-F \(Self.chain)",
+            "-A \(Self.chain) -d 10.1.0.0/16 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) -d 10.0.0.0/8 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) ! -d 224.0.0.0/4 -m comment --comment \(Self.quotedComment) -j MASQUERADE",
+        ])
+    }
+
+    @Test("a fresh setUp creates the chain without listing: -N first, then every wanted rule")
+    func freshSetUp() throws {
+        let lines = IPTablesMasqueradePlan.freshSetUpLines(
+            network: "mynet", containerID: "ctr1id", addresses: [try #require(CIDR("10.1.0.2/16"))])
+        let listed = IPTablesMasqueradePlan.setUpLines(
+            listing: IPTablesListing(parsing: Self.emptyListing), network: "mynet", containerID: "ctr1id",
+            addresses: [try #require(CIDR("10.1.0.2/16"))])
+        #expect(lines == listed)
     }
 
     @Test("tearDown deletes every jump to the chain (any -s form), then flushes and deletes it")

@@ -1,3 +1,4 @@
+import Glibc
 import CNISpec
 import Testing
 @testable import LinuxNetworking
@@ -71,6 +72,40 @@ struct FirewallIntegrationTests {
             #expect(try lines(mentioning: "\"\(kept)\\\"").count == 3)
             try backend.check(network: network, containerID: kept, ifname: "eth0", addresses: [cidr("10.3.0.3/24")])
             try backend.tearDown(network: network, containerID: kept, ifname: "eth0")
+        }
+
+        @Test("tearDown removes a chain that another chain also jumps to (the netlink removal is refused, the tools do it)")
+        func tearDownReferencedElsewhere() throws {
+            let network = FirewallTestSandbox.uniqueID("ipt-net")
+            let id = FirewallTestSandbox.uniqueID("ctr")
+            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.4.0.2/24")])
+            let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
+            let other = "OTHER-\(getpid())"
+            _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-N", other])
+            _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-A", other, "-j", chain])
+            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            #expect(try lines(mentioning: chain).isEmpty)
+            #expect(try natRules().contains("-N \(other)"))
+            _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-X", other])
+        }
+
+        @Test("with iptables-nft, the attachment's chain is found and removed over netlink")
+        func tearDownOverNetlink() throws {
+            try #require(IPTablesNFTChains.usesIPTablesNFT, "this node's iptables is not iptables-nft")
+            let network = FirewallTestSandbox.uniqueID("ipt-net")
+            let id = FirewallTestSandbox.uniqueID("ctr")
+            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.5.0.2/24"), cidr("fd00:5::2/64")])
+            let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
+            let lookup = try #require(IPTablesNFTChains.forThisNode())
+            #expect(try lookup.exists(chain: chain, family: .v4))
+            #expect(try lookup.exists(chain: chain, family: .v6))
+            #expect(try lookup.masqueradeChains(family: .v4).contains(chain))
+            try lookup.remove(chain: chain, family: .v4)
+            #expect(try lines(mentioning: chain).isEmpty)
+            #expect(try !lines(mentioning: chain, "ip6tables").isEmpty)
+            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            #expect(try lines(mentioning: chain, "ip6tables").isEmpty)
+            #expect(try !lookup.exists(chain: chain, family: .v6))
         }
 
         @Test("tearDown with nothing installed succeeds, twice")

@@ -1,119 +1,71 @@
 import CNISpec
+import CNetlink
 import Testing
 @testable import LinuxNetworking
 
-@Suite("Firewall: macspoofchk rule text")
+@Suite("Firewall: macspoofchk rules")
 struct FirewallSpoofCheckRuleTests {
     static let tag = MACSpoofCheckPlan.networkTag("n12")
+    static let mac = MACAddress("0A:58:0A:0C:00:02")!
+    static let wanted = MACSpoofCheckRules.wanted(hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: mac)
 
-    /// `nft -a list table bridge nat` with c1/eth0 set up by us (tagged) and
-    /// c2/eth0 set up by the reference (untagged).
-    static var listingText: String {
-        """
-        table bridge nat { # handle 2
-        \tchain PREROUTING { # handle 1
-        \t\ttype filter hook prerouting priority dstnat; policy accept;
-        \t\tiifname "veth1" jump cni-br-iface-c1-eth0 comment "macspoofchk-c1-eth0" # handle 4
-        \t\tiifname "veth2" jump cni-br-iface-c2-eth0 comment "macspoofchk-c2-eth0" # handle 9
-        \t}
-
-        \tchain cni-br-iface-c1-eth0 { # handle 2
-        \t\tcomment "\(tag)"
-        \t\tjump cni-br-iface-c1-eth0-mac comment "macspoofchk-c1-eth0" # handle 5
-        \t}
-
-        \tchain cni-br-iface-c1-eth0-mac { # handle 3
-        \t\tether saddr 0a:58:0a:0c:00:02 return comment "macspoofchk-c1-eth0" # handle 6
-        \t\tdrop comment "macspoofchk-c1-eth0" # handle 7
-        \t}
-
-        \tchain cni-br-iface-c2-eth0 { # handle 10
-        \t\tjump cni-br-iface-c2-eth0-mac comment "macspoofchk-c2-eth0" # handle 11
-        \t}
-
-        \tchain cni-br-iface-c2-eth0-mac { # handle 12
-        \t\tether saddr 0a:58:0a:0c:00:03 return comment "macspoofchk-c2-eth0" # handle 13
-        \t\tdrop comment "macspoofchk-c2-eth0" # handle 14
-        \t}
-        }
-
-        """
+    /// What the kernel holds after our setUp of n12/c1/eth0 (handles as it numbers them).
+    static var inPlace: MACSpoofCheckRules.State {
+        func listed(_ rule: NFTRule, _ handle: UInt64) -> NFTRule { var rule = rule; rule.handle = handle; return rule }
+        return MACSpoofCheckRules.State(
+            preroutingExists: true, preroutingRules: [listed(wanted[0], 4)],
+            interfaceChain: NFTChainInfo(name: "cni-br-iface-c1-eth0", comment: tag),
+            interfaceRules: [listed(wanted[1], 5)], macChainExists: true,
+            macRules: [listed(wanted[2], 6), listed(wanted[3], 7)])
     }
 
-    @Test("setUp on an empty table creates everything in one transaction")
-    func setUpFresh() {
-        let script = MACSpoofCheckPlan.setUpScript(listing: nil, network: "n12", hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0A:58:0A:0C:00:02")
-        #expect(script == """
-            add table bridge nat
-            add chain bridge nat PREROUTING { type filter hook prerouting priority -300 ; policy accept ; }
-            add chain bridge nat cni-br-iface-c1-eth0 { comment "\(Self.tag)" ; }
-            add chain bridge nat cni-br-iface-c1-eth0-mac
-            flush chain bridge nat cni-br-iface-c1-eth0
-            flush chain bridge nat cni-br-iface-c1-eth0-mac
-            add rule bridge nat PREROUTING iifname "veth1" jump cni-br-iface-c1-eth0 comment "macspoofchk-c1-eth0"
-            add rule bridge nat cni-br-iface-c1-eth0 jump cni-br-iface-c1-eth0-mac comment "macspoofchk-c1-eth0"
-            add rule bridge nat cni-br-iface-c1-eth0-mac ether saddr 0a:58:0a:0c:00:02 return comment "macspoofchk-c1-eth0"
-            add rule bridge nat cni-br-iface-c1-eth0-mac drop comment "macspoofchk-c1-eth0"
-
-            """)
+    @Test("names and comments are the reference's")
+    func names() {
+        #expect(MACSpoofCheckPlan.interfaceChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0")
+        #expect(MACSpoofCheckPlan.macChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0-mac")
+        #expect(MACSpoofCheckPlan.ruleComment(containerID: "c1", ifname: "eth0") == "macspoofchk-c1-eth0")
+        #expect(Self.wanted.allSatisfy { $0.comment == "macspoofchk-c1-eth0" })
+        #expect(Self.wanted.map(\.chain) == ["PREROUTING", "cni-br-iface-c1-eth0", "cni-br-iface-c1-eth0-mac", "cni-br-iface-c1-eth0-mac"])
     }
 
-    @Test("setUp with everything in place does nothing")
-    func setUpInPlace() {
-        let listing = NFTListing(parsing: Self.listingText)
-        #expect(MACSpoofCheckPlan.setUpScript(listing: listing, network: "n12", hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0A:58:0A:0C:00:02") == nil)
+    @Test("the rules are nft's encoding of the reference's text")
+    func encoding() {
+        let padded = Array("veth1".utf8) + [UInt8](repeating: 0, count: 11)
+        #expect(Self.wanted[0].expressions == [
+            .meta(key: UInt32(NFT_META_IIFNAME.rawValue), register: 1), .compare(register: 1, operation: 0, data: padded),
+            .verdict(code: Int32(NFT_JUMP.rawValue), chain: "cni-br-iface-c1-eth0")])
+        #expect(Self.wanted[2].expressions == [
+            .payload(base: UInt32(NFT_PAYLOAD_LL_HEADER.rawValue), offset: 6, length: 6, register: 1),
+            .compare(register: 1, operation: 0, data: [0x0a, 0x58, 0x0a, 0x0c, 0x00, 0x02]),
+            .verdict(code: Int32(NFT_RETURN.rawValue), chain: nil)])
+        #expect(Self.wanted[3].expressions == [.verdict(code: Int32(NF_DROP), chain: nil)])
     }
 
-    @Test("setUp with another host veth replaces the PREROUTING rule and leaves the base chain alone")
-    func setUpAgain() throws {
-        let listing = NFTListing(parsing: Self.listingText)
-        let script = try #require(MACSpoofCheckPlan.setUpScript(listing: listing, network: "n12", hostInterface: "veth9", containerID: "c1", ifname: "eth0", mac: "0a:58:0a:0c:00:02"))
-        #expect(!script.contains("add chain bridge nat PREROUTING"))
-        #expect(script.contains("delete rule bridge nat PREROUTING handle 4\n"))
-        #expect(script.contains("add rule bridge nat PREROUTING iifname \"veth9\" jump cni-br-iface-c1-eth0"))
-        #expect(!script.contains("handle 9"))
-        #expect(!script.contains("delete chain"))
+    @Test("setUp finds its own rules in place and leaves them")
+    func inPlace() {
+        #expect(MACSpoofCheckRules.isInPlace(Self.inPlace, network: "n12", wanted: Self.wanted))
+        #expect(MACSpoofCheckRules.firstMissing(Self.inPlace, wanted: Self.wanted) == nil)
     }
 
-    @Test("setUp over the reference's untagged chain recreates it with the tag")
-    func setUpOverReference() throws {
-        let listing = NFTListing(parsing: Self.listingText)
-        let script = try #require(MACSpoofCheckPlan.setUpScript(listing: listing, network: "n12", hostInterface: "veth2", containerID: "c2", ifname: "eth0", mac: "0a:58:0a:0c:00:03"))
-        #expect(script.contains("delete rule bridge nat PREROUTING handle 9\ndelete chain bridge nat cni-br-iface-c2-eth0\nadd chain bridge nat cni-br-iface-c2-eth0 { comment"))
+    @Test("setUp rewrites when the host veth differs, the chain is untagged or another network's, or a rule is gone")
+    func notInPlace() {
+        let otherVeth = MACSpoofCheckRules.wanted(hostInterface: "veth9", containerID: "c1", ifname: "eth0", mac: Self.mac)
+        #expect(!MACSpoofCheckRules.isInPlace(Self.inPlace, network: "n12", wanted: otherVeth))
+        var untagged = Self.inPlace
+        untagged.interfaceChain?.comment = nil
+        #expect(!MACSpoofCheckRules.isInPlace(untagged, network: "n12", wanted: Self.wanted))
+        #expect(!MACSpoofCheckRules.isInPlace(Self.inPlace, network: "n13", wanted: Self.wanted))
+        var noDrop = Self.inPlace
+        noDrop.macRules.removeLast()
+        #expect(!MACSpoofCheckRules.isInPlace(noDrop, network: "n12", wanted: Self.wanted))
     }
 
-    @Test("tearDown finds the PREROUTING rule by comment, without the host interface")
-    func tearDown() {
-        let listing = NFTListing(parsing: Self.listingText)
-        #expect(MACSpoofCheckPlan.tearDownScript(listing: listing, containerID: "c2", ifname: "eth0") == """
-            delete rule bridge nat PREROUTING handle 9
-            delete chain bridge nat cni-br-iface-c2-eth0
-            delete chain bridge nat cni-br-iface-c2-eth0-mac
-
-            """)
-        #expect(MACSpoofCheckPlan.tearDownScript(listing: listing, containerID: "c3", ifname: "eth0") == nil)
-        #expect(MACSpoofCheckPlan.tearDownScript(listing: nil, containerID: "c1", ifname: "eth0") == nil)
-    }
-
-    @Test("GC removes only this network's tagged attachments that are not valid")
-    func garbageCollect() {
-        let listing = NFTListing(parsing: Self.listingText)
-        #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "n12", validAttachments: []) == """
-            delete rule bridge nat PREROUTING handle 4
-            delete chain bridge nat cni-br-iface-c1-eth0
-            delete chain bridge nat cni-br-iface-c1-eth0-mac
-
-            """)
-        #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "n12", validAttachments: [Attachment(containerID: "c1", ifname: "eth0")]) == nil)
-        #expect(MACSpoofCheckPlan.garbageCollectScript(listing: listing, network: "other", validAttachments: []) == nil)
-    }
-
-    @Test("CHECK compares all four rules")
+    @Test("CHECK names the first rule that differs")
     func check() {
-        let listing = NFTListing(parsing: Self.listingText)
-        #expect(MACSpoofCheckPlan.missing(listing: listing, hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0a:58:0a:0c:00:02") == nil)
-        let wrongMAC = MACSpoofCheckPlan.missing(listing: listing, hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0a:58:0a:0c:00:09")
-        #expect(wrongMAC?.contains("ether saddr 0a:58:0a:0c:00:09") == true)
-        #expect(MACSpoofCheckPlan.missing(listing: listing, hostInterface: "vethX", containerID: "c1", ifname: "eth0", mac: "0a:58:0a:0c:00:02") != nil)
+        let otherMAC = MACSpoofCheckRules.wanted(hostInterface: "veth1", containerID: "c1", ifname: "eth0",
+                                                 mac: MACAddress("0a:58:0a:0c:00:09")!)
+        #expect(MACSpoofCheckRules.firstMissing(Self.inPlace, wanted: otherMAC) == otherMAC[2])
+        #expect(MACSpoofCheckPlan.wantedRules(hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0A:58:0A:0C:00:09")[2].text
+                == "ether saddr 0a:58:0a:0c:00:09 return comment \"macspoofchk-c1-eth0\"")
     }
 }

@@ -58,6 +58,19 @@ struct CommandRunner: Sendable {
         return CommandOutput(status: status, stdout: output.stdout, stderr: output.stderr)
     }
 
+    /// Starts `tool` (looked up by name) and returns at once; `finish` the
+    /// result for its output.
+    func start(_ tool: String, _ arguments: [String], stdin input: [UInt8]? = nil) throws(FirewallError) -> RunningCommand {
+        let path = try CommandRunner.locate(tool)
+        do {
+            let running = try Subprocess.start(path: path, arguments: arguments, environment: PluginMain.processEnvironment(),
+                                               stdin: input ?? [], captureStandardError: true)
+            return RunningCommand(command: [path] + arguments, running: running, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            throw .spawnFailed(command: [path] + arguments, errno: error.code)
+        }
+    }
+
     /// Runs `tool` (looked up by name) and returns stdout when it exits 0;
     /// otherwise throws `commandFailed` with its stderr.
     func checked(_ tool: String, _ arguments: [String], stdin input: [UInt8]? = nil) throws(FirewallError) -> String {
@@ -70,3 +83,22 @@ struct CommandRunner: Sendable {
     }
 }
 
+
+/// A tool started by `CommandRunner.start`.
+struct RunningCommand {
+    let command: [String]
+    let running: Subprocess.Running
+    let timeoutMilliseconds: Int
+
+    /// Waits for it; stdout when it exits 0, otherwise `commandFailed` (or
+    /// `timedOut`). Calling it again gives the same answer.
+    func finish() throws(FirewallError) -> String {
+        let output = running.wait(timeoutMilliseconds: timeoutMilliseconds)
+        if output.timedOut { throw .timedOut(command: command, milliseconds: timeoutMilliseconds) }
+        let status: ExitStatus = output.signal.map { .signaled($0) } ?? .exited(output.status)
+        guard status.succeeded else {
+            throw .commandFailed(command: command, status: status, stderr: String(decoding: output.stderr, as: UTF8.self))
+        }
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+}

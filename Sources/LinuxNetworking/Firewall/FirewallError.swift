@@ -31,6 +31,9 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
     case timedOut(command: [String], milliseconds: Int)
     /// CHECK: a rule or chain that setUp installs is not there.
     case ruleMissing(String)
+    /// An nf_tables request over netlink (`operation`, e.g. "add masquerade
+    /// rules to inet cni_plugins_masquerade") failed with `errno`.
+    case netlink(operation: String, errno: Int32)
 
     public var description: String {
         switch self {
@@ -48,6 +51,8 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(FirewallError.render(command)) did not finish within \(milliseconds) ms and was killed"
         case .ruleMissing(let what):
             return what
+        case .netlink(let operation, let errno):
+            return "nftables: \(operation): \(StandardIO.errorText(errno))"
         }
     }
 

@@ -8,7 +8,11 @@ import Glibc
 /// Each operation, per address family, is one `iptables -w -t nat -S`
 /// listing followed, only when something must change, by one
 /// `iptables-restore -w --noflush` that applies every change atomically
-/// (the reference runs one iptables process per rule). `-w` waits for the
+/// (the reference runs one iptables process per rule). setUp skips the
+/// listing: it first restores the rules of a fresh chain (`-N` included),
+/// which fails as a whole when the chain exists, and only then lists; the
+/// restores of both families run at once, and `beginSetUp` lets the caller
+/// work while they do. `-w` waits for the
 /// xtables lock, so concurrent plugins serialise on it. If the restore fails
 /// (a concurrent DEL or GC removed a rule between listing and applying), the
 /// operation lists again and retries (`RetryOnConflict`).
@@ -31,21 +35,61 @@ public struct IPTablesMasquerade: MasqueradeBackend {
         return output.status.succeeded
     }
 
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
-        for family in [IPFamily.v4, .v6] {
-            let own = addresses.filter { $0.family == family }
-            guard !own.isEmpty else { continue }
-            try apply(family) { listing in
-                IPTablesMasqueradePlan.setUpLines(listing: listing, network: network, containerID: containerID, addresses: own)
+    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
+        try beginSetUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+                       nonMasqueradeCIDRs: nonMasqueradeCIDRs).finish()
+    }
+
+    /// Starts the fresh-chain restore of every family at once and returns;
+    /// `finish` waits for them and, for a family whose restore failed (its
+    /// chain existed), lists and applies what is missing.
+    public func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+                           nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
+        let families = [IPFamily.v4, .v6].filter { family in addresses.contains { $0.family == family } }
+        let started = families.map { family in
+            let fresh = IPTablesMasqueradePlan.freshSetUpLines(
+                network: network, containerID: containerID, addresses: addresses.filter { $0.family == family },
+                nonMasquerade: nonMasqueradeCIDRs)
+            return (family, try? startRestore(family, fresh))
+        }
+        return PendingMasqueradeSetUp { () throws(FirewallError) in
+            var firstError: FirewallError? = nil
+            for (family, restore) in started {
+                if let restore, (try? restore.finish()) != nil { continue }
+                let own = addresses.filter { $0.family == family }
+                do throws(FirewallError) {
+                    try apply(family) { listing in
+                        IPTablesMasqueradePlan.setUpLines(
+                            listing: listing, network: network, containerID: containerID, addresses: own,
+                            nonMasquerade: nonMasqueradeCIDRs)
+                    }
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
             }
+            if let firstError { throw firstError }
         }
     }
 
     /// Removes the container's chain and every rule jumping to it, in both
     /// families. The IPv6 family is skipped when the kernel has no IPv6 (its
-    /// nat table cannot exist then).
+    /// nat table cannot exist then). With iptables-nft, the chain is looked
+    /// up, and removed, over netlink (`IPTablesNFTChains`): no process at
+    /// all when there is nothing to remove, and the tools only when the
+    /// netlink removal is refused (the chain is referenced elsewhere).
     public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
+        let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: containerID)
+        let overNetlink = IPTablesNFTChains.forThisNode()
         for family in IPTablesMasquerade.availableFamilies {
+            if let overNetlink {
+                do {
+                    guard try overNetlink.exists(chain: chain, family: family) else { continue }
+                    try overNetlink.remove(chain: chain, family: family)
+                    continue
+                } catch {
+                    // Fall back to the tools, which list and retry.
+                }
+            }
             try apply(family) { listing in
                 IPTablesMasqueradePlan.tearDownLines(listing: listing, network: network, containerID: containerID)
             }
@@ -53,22 +97,31 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     }
 
     /// Removes the chains of `network` whose container ID is not among the
-    /// valid attachments' (chains carry no ifname, see the plan).
+    /// valid attachments' (chains carry no ifname, see the plan). With
+    /// iptables-nft, a family whose `nat` table holds no masquerade chain
+    /// but the valid ones' is skipped without starting a process.
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let validIDs = Set(validAttachments.map(\.containerID))
+        let validChains = Set(validIDs.map { IPTablesMasqueradePlan.chainName(network: network, containerID: $0) })
+        let overNetlink = IPTablesNFTChains.forThisNode()
         for family in IPTablesMasquerade.availableFamilies {
+            if let overNetlink, let chains = try? overNetlink.masqueradeChains(family: family),
+               chains.allSatisfy(validChains.contains) {
+                continue
+            }
             try apply(family) { listing in
                 IPTablesMasqueradePlan.garbageCollectLines(listing: listing, network: network, validContainerIDs: validIDs)
             }
         }
     }
 
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
+    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         for family in [IPFamily.v4, .v6] {
             let own = addresses.filter { $0.family == family }
             guard !own.isEmpty else { continue }
             let listing = try list(family)
-            let missing = IPTablesMasqueradePlan.missingRules(listing: listing, network: network, containerID: containerID, addresses: own)
+            let missing = IPTablesMasqueradePlan.missingRules(
+                listing: listing, network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
             if let first = missing.first {
                 throw .ruleMissing("\(IPTablesMasquerade.tool(family)) masquerade rule missing in table nat: \(first)")
             }
@@ -97,9 +150,16 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 let lines = plan(try list(family))
                 return lines.isEmpty ? nil : lines
             },
-            apply: { (lines: [String]) throws(FirewallError) in
-                let document = IPTablesMasqueradePlan.restoreDocument(lines)
-                _ = try runner.checked(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
-            })
+            apply: { (lines: [String]) throws(FirewallError) in try restore(family, lines) })
+    }
+
+    /// One atomic `iptables-restore -w --noflush` of `lines` into table nat.
+    private func restore(_ family: IPFamily, _ lines: [String]) throws(FirewallError) {
+        _ = try startRestore(family, lines).finish()
+    }
+
+    private func startRestore(_ family: IPFamily, _ lines: [String]) throws(FirewallError) -> RunningCommand {
+        let document = IPTablesMasqueradePlan.restoreDocument(lines)
+        return try runner.start(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
     }
 }

@@ -11,6 +11,10 @@ import CNISpec
 ///   `-A <chain> -d <subnet> -m comment --comment C -j ACCEPT`,
 ///   `-A <chain> ! -d 224.0.0.0/4 (ff00::/8) -m comment --comment C -j MASQUERADE`,
 ///   `-A POSTROUTING -s <ip>/32 (/128) -m comment --comment C -j <chain>`.
+/// Addition: each `nonMasqueradeCIDRs` entry of the family is one more
+/// `-A <chain> -d <cidr> -m comment --comment C -j ACCEPT` after the
+/// subnet ACCEPTs, before the MASQUERADE: inside the attachment's chain, so
+/// the reference's teardown (flush and delete the chain) removes it too.
 /// The ifname is not part of the chain or comment (the reference ignores
 /// it), so all interfaces of one container in one network share a chain,
 /// and tearing one of them down removes the masquerading of all of them.
@@ -65,44 +69,57 @@ enum IPTablesMasqueradePlan {
         return IPTablesRule(chain: "POSTROUTING", spec: ["-s", host, "-m", "comment", "--comment", comment, "-j", chain])
     }
 
-    /// Every rule `setUp` wants for `addresses` (all of one family), in the
-    /// order a fresh chain gets them: the ACCEPTs, one MASQUERADE, then the
-    /// POSTROUTING jumps.
-    static func wantedRules(network: String, containerID: String, addresses: [CIDR]) -> [IPTablesRule] {
+    /// Every rule `setUp` wants for `addresses` (all of one family), in
+    /// order: the chain's ACCEPTs (own subnets, then the `nonMasquerade`
+    /// prefixes of that family), its one MASQUERADE, then the POSTROUTING
+    /// jumps. No rule appears twice.
+    static func wantedRules(network: String, containerID: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> [IPTablesRule] {
         guard let family = addresses.first?.family else { return [] }
         let chain = chainName(network: network, containerID: containerID)
         let comment = comment(network: network, containerID: containerID)
         var rules: [IPTablesRule] = []
-        for address in addresses {
-            let rule = acceptRule(chain: chain, comment: comment, address: address)
-            if !rules.contains(rule) { rules.append(rule) }
+        func append(_ rule: IPTablesRule) { if !rules.contains(rule) { rules.append(rule) } }
+        for address in addresses { append(acceptRule(chain: chain, comment: comment, address: address)) }
+        for destination in nonMasquerade where destination.family == family {
+            append(acceptRule(chain: chain, comment: comment, address: destination))
         }
-        rules.append(masqueradeRule(chain: chain, comment: comment, family: family))
-        for address in addresses {
-            let rule = postroutingRule(chain: chain, comment: comment, address: address)
-            if !rules.contains(rule) { rules.append(rule) }
-        }
+        append(masqueradeRule(chain: chain, comment: comment, family: family))
+        for address in addresses { append(postroutingRule(chain: chain, comment: comment, address: address)) }
         return rules
     }
 
-    /// The restore lines that add what `listing` lacks for `addresses` (all
-    /// of one family); empty when everything is there. Existing rules are
-    /// kept. An ACCEPT missing from an existing chain is inserted at its top,
-    /// since after the MASQUERADE rule it would never match.
-    static func setUpLines(listing: IPTablesListing, network: String, containerID: String, addresses: [CIDR]) -> [String] {
+    /// The restore lines that bring `listing` to the wanted rules for
+    /// `addresses` (all of one family); empty when everything is there. A
+    /// missing chain is created and filled; an existing chain whose rules
+    /// differ from the wanted ones (another subnet, other exemptions: order
+    /// matters, an ACCEPT after the MASQUERADE would never match) is
+    /// flushed and refilled in one go. Missing POSTROUTING jumps are
+    /// appended; other jumps are kept.
+    static func setUpLines(listing: IPTablesListing, network: String, containerID: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> [String] {
         let chain = chainName(network: network, containerID: containerID)
-        let chainExists = listing.hasChain(chain)
+        let wanted = wantedRules(network: network, containerID: containerID, addresses: addresses, nonMasquerade: nonMasquerade)
+        let chainRules = wanted.filter { $0.chain == chain }
         var lines: [String] = []
-        if !chainExists { lines.append("-N \(chain)") }
-        for rule in wantedRules(network: network, containerID: containerID, addresses: addresses) where !listing.contains(rule) {
-            let isAccept = rule.chain == chain && rule.target == "ACCEPT"
-            if chainExists && isAccept {
-                lines.append(rule.restoreLine("-I", position: 1))
-            } else {
-                lines.append(rule.restoreLine("-A"))
-            }
+        if !listing.hasChain(chain) {
+            lines.append("-N \(chain)")
+            lines += chainRules.map { $0.restoreLine("-A") }
+        } else if listing.rules(in: chain) != chainRules {
+            lines.append("-F \(chain)")
+            lines += chainRules.map { $0.restoreLine("-A") }
+        }
+        for rule in wanted where rule.chain != chain && !listing.contains(rule) {
+            lines.append(rule.restoreLine("-A"))
         }
         return lines
+    }
+
+    /// The lines of a setUp in a table where the chain does not exist yet:
+    /// applied without listing first. If the chain does exist, `-N` fails
+    /// and the whole restore with it, changing nothing.
+    static func freshSetUpLines(network: String, containerID: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> [String] {
+        let chain = chainName(network: network, containerID: containerID)
+        return ["-N \(chain)"] + wantedRules(network: network, containerID: containerID, addresses: addresses, nonMasquerade: nonMasquerade)
+            .map { $0.restoreLine("-A") }
     }
 
     /// The restore lines that remove `chain`: every rule referencing it
@@ -140,8 +157,9 @@ enum IPTablesMasqueradePlan {
     }
 
     /// The wanted rules absent from `listing`, as `-A` lines (for CHECK).
-    static func missingRules(listing: IPTablesListing, network: String, containerID: String, addresses: [CIDR]) -> [IPTablesRule] {
-        wantedRules(network: network, containerID: containerID, addresses: addresses).filter { !listing.contains($0) }
+    static func missingRules(listing: IPTablesListing, network: String, containerID: String, addresses: [CIDR], nonMasquerade: [CIDR] = []) -> [IPTablesRule] {
+        wantedRules(network: network, containerID: containerID, addresses: addresses, nonMasquerade: nonMasquerade)
+            .filter { !listing.contains($0) }
     }
 
     /// An `iptables-restore --noflush` document applying `lines` to `nat`.

@@ -4,13 +4,18 @@ import CNISpec
 /// a plugin or with another `ipMasqBackend`.
 ///
 /// As in the reference, a backend's failure counts only when that backend
-/// is usable here (its tool is installed and passes the usability probe):
-/// a node without working nftables has no nftables rules to remove.
+/// is usable here (iptables: installed and listing works; nftables: the
+/// kernel answers over netlink): a node without working nftables has no
+/// nftables rules to remove.
 public enum Masquerade {
     /// Tears the attachment down in both backends. Both are attempted; the
-    /// first error that counts is thrown after both ran.
-    public static func tearDownEverywhere(network: String, containerID: String, ifname: String) throws(FirewallError) {
-        try forEachBackend { backend throws(FirewallError) in
+    /// first error that counts is thrown after both ran. `likelyHolder`, the
+    /// backend the config names, goes last: the other usually has nothing
+    /// to remove, and looking first costs less than looking after a
+    /// deletion (see `NFTSocket` on closing).
+    public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
+                                          likelyHolder: MasqueradeBackendKind = .iptables) throws(FirewallError) {
+        try forEachBackend(last: likelyHolder) { backend throws(FirewallError) in
             try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
         }
     }
@@ -22,9 +27,11 @@ public enum Masquerade {
         }
     }
 
-    private static func forEachBackend(_ body: (any MasqueradeBackend) throws(FirewallError) -> Void) throws(FirewallError) {
+    private static func forEachBackend(last: MasqueradeBackendKind = .iptables,
+                                       _ body: (any MasqueradeBackend) throws(FirewallError) -> Void) throws(FirewallError) {
         var firstError: FirewallError? = nil
-        for kind in MasqueradeBackendKind.allCases where kind.isInstalled {
+        let kinds = MasqueradeBackendKind.allCases.filter { $0 != last } + [last]
+        for kind in kinds where kind.isInstalled {
             do {
                 try body(kind.makeBackend())
             } catch {

@@ -17,10 +17,12 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
 
     /// The backend to use for `configured` (already parsed). Unset means the
     /// reference's rule: iptables, unless iptables is unusable and nftables is
-    /// usable. Probing costs one or two tool runs, so only the unset case
-    /// probes.
+    /// usable. With iptables-nft installed, iptables works exactly when
+    /// nf_tables does, so it is chosen without running it; otherwise the
+    /// probe costs a tool run, and only the unset case probes.
     public static func resolve(_ configured: MasqueradeBackendKind?) -> MasqueradeBackendKind {
         if let configured { return configured }
+        if IPTablesNFTChains.usesIPTablesNFT { return .iptables }
         if !IPTablesMasquerade.isUsable() && NFTablesMasquerade.isUsable() { return .nftables }
         return .iptables
     }
@@ -35,11 +37,12 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
 }
 
 extension MasqueradeBackendKind {
-    /// Whether this backend's tools exist at all (no process is run).
+    /// Whether this backend can be present at all (no process is run): the
+    /// iptables tools exist; nftables is spoken over netlink, always tried.
     var isInstalled: Bool {
         switch self {
         case .iptables: return CommandRunner.isInstalled("iptables") || CommandRunner.isInstalled("ip6tables")
-        case .nftables: return CommandRunner.isInstalled("nft")
+        case .nftables: return true
         }
     }
 

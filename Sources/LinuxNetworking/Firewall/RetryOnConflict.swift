@@ -7,8 +7,9 @@ import Glibc
 /// then fails as a whole (nft and iptables-restore are atomic) and nothing
 /// was changed. Such a failure is answered by listing again and re-planning,
 /// after a short random pause that de-synchronises the contenders, up to
-/// `attempts` tries in all. Only `commandFailed` is retried: a missing tool
-/// or a timeout is not a conflict.
+/// `attempts` tries in all. Only `commandFailed` and the netlink errors of
+/// a conflicting writer (`FirewallError.isConflict`) are retried: a missing
+/// tool or a timeout is not a conflict.
 enum RetryOnConflict {
     static let attempts = 5
 
@@ -26,7 +27,7 @@ enum RetryOnConflict {
                 try apply(change)
                 return
             } catch {
-                guard case .commandFailed = error, attempt < attempts else { throw error }
+                guard error.isConflict, attempt < attempts else { throw error }
                 pause(upToMilliseconds: 2 * attempt)
                 attempt += 1
             }
@@ -37,5 +38,20 @@ enum RetryOnConflict {
         var request = timespec(tv_sec: 0, tv_nsec: Int.random(in: 0...(limit * 1_000_000)))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+extension FirewallError {
+    /// Whether a concurrent change can explain this failure, so that
+    /// reading again and re-planning may succeed: a failed tool run (the
+    /// tools do not say why), or an nf_tables batch refused because an
+    /// object it names vanished (ENOENT), is being changed (EBUSY), or the
+    /// ruleset generation moved (ERESTART, EAGAIN).
+    var isConflict: Bool {
+        switch self {
+        case .commandFailed: return true
+        case .netlink(_, let code): return code == ENOENT || code == EBUSY || code == ERESTART || code == EAGAIN || code == EINTR
+        default: return false
+        }
     }
 }

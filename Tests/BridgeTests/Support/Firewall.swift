@@ -57,4 +57,23 @@ enum Firewall {
             }
         }
     }
+
+    /// Deletes the attachment's exemption for `destination` only: its
+    /// ACCEPT in the iptables chain, or its nftables `return` rule.
+    static func deleteExemption(backend: String, network: String, containerID: String, destination: String) throws {
+        if backend == "iptables" {
+            let chain = try chainName(network: network, containerID: containerID)
+            let listing = try Tool.run("iptables", "-w", "-t", "nat", "-S", chain)
+            for line in listing.split(separator: "\n") where line.hasPrefix("-A ") && line.contains("-d \(destination) ") {
+                try Tool.run(["sh", "-c", "iptables -w -t nat -D " + line.dropFirst(3)])
+            }
+        } else {
+            let listing = try Tool.run("nft", "-a", "list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
+            for line in listing.split(separator: "\n") where line.contains(containerID) && line.contains("daddr \(destination) return") {
+                guard let handle = line.split(separator: " ").last else { continue }
+                try Tool.run("nft", "delete", "rule", "inet", "cni_plugins_masquerade", "masq_checks",
+                             "handle", String(handle))
+            }
+        }
+    }
 }

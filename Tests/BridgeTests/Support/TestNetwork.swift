@@ -84,15 +84,16 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Runs `command` for every attachment at once (one process each) and
     /// returns the outcomes in the same order.
-    func callConcurrently(_ command: String, _ attachments: [Attachment], config: JSON) throws -> [PluginOutcome] {
+    func callConcurrently(_ command: String, _ attachments: [Attachment], config: JSON,
+                          plugin: String = Plugins.bridge) throws -> [PluginOutcome] {
         let running = try attachments.map { attachment in
-            try ChildProcess.start(Plugins.bridge,
+            try ChildProcess.start(plugin,
                                    environment: attachment.environment(command, cniPath: cniPath, cniArgs: nil),
                                    stdin: config.text)
         }
         let outcomes = running.map { PluginOutcome(output: $0.wait()) }
         for (attachment, outcome) in zip(attachments, outcomes) where command == "ADD" && outcome.succeeded {
-            added.append((attachment, config, Plugins.bridge))
+            added.append((attachment, config, plugin))
         }
         return outcomes
     }
