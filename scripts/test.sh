@@ -40,8 +40,10 @@ tally() {
     echo "== $name: exit $status${line:+, $line}"
 }
 
-echo "== swift test (in a throwaway network namespace)"
-scripts/test-in-netns.sh 2>&1 | tee "$log/swift-test.txt"
+echo "== swift test (in a throwaway network namespace, against the release binaries)"
+# The integration tests run the binaries we ship (the release build), not
+# the debug build next to the test bundle: what is tested is what ships.
+CNI_TEST_PLUGIN_DIR="$bin" scripts/test-in-netns.sh 2>&1 | tee "$log/swift-test.txt"
 status=${PIPESTATUS[0]}
 # Swift Testing and XCTest each print their own totals; turn them into one line.
 st="$(grep -aE 'Test run with [0-9]+ tests?' "$log/swift-test.txt" | tail -1)"
