@@ -31,6 +31,10 @@ struct AddCommand {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
 
+        // VLANs need a VLAN-filtering bridge: made or checked now, so that a
+        // kernel without bridge VLAN filtering fails the ADD with nothing done.
+        let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
+
         return try Rollback.run { rollback in
             // 2. IPAM starts first and allocates while this process sets up
             //    the bridge and the veth (two cores, half the wait). Its
@@ -49,7 +53,7 @@ struct AddCommand {
 
             // 3. The node's bridge.
             let nodeBridge = NodeBridge(host: host, config: config)
-            let bridge = try nodeBridge.ensure()
+            let bridge = try vlanBridge ?? nodeBridge.ensure()
 
             // 4. The veth pair: the pod end is born in the pod's namespace
             //    with its final name; the host end is born up and enslaved.
@@ -73,6 +77,9 @@ struct AddCommand {
             }
             ignoreFailure { () throws(SysctlError) in
                 try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+            }
+            if let vlans = PortVLANs(config) {
+                try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
             }
 
             // Addresses from IPAM.
@@ -104,6 +111,7 @@ struct AddCommand {
             //    forwarding and masquerading.
             let container = ContainerInterface(pod: pod, namespace: namespace, name: request.ifname,
                                                index: containerLink.index)
+            var vlanGateway: LinkInfo? = nil
             if config.isLayer3 {
                 let gateways = Gateways(completing: &result, config: config, containerInterfaceIndex: 2)
                 let addresses = result.ips.map(\.address)
@@ -120,7 +128,13 @@ struct AddCommand {
                     try container.settleIPv6Addresses()
                 }
                 try container.addRoutes(result.routes, gateways: firstGateway)
-                if config.isGateway {
+                if config.isGateway, let vlan = VLANID(config.vlan), !gateways.bridgeAddresses.isEmpty {
+                    // With `vlan`, the gateway is a member of that VLAN.
+                    vlanGateway = try VLANGateway(host: host, bridge: bridge, vlan: vlan,
+                                                  preserveDefaultVLAN: config.preserveDefaultVlan).ensure()
+                    try vlanGateway!.addGatewayAddresses(gateways.bridgeAddresses, host: host, config: config)
+                    try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
+                } else if config.isGateway {
                     try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridge)
                     try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
                 }
@@ -166,6 +180,10 @@ struct AddCommand {
                     CNIResult.Interface(name: containerLink.name, mac: containerLink.mac?.description,
                                         sandbox: request.netns),
                 ]
+                if let vlanGateway {
+                    result.interfaces.append(CNIResult.Interface(name: vlanGateway.name,
+                                                                 mac: vlanGateway.mac?.description))
+                }
             } catch {
                 throw CNIError.failed("failed to retrieve link", error)
             }

@@ -27,6 +27,8 @@ struct NodeBridge {
                     _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
                 }
             }
+        } catch where error.kind == .notSupported && config.usesVLANs {
+            throw Self.kernelLacksVLANFiltering(name, error)
         } catch {
             throw CNIError.failed("failed to create bridge \"\(name)\"", error)
         }
@@ -53,6 +55,11 @@ struct NodeBridge {
     /// compare against them) would go stale. If a concurrent ADD created it
     /// first, that bridge is used.
     private func createPinnedBridge() throws(NetlinkError) -> LinkInfo {
+        if config.usesVLANs {
+            try host.createVLANFilteringBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
+                                               mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
+            return try host.link(named: config.bridgeName)
+        }
         try host.createBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
                               mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
         return try host.link(named: config.bridgeName)

@@ -192,7 +192,10 @@ static inline int cnl_bridge_vlan_state(struct nl_sock *sk, int ifindex) {
     nl_cb_put(nl_socket_get_cb(sk)); /* nl_socket_get_cb took a reference */
     nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnl_parse_bridge_vlan_state, &state);
     if ((err = nl_send_auto(sk, msg)) < 0) goto out;
-    err = nl_recvmsgs(sk, cb);
+    /* The reply, then the ACK libnl asked for (nl_send_auto sets
+     * NLM_F_ACK): both must be read, or the next request reads this ACK. */
+    if ((err = nl_recvmsgs(sk, cb)) < 0) goto out;
+    err = nl_wait_for_ack(sk);
 out:
     if (cb) nl_cb_put(cb);
     nlmsg_free(msg);
