@@ -9,7 +9,10 @@
 # Ends with one line "N passed, M failed" (tests, as Swift Testing reports
 # them); exits non-zero when a test failed or the guest did not finish.
 #
-# Usage: scripts/test-in-kernel.sh [--skip-build] [--filter REGEX]...
+# Usage: scripts/test-in-kernel.sh [--skip-build] [--plugins DIR] [--filter REGEX]...
+#   --plugins: run the `bridge` and `host-local` in DIR (e.g. the static
+#   release build of scripts/build.sh, which starts faster under emulation)
+#   instead of the debug ones next to the test bundle.
 #   default filter: the suites that talk to the kernel (bridge, host-local,
 #   LinuxNetworking), minus the benchmarks.
 set -uo pipefail
@@ -17,12 +20,14 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
 build=1
+plugins=()
 filters=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --skip-build) build=0; shift ;;
         --filter) filters+=(--filter "$2"); shift 2 ;;
-        *) echo "usage: $0 [--skip-build] [--filter REGEX]..." >&2; exit 2 ;;
+        --plugins) plugins=("CNI_TEST_PLUGIN_DIR=$(cd "$2" && pwd)"); shift 2 ;;
+        *) echo "usage: $0 [--skip-build] [--plugins DIR] [--filter REGEX]..." >&2; exit 2 ;;
     esac
 done
 if [ ${#filters[@]} = 0 ]; then
@@ -38,7 +43,7 @@ bundle="$(swift build --show-bin-path)/swift-cni-pluginsPackageTests.xctest"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 scripts/in-kernel.sh --timeout "${CNI_KERNEL_TEST_TIMEOUT:-1800}" -- \
-    scripts/kernel/throwaway-node.sh "$bundle" --testing-library swift-testing "${filters[@]}" 2>&1 | tee "$log"
+    env "${plugins[@]}" scripts/kernel/throwaway-node.sh "$bundle" --testing-library swift-testing "${filters[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # Swift Testing prints one line per test: "✔ Test name passed …",
