@@ -62,7 +62,9 @@ tally "swift test" "$status" "$log/swift-summary.txt"
 
 if [ "${SKIP_KERNEL:-0}" != 1 ]; then
     echo "== swift test on the second kernel (Debian 12's LTS kernel under QEMU)"
-    scripts/test-in-kernel.sh --skip-build 2>&1 | tee "$log/second-kernel.txt"
+    # The static release plugins: they start faster than the debug ones
+    # under emulation (0.3 s against 0.5 s per call here).
+    scripts/test-in-kernel.sh --skip-build --plugins "$bin" 2>&1 | tee "$log/second-kernel.txt"
     tally "second kernel" "${PIPESTATUS[0]}" "$log/second-kernel.txt"
 fi
 

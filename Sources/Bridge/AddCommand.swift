@@ -78,6 +78,7 @@ struct AddCommand {
             ignoreFailure { () throws(SysctlError) in
                 try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
             }
+            // 4b. The port's VLANs (they go with the veth on rollback).
             if let vlans = PortVLANs(config) {
                 try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
             }
@@ -130,9 +131,10 @@ struct AddCommand {
                 try container.addRoutes(result.routes, gateways: firstGateway)
                 if config.isGateway, let vlan = VLANID(config.vlan), !gateways.bridgeAddresses.isEmpty {
                     // With `vlan`, the gateway is a member of that VLAN.
-                    vlanGateway = try VLANGateway(host: host, bridge: bridge, vlan: vlan,
+                    let gateway = try VLANGateway(host: host, bridge: bridge, vlan: vlan,
                                                   preserveDefaultVLAN: config.preserveDefaultVlan).ensure()
-                    try vlanGateway!.addGatewayAddresses(gateways.bridgeAddresses, host: host, config: config)
+                    try gateway.addGatewayAddresses(gateways.bridgeAddresses, host: host, config: config)
+                    vlanGateway = gateway
                     try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
                 } else if config.isGateway {
                     try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridge)
