@@ -52,8 +52,8 @@ status=${PIPESTATUS[0]}
 # Swift Testing prints one line per test: "✔ Test name passed …",
 # "✘ Test name failed …" (suites and the run's total say "Suite" / "Test run").
 plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
-passed="$(grep -aE '^✔ Test .* passed' <<<"$plain" | grep -avc '^✔ Test run with' || true)"
-failed="$(grep -aE '^✘ Test .* failed' <<<"$plain" | grep -avc '^✘ Test run with' || true)"
+passed="$(grep -aE '^✔ Test .* passed after' <<<"$plain" | grep -avc '^✔ Test run with' || true)"
+failed="$(grep -aE '^✘ Test .* failed after' <<<"$plain" | grep -avc '^✘ Test run with' || true)"
 if ! grep -aqE 'Test run with [0-9]+ tests?' "$log"; then failed=$((failed + 1)); fi
 echo "${passed} passed, ${failed} failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]

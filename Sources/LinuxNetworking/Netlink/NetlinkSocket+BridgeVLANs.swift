@@ -46,14 +46,25 @@ extension NetlinkSocket {
 
     /// The VLANs of bridge port `index`, in VID order. A link that is no
     /// port of a VLAN-filtering bridge has none.
+    ///
+    /// The kernel answers with a dump of every bridge port; a dump that
+    /// links changed under (NLE_DUMP_INTR, other pods coming and going) is
+    /// read again, up to 10 times.
     public func bridgePortVLANs(index: Int32) throws(NetlinkError) -> [PortVLAN] {
         var capacity = 64
+        var interrupted = 0
         while true {
             var items = [cnl_port_vlan](repeating: cnl_port_vlan(), count: capacity)
-            let count = try perform("list VLANs of", LinkRef.describe(index: index, name: nil)) { socket in
-                items.withUnsafeMutableBufferPointer {
-                    cnl_bridge_port_vlans(socket, index, $0.baseAddress, Int32(capacity))
+            let count: Int32
+            do {
+                count = try perform("list VLANs of", LinkRef.describe(index: index, name: nil)) { socket in
+                    items.withUnsafeMutableBufferPointer {
+                        cnl_bridge_port_vlans(socket, index, $0.baseAddress, Int32(capacity))
+                    }
                 }
+            } catch where error.code == Int32(NLE_DUMP_INTR) && interrupted < 10 {
+                interrupted += 1
+                continue
             }
             guard Int(count) <= capacity else { capacity = Int(count); continue }
             return items.prefix(Int(count)).compactMap { item in

@@ -26,8 +26,15 @@ enum BridgeVLANs {
 
     /// A port's VLANs as `bridge vlan show` prints them: "10 PVID untagged",
     /// "20", … in VID order.
+    /// Read again when a concurrent test interrupted the dump and `bridge`
+    /// said so instead of printing JSON.
     static func of(_ port: String) throws -> [String] {
-        let text = try Tool.run("bridge", "-j", "vlan", "show", "dev", port)
+        var attempt = 0
+        var text = try Tool.run("bridge", "-j", "vlan", "show", "dev", port)
+        while (try? JSON.parse(text)) == nil && !text.trimmingWhitespace.isEmpty && attempt < 5 {
+            attempt += 1
+            text = try Tool.run("bridge", "-j", "vlan", "show", "dev", port)
+        }
         let entries = text.trimmingWhitespace.isEmpty ? [] : (try JSON.parse(text).array ?? [])
         return entries.filter { $0["ifname"]?.string == port }
             .flatMap { $0["vlans"]?.array ?? [] }
