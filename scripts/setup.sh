@@ -8,6 +8,7 @@ packages=(
     containernetworking-plugins         # the reference plugins: test oracle, benchmark opponent
     iproute2 iptables nftables          # namespaces, masquerade backends
     iputils-ping python3 util-linux     # connectivity checks, unshare
+    qemu-system-x86 busybox-static cpio kmod xz-utils  # the second kernel (scripts/in-kernel.sh)
 )
 
 missing=()

@@ -31,6 +31,10 @@ struct AddCommand {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
 
+        // VLANs need a VLAN-filtering bridge: made or checked now, so that a
+        // kernel without bridge VLAN filtering fails the ADD with nothing done.
+        let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
+
         return try Rollback.run { rollback in
             // 2. IPAM starts first and allocates while this process sets up
             //    the bridge and the veth (two cores, half the wait). Its
@@ -49,7 +53,7 @@ struct AddCommand {
 
             // 3. The node's bridge.
             let nodeBridge = NodeBridge(host: host, config: config)
-            let bridgeState = try nodeBridge.ensure()
+            let bridgeState = try vlanBridge ?? nodeBridge.ensure()
             let bridge = bridgeState.link
 
             // 4. The veth pair: the pod end is born in the pod's namespace
@@ -74,6 +78,10 @@ struct AddCommand {
             }
             ignoreFailure { () throws(SysctlError) in
                 try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+            }
+            // 4b. The port's VLANs (they go with the veth on rollback).
+            if let vlans = PortVLANs(config) {
+                try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
             }
 
             // Addresses from IPAM.
@@ -105,6 +113,7 @@ struct AddCommand {
             //    forwarding and masquerading.
             let container = ContainerInterface(pod: pod, namespace: namespace, name: request.ifname,
                                                index: containerLink.index)
+            var vlanGateway: LinkInfo? = nil
             if config.isLayer3 {
                 let gateways = Gateways(completing: &result, config: config, containerInterfaceIndex: 2)
                 let addresses = result.ips.map(\.address)
@@ -140,7 +149,14 @@ struct AddCommand {
                     try container.settleIPv6Addresses()
                 }
                 try container.addRoutes(result.routes, gateways: firstGateway)
-                if config.isGateway {
+                if config.isGateway, let vlan = VLANID(config.vlan), !gateways.bridgeAddresses.isEmpty {
+                    // With `vlan`, the gateway is a member of that VLAN.
+                    let gateway = try VLANGateway(host: host, bridge: bridge, vlan: vlan,
+                                                  preserveDefaultVLAN: config.preserveDefaultVlan).ensure()
+                    try gateway.addGatewayAddresses(gateways.bridgeAddresses, host: host, config: config)
+                    vlanGateway = gateway
+                    try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
+                } else if config.isGateway {
                     try nodeBridge.ensureGatewayAddresses(gateways.bridgeAddresses, bridge: bridgeState)
                     try nodeBridge.enableForwarding(for: Set(gateways.bridgeAddresses.map(\.family)))
                 }
@@ -178,6 +194,10 @@ struct AddCommand {
                     CNIResult.Interface(name: containerLink.name, mac: containerLink.mac?.description,
                                         sandbox: request.netns),
                 ]
+                if let vlanGateway {
+                    result.interfaces.append(CNIResult.Interface(name: vlanGateway.name,
+                                                                 mac: vlanGateway.mac?.description))
+                }
             } catch {
                 throw CNIError.failed("failed to retrieve link", error)
             }

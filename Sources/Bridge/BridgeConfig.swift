@@ -114,13 +114,6 @@ public struct BridgeConfig: Sendable {
     /// What only ADD refuses, before it creates anything: DEL and CHECK
     /// still work with such a config.
     public func validateForAdd(version: CNIVersion) throws(CNIError) {
-        // Known gap, refused up front rather than half done: bridge VLAN
-        // filtering (absent from this kernel) is not implemented.
-        if usesVLANs {
-            let value = vlan != 0 ? "vlan=\(vlan)" : "vlanTrunk"
-            throw CNIError(.unsupportedField,
-                           "unsupported field: \(value): bridge VLAN filtering is not supported by this plugin")
-        }
         // A 0.1.0/0.2.0 result needs an IP.
         if !isLayer3 && version.resultFormat == .legacy020 {
             throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",

@@ -73,6 +73,14 @@ struct CheckCommand {
                 throw CNIError(.internal, "CNI veth created for bridge \(config.bridgeName) was not found")
             }
 
+            // 5b. Its VLANs (the reference does not check them).
+            if let vlans = PortVLANs(config) {
+                guard try host.bridgeVLANFiltering(index: bridge.index) == .on else {
+                    throw CNIError(.internal, "Bridge interface \(config.bridgeName) does not filter VLANs")
+                }
+                try vlans.verify(port: peer.index, named: peer.name, host: host)
+            }
+
             // 6. Addresses and routes.
             let present = try pod.addresses(interfaceIndex: container.index)
             for ip in result.ips where ip.interface == nil || ip.interface == containerPosition {

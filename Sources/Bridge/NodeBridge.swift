@@ -39,6 +39,8 @@ struct NodeBridge {
                     _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
                 }
             }
+        } catch where error.kind == .notSupported && config.usesVLANs {
+            throw Self.kernelLacksVLANFiltering(name, error)
         } catch {
             throw CNIError.failed("failed to create bridge \"\(name)\"", error)
         }
@@ -67,10 +69,16 @@ struct NodeBridge {
     /// change: an unpinned bridge takes its lowest port's MAC, which shifts as
     /// pods come and go, and results already handed out (and the CHECKs that
     /// compare against them) would go stale. If a concurrent ADD created it
-    /// first, that bridge is used (its MAC not pinned here).
+    /// first, that bridge is used (its MAC not pinned here). A VLAN config
+    /// creates it with VLAN filtering in the same request, so a kernel
+    /// without it leaves no bridge behind.
     private func createPinnedBridge() throws(NetlinkError) -> (LinkInfo, macPinnedHere: Bool) {
-        let outcome = try host.createBridge(name: config.bridgeName, mtu: config.mtu > 0 ? config.mtu : nil,
-                                            mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
+        let mtu = config.mtu > 0 ? config.mtu : nil
+        let outcome = config.usesVLANs
+            ? try host.createVLANFilteringBridge(name: config.bridgeName, mtu: mtu,
+                                                 mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
+            : try host.createBridge(name: config.bridgeName, mtu: mtu,
+                                    mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
         return (try host.link(named: config.bridgeName), outcome == .added)
     }
 

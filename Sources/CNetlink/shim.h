@@ -43,6 +43,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
+#include <string.h>
+#include <linux/if_bridge.h>
 
 /* ---- Namespaces ------------------------------------------------------- */
 
@@ -181,6 +183,176 @@ out:
     }
     *result = (struct rtnl_addr *)found;
     return 0;
+}
+
+/* ---- Bridge VLAN filtering ---------------------------------------------
+ * libnl 3.7 has neither IFLA_BR_VLAN_FILTERING nor a writer for a port's
+ * VLAN list, so these build the messages with libnl's message API. Each
+ * returns 0 (or a count) on success and a negative NLE_* on failure; the
+ * kernel's errno reaches the socket's error recorder as for any request. */
+
+/* One RTM_NEWLINK (NLM_F_CREATE|NLM_F_EXCL) that creates bridge `name` with
+ * IFLA_BR_VLAN_FILTERING=1, and `mtu` (> 0), `mac` (non-NULL, 6 bytes) and
+ * IFF_UP (`up`) set in the same request. The kernel applies the bridge
+ * options after registering the device and unregisters it again when they
+ * fail, so a kernel without CONFIG_BRIDGE_VLAN_FILTERING (EOPNOTSUPP)
+ * leaves no bridge behind. */
+static inline int cnl_bridge_add_vlan_filtering(struct nl_sock *sk, const char *name, int mtu,
+                                                const unsigned char *mac, int up) {
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+    struct nlattr *linkinfo, *data;
+    int err;
+
+    if (!msg) return -NLE_NOMEM;
+    if (up) { ifi.ifi_flags = 0x1; ifi.ifi_change = 0x1; } /* IFF_UP */
+    if ((err = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0) goto out;
+    if ((err = nla_put_string(msg, IFLA_IFNAME, name)) < 0) goto out;
+    if (mtu > 0 && (err = nla_put_u32(msg, IFLA_MTU, (uint32_t)mtu)) < 0) goto out;
+    if (mac && (err = nla_put(msg, IFLA_ADDRESS, 6, mac)) < 0) goto out;
+    err = -NLE_MSGSIZE;
+    if (!(linkinfo = nla_nest_start(msg, IFLA_LINKINFO))) goto out;
+    if ((err = nla_put_string(msg, IFLA_INFO_KIND, "bridge")) < 0) goto out;
+    err = -NLE_MSGSIZE;
+    if (!(data = nla_nest_start(msg, IFLA_INFO_DATA))) goto out;
+    if ((err = nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1)) < 0) goto out;
+    nla_nest_end(msg, data);
+    nla_nest_end(msg, linkinfo);
+    if ((err = nl_send_auto(sk, msg)) < 0) goto out;
+    err = nl_wait_for_ack(sk);
+out:
+    nlmsg_free(msg);
+    return err < 0 ? err : 0;
+}
+
+/* What a bridge's IFLA_INFO_DATA says about VLAN filtering. */
+#define CNL_BRIDGE_VLAN_FILTERING_ON 1 /* IFLA_BR_VLAN_FILTERING is 1 */
+#define CNL_BRIDGE_VLAN_SUPPORTED 2    /* IFLA_BR_VLAN_DEFAULT_PVID is present: the
+                                          kernel has CONFIG_BRIDGE_VLAN_FILTERING */
+#define CNL_BRIDGE_IS_BRIDGE 4         /* IFLA_INFO_KIND is "bridge" */
+
+static int cnl_parse_bridge_vlan_state(struct nl_msg *msg, void *arg) {
+    struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1], *br[IFLA_BR_MAX + 1];
+    int *state = (int *)arg;
+    if (nlmsg_parse(nlmsg_hdr(msg), sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0) return NL_SKIP;
+    if (!tb[IFLA_LINKINFO] || nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) < 0) return NL_SKIP;
+    if (!info[IFLA_INFO_KIND] || strcmp(nla_get_string(info[IFLA_INFO_KIND]), "bridge") != 0) return NL_SKIP;
+    *state |= CNL_BRIDGE_IS_BRIDGE;
+    if (!info[IFLA_INFO_DATA] || nla_parse_nested(br, IFLA_BR_MAX, info[IFLA_INFO_DATA], NULL) < 0) return NL_SKIP;
+    if (br[IFLA_BR_VLAN_FILTERING] && nla_get_u8(br[IFLA_BR_VLAN_FILTERING])) *state |= CNL_BRIDGE_VLAN_FILTERING_ON;
+    if (br[IFLA_BR_VLAN_DEFAULT_PVID]) *state |= CNL_BRIDGE_VLAN_SUPPORTED;
+    return NL_OK;
+}
+
+/* RTM_GETLINK of link `ifindex`: a combination of the CNL_BRIDGE_* bits,
+ * or a negative NLE_*. */
+static inline int cnl_bridge_vlan_state(struct nl_sock *sk, int ifindex) {
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
+    struct nl_cb *cb = NULL;
+    int err, state = 0;
+
+    if (!msg) return -NLE_NOMEM;
+    if ((err = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0) goto out;
+    err = -NLE_NOMEM;
+    if (!(cb = nl_cb_clone(nl_socket_get_cb(sk)))) goto out;
+    nl_cb_put(nl_socket_get_cb(sk)); /* nl_socket_get_cb took a reference */
+    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnl_parse_bridge_vlan_state, &state);
+    if ((err = nl_send_auto(sk, msg)) < 0) goto out;
+    /* The reply, then the ACK libnl asked for (nl_send_auto sets
+     * NLM_F_ACK): both must be read, or the next request reads this ACK. */
+    if ((err = nl_recvmsgs(sk, cb)) < 0) goto out;
+    err = nl_wait_for_ack(sk);
+out:
+    if (cb) nl_cb_put(cb);
+    nlmsg_free(msg);
+    return err < 0 ? err : state;
+}
+
+/* One VLAN of a bridge port, as the kernel reports it. */
+struct cnl_port_vlan { unsigned short vid; unsigned short flags; /* BRIDGE_VLAN_INFO_* */ };
+struct cnl_port_vlan_list { int ifindex; int count; int capacity; struct cnl_port_vlan *items; };
+
+static int cnl_parse_port_vlans(struct nl_msg *msg, void *arg) {
+    struct cnl_port_vlan_list *list = (struct cnl_port_vlan_list *)arg;
+    struct ifinfomsg *ifi = (struct ifinfomsg *)nlmsg_data(nlmsg_hdr(msg));
+    struct nlattr *tb[IFLA_MAX + 1], *entry;
+    int remaining;
+    if (ifi->ifi_index != list->ifindex) return NL_SKIP;
+    if (nlmsg_parse(nlmsg_hdr(msg), sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_AF_SPEC]) return NL_SKIP;
+    nla_for_each_nested(entry, tb[IFLA_AF_SPEC], remaining) {
+        const struct bridge_vlan_info *info;
+        if (nla_type(entry) != IFLA_BRIDGE_VLAN_INFO || nla_len(entry) < (int)sizeof(*info)) continue;
+        info = (const struct bridge_vlan_info *)nla_data(entry);
+        if (list->count < list->capacity) {
+            list->items[list->count].vid = info->vid;
+            list->items[list->count].flags = info->flags;
+        }
+        list->count++;
+    }
+    return NL_OK;
+}
+
+/* The VLANs of bridge port `ifindex` (RTM_GETLINK dump, family AF_BRIDGE,
+ * IFLA_EXT_MASK = RTEXT_FILTER_BRVLAN: one entry per VID, no ranges). Fills
+ * at most `capacity` items and returns how many there are (more than
+ * `capacity` means: call again with room for that many), or a negative
+ * NLE_*. A link that is no bridge port has none. */
+static inline int cnl_bridge_port_vlans(struct nl_sock *sk, int ifindex, struct cnl_port_vlan *items, int capacity) {
+    struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+    struct nl_cb *cb = NULL;
+    struct cnl_port_vlan_list list = { .ifindex = ifindex, .count = 0, .capacity = capacity, .items = items };
+    int err;
+
+    if (!msg) return -NLE_NOMEM;
+    if ((err = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0) goto out;
+    if ((err = nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN)) < 0) goto out;
+    err = -NLE_NOMEM;
+    if (!(cb = nl_cb_clone(nl_socket_get_cb(sk)))) goto out;
+    nl_cb_put(nl_socket_get_cb(sk));
+    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnl_parse_port_vlans, &list);
+    if ((err = nl_send_auto(sk, msg)) < 0) goto out;
+    err = nl_recvmsgs(sk, cb);
+out:
+    if (cb) nl_cb_put(cb);
+    nlmsg_free(msg);
+    return err < 0 ? err : list.count;
+}
+
+/* Adds (`add` != 0: RTM_SETLINK) or removes (RTM_DELLINK) the VIDs
+ * `first`...`last` on bridge port `ifindex` (family AF_BRIDGE, IFLA_AF_SPEC
+ * with IFLA_BRIDGE_VLAN_INFO; a range travels as a RANGE_BEGIN/RANGE_END
+ * pair). `flags` are BRIDGE_VLAN_INFO_PVID / _UNTAGGED, for additions; PVID
+ * needs first == last. The change applies to the port's entry in its
+ * master bridge (no IFLA_BRIDGE_FLAGS means BRIDGE_FLAGS_MASTER). */
+static inline int cnl_bridge_port_vlan_change(struct nl_sock *sk, int ifindex, int add,
+                                              unsigned short first, unsigned short last, unsigned short flags) {
+    struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+    struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_SETLINK : RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
+    struct nlattr *spec;
+    struct bridge_vlan_info info = { .flags = flags, .vid = first };
+    int err;
+
+    if (!msg) return -NLE_NOMEM;
+    if ((err = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0) goto out;
+    err = -NLE_MSGSIZE;
+    if (!(spec = nla_nest_start(msg, IFLA_AF_SPEC))) goto out;
+    if (first == last) {
+        if ((err = nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(info), &info)) < 0) goto out;
+    } else {
+        info.flags = flags | BRIDGE_VLAN_INFO_RANGE_BEGIN;
+        if ((err = nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(info), &info)) < 0) goto out;
+        info.flags = flags | BRIDGE_VLAN_INFO_RANGE_END;
+        info.vid = last;
+        if ((err = nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(info), &info)) < 0) goto out;
+    }
+    nla_nest_end(msg, spec);
+    if ((err = nl_send_auto(sk, msg)) < 0) goto out;
+    err = nl_wait_for_ack(sk);
+out:
+    nlmsg_free(msg);
+    return err < 0 ? err : 0;
 }
 
 #endif

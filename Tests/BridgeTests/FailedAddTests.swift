@@ -162,9 +162,6 @@ struct FailedAddTests {
                       message: "cannot use IPAM when DisableContainerInterface flag is set"),
         RefusedConfig(name: "bridge name longer than 15 bytes", overrides: ["bridge": "a-very-long-bridge"],
                       code: 7, message: "failed to create bridge \"a-very-long-bridge\""),
-        // Known gap: bridge VLAN filtering is not implemented; refused up front.
-        RefusedConfig(name: "vlan", overrides: ["vlan": 100], code: 2, message: "vlan"),
-        RefusedConfig(name: "vlanTrunk", overrides: ["vlanTrunk": [["id": 101]]], code: 2, message: "vlanTrunk"),
     ]
 
     @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
