@@ -1,0 +1,172 @@
+"""Stand-ins for the reference where Debian's 1.1.1 binaries cannot answer.
+
+1.1.1 speaks CNI up to 1.0.0: it has no GC and no STATUS. For those verbs the
+reference side runs one of these models instead of a binary. Each model is
+the behaviour the README ("Where we differ") promises, written as plainly
+as possible from the spec and the reference's facts (REFERENCE.md §1.1,
+§2.6, §3.6), so that our implementation is compared against a second,
+independent statement of it. deliberate.py decides when a model is used.
+
+A model returns (exit, stdout) like a plugin run, and may change the node.
+"""
+import ipaddress, json, os, re, subprocess
+import node as nodemod
+
+_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$')
+VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']
+
+
+def _error(code, msg, version=None):
+    doc = {'code': code, 'msg': msg}
+    return 1, json.dumps(doc)
+
+
+def _preamble(verb, env, conf):
+    """The skel's checks (HEAD, spec 1.1.0) that come before a GC/STATUS handler."""
+    if env.get('CNI_COMMAND') != verb:
+        return None
+    if not env.get('CNI_PATH'):
+        return _error(4, 'required env variables [CNI_PATH] missing')
+    if not isinstance(conf, dict):
+        return _error(6, 'error unmarshall network config')
+    version = conf.get('cniVersion') or '0.1.0'
+    name = conf.get('name')
+    if not name:
+        return _error(7, 'missing network name')
+    if not isinstance(name, str) or not _NAME.match(name):
+        return _error(7, 'invalid characters found in network name')
+    if version not in VERSIONS:
+        return _error(1, 'incompatible CNI versions')
+    if VERSIONS.index(version) < VERSIONS.index('1.1.0'):
+        return _error(1, 'config version does not allow %s' % verb)
+    return None
+
+
+def _store_dir(conf):
+    ipam = conf.get('ipam') or {}
+    return os.path.join(ipam.get('dataDir') or '/var/lib/cni/networks', conf['name'])
+
+
+def _reservations(conf):
+    """(path, ip, containerID, ifname or None for a legacy file) of every reservation."""
+    d = _store_dir(conf)
+    out = []
+    if not os.path.isdir(d):
+        return out
+    for f in os.listdir(d):
+        try:
+            ip = ipaddress.ip_address(f)
+        except ValueError:
+            continue
+        with open(os.path.join(d, f), newline='') as fh:
+            text = fh.read().strip()
+        parts = text.split('\r\n')
+        out.append((os.path.join(d, f), ip, parts[0].strip(), parts[1].strip() if len(parts) > 1 else None))
+    return out
+
+
+def _valid_attachments(conf):
+    """None when the config carries no attachment list (GC then does nothing)."""
+    for key in ('cni.dev/valid-attachments', 'cni.dev/attachments'):
+        if key in conf:
+            return [(a.get('containerID'), a.get('ifname')) for a in (conf[key] or []) if isinstance(a, dict)]
+    return None
+
+
+def _is_valid(valid, cid, ifname):
+    if ifname is None:                       # a legacy file names the container only
+        return any(v[0] == cid for v in valid)
+    return (cid, ifname) in valid
+
+
+def gc(plugin, env, conf):
+    early = _preamble('GC', env, conf)
+    if early:
+        return early
+    valid = _valid_attachments(conf)
+    if valid is None:
+        return 0, ''
+    if (conf.get('ipam') or {}).get('type') == 'host-local' or plugin == 'host-local':
+        for path, _, cid, ifname in _reservations(conf):
+            if not _is_valid(valid, cid, ifname):
+                os.unlink(path)
+    if plugin == 'bridge':
+        _gc_masquerade(conf['name'], valid)
+    return 0, ''
+
+
+def _gc_masquerade(network, valid):
+    """Removes the iptables masquerade chains (comment name: "<net>" id: "<id>")
+    of containers that have no valid attachment."""
+    ids = {v[0] for v in valid}
+    with nodemod.Namespace(nodemod.NODE):
+        for cmd in ('iptables', 'ip6tables'):
+            rules = subprocess.run([cmd + '-save', '-t', 'nat'], capture_output=True, text=True).stdout
+            for line in rules.splitlines():
+                m = re.match(r'^-A POSTROUTING (.*--comment "name: \\"(.*)\\" id: \\"(.*)\\"".* -j (CNI-\S+))$', line)
+                if not m or m.group(2) != network or m.group(3) in ids:
+                    continue
+                chain = m.group(4)
+                subprocess.run(['sh', '-c', '%s -w -t nat %s' % (cmd, line.replace('-A ', '-D ', 1))],
+                               capture_output=True)
+                subprocess.run([cmd, '-w', '-t', 'nat', '-F', chain], capture_output=True)
+                subprocess.run([cmd, '-w', '-t', 'nat', '-X', chain], capture_output=True)
+
+
+def _range_sets(conf):
+    ipam = conf.get('ipam') or {}
+    sets = []
+    rc = (conf.get('runtimeConfig') or {}).get('ipRanges')
+    if rc:
+        sets += rc
+    if ipam.get('subnet'):
+        sets.append([{k: ipam[k] for k in ('subnet', 'rangeStart', 'rangeEnd', 'gateway') if k in ipam}])
+    sets += ipam.get('ranges') or []
+    return sets
+
+
+def _has_free_address(range_set, taken):
+    for r in range_set:
+        net = ipaddress.ip_network(r['subnet'])
+        start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+        if r.get('rangeEnd'):
+            end = ipaddress.ip_address(r['rangeEnd'])
+        else:
+            end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
+        gw = ipaddress.ip_address(r['gateway']) if r.get('gateway') else net.network_address + 1
+        if int(end) - int(start) > 4096:
+            return True
+        for i in range(int(start), int(end) + 1):
+            ip = ipaddress.ip_address(i) if net.version == 4 else ipaddress.IPv6Address(i)
+            if ip != gw and ip not in taken:
+                return True
+    return False
+
+
+def status(plugin, env, conf):
+    early = _preamble('STATUS', env, conf)
+    if early:
+        return early
+    ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
+    if not ipam_type:
+        return 0, ''                         # L2: nothing to ask
+    if plugin == 'bridge':
+        dirs = env.get('CNI_PATH', '').split(':')
+        if not any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
+            return _error(50, 'failed to find plugin "%s" in path [%s]' % (ipam_type, ' '.join(dirs)))
+    if ipam_type != 'host-local':
+        return 0, ''
+    taken = {r[1] for r in _reservations(conf)}
+    for index, range_set in enumerate(_range_sets(conf)):
+        if not _has_free_address(range_set, taken):
+            return _error(50, 'no IP addresses available in range set %d' % index)
+    return 0, ''
+
+
+def own_netns_refusal(plugin, env, conf):
+    """ADD/DEL/CHECK whose CNI_NETNS is the plugin's own namespace: refused
+    before any side effect (README: CNI_NETNS is checked before any side effect)."""
+    return _error(8, "plugin's netns and netns from CNI_NETNS should not be the same")
+
+
+MODELS = {'gc': gc, 'status': status, 'own-netns': own_netns_refusal}
