@@ -164,6 +164,10 @@ class Normaliser:
             v = m.group(0).lower()
             if v in self.keep:
                 return m.group(0)
+            if kind == 'mac':
+                # Unpinned bridge MACs follow the lowest port MAC, so even which
+                # MACs are equal is random: every MAC is one placeholder.
+                return '<mac>'
             table = self.maps[kind]
             if v not in table:
                 table[v] = '<%s%d>' % (kind, len(table) + 1)

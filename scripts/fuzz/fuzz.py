@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""fuzz.py - the differential fuzzer: our bridge + host-local against the
+reference (/usr/lib/cni), case by case, in throwaway namespaces.
+
+    fuzz.py [--cases N | --seconds S] [--seed X] [--out DIR] [BIN]
+    fuzz.py --replay CASE.json [CASE.json ...] [BIN]
+    fuzz.py --regressions [BIN]
+
+Run it through scripts/fuzz.sh, which makes the private network and mount
+namespaces it needs. BIN is the directory of our built plugins (default:
+scripts/build.sh's). Each generated case is reproducible from (seed,
+index). A case with a difference no rule of deliberate.py explains is a
+finding: it is shrunk to a minimal case and written to --out as a
+self-contained JSON reproducer that --replay runs again. The last line
+is "N passed, M failed" (cases without / with an unexplained difference).
+"""
+import argparse, glob, json, os, random, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import node, runner, compare, cases, shrink  # noqa: E402
+
+REGRESSIONS = os.path.join(HERE, 'regressions')
+
+
+def show(value, limit=300):
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def report(found, out=sys.stdout):
+    for path, a, b, cls in found[:8]:
+        print('    %s\n      ref:  %s\n      ours: %s' % (cls, show(a), show(b)), file=out)
+    if len(found) > 8:
+        print('    ... %d more' % (len(found) - 8), file=out)
+
+
+def ordered(found):
+    """Step outcomes first: they say more than the state they led to."""
+    return sorted(found, key=lambda f: (f[0][0] != 'steps', f[0][:2] if f[0][0] == 'steps' else ()))
+
+
+def check(case):
+    result = runner.run_case(case)
+    found, _ = compare.findings(case, result)
+    return ordered(found), result
+
+
+def load_case(path):
+    with open(path) as f:
+        doc = json.load(f)
+    return doc if 'steps' in doc else doc['case'], doc
+
+
+def fuzz(args):
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    print('fuzz: seed %d' % seed, flush=True)
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    limit = args.cases if args.cases is not None else (None if deadline else 100)
+    os.makedirs(args.out, exist_ok=True)
+    passed = failed = 0
+    distinct = {}
+    i = 0
+    while (limit is None or i < limit) and (deadline is None or time.monotonic() < deadline):
+        case = cases.generate(random.Random('%d:%d' % (seed, i)))
+        case['origin'] = {'seed': seed, 'index': i}
+        try:
+            found, _ = check(case)
+        except Exception as e:             # a harness failure is reported, never hidden
+            found = [(('harness',), None, repr(e), 'harness error: %s' % type(e).__name__)]
+        if found:
+            failed += 1
+            sig = found[0][3]
+            if sig not in distinct:
+                print('finding %d (case %d:%d): %s' % (len(distinct) + 1, seed, i, sig), flush=True)
+                report(found)
+                small = shrink.shrink(case, sig, check, budget=args.shrink_budget) if args.shrink else case
+                path = os.path.join(args.out, 'finding-%d-%d.json' % (seed, i))
+                with open(path, 'w') as f:
+                    json.dump({'finding': sig, 'case': small}, f, indent=1, sort_keys=True)
+                print('  minimal case: %s\n  %s' % (path, json.dumps(small, sort_keys=True)), flush=True)
+                distinct[sig] = [path, 0]
+            distinct[sig][1] += 1
+        else:
+            passed += 1
+        i += 1
+        if i % 100 == 0:
+            print('fuzz: %d cases, %d with findings, %d distinct' % (i, failed, len(distinct)), flush=True)
+    print('fuzz: seed %d, %d cases, %d distinct findings' % (seed, i, len(distinct)))
+    for sig, (path, n) in distinct.items():
+        print('  %4d x %s  (%s)' % (n, sig, path))
+    return passed, failed
+
+
+def replay(paths):
+    passed = failed = known = 0
+    for path in paths:
+        case, doc = load_case(path)
+        found, _ = check(case)
+        name = os.path.basename(path)
+        pending = doc.get('pending')
+        if pending:
+            if found:
+                known += 1
+                passed += 1
+                print('KNOWN %s: still differs (known, fix pending on branch %s): %s' % (name, pending, found[0][3]))
+            else:
+                passed += 1
+                print('FIXED %s: no difference any more; remove its "pending" mark (branch %s)' % (name, pending))
+        elif found:
+            failed += 1
+            print('FAIL %s' % name)
+            report(found)
+        else:
+            passed += 1
+            print('ok   %s' % name)
+    if known:
+        print('%d known differences, fix pending' % known)
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--cases', type=int)
+    ap.add_argument('--seconds', type=float)
+    ap.add_argument('--seed', type=int)
+    ap.add_argument('--out', default='/tmp/fuzz-findings')
+    ap.add_argument('--replay', nargs='+', metavar='CASE')
+    ap.add_argument('--regressions', action='store_true')
+    ap.add_argument('--no-shrink', dest='shrink', action='store_false')
+    ap.add_argument('--shrink-budget', type=int, default=60)
+    ap.add_argument('bin', nargs='?')
+    args = ap.parse_args()
+    if os.geteuid() != 0 or os.environ.get('FUZZ_IN_NETNS') != '1':
+        sys.exit('fuzz.py: run through scripts/fuzz.sh (root, private namespaces)')
+    binary = args.bin or subprocess.run([os.path.join(HERE, '..', 'build.sh')], check=True,
+                                        capture_output=True, text=True).stdout.strip()
+    node.prepare_root(binary)
+    if args.replay:
+        passed, failed = replay(args.replay)
+    elif args.regressions:
+        passed, failed = replay(sorted(glob.glob(os.path.join(REGRESSIONS, '*.json'))))
+    else:
+        passed, failed = fuzz(args)
+    print('%d passed, %d failed' % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
