@@ -45,14 +45,28 @@ def path_class(path, case):
     return '.'.join(parts)
 
 
+def _order(d):
+    """Step outcomes first, in step order, then the node's state."""
+    path = d[0]
+    return (0, path[1]) if path[0] == 'steps' else (1, 0)
+
+
 def findings(case, result):
-    """[(path, ref, ours, class)] of unexplained differences, and the list
-    of explained ones with the rule that explained each."""
+    """[(path, ref, ours, class)] of unexplained differences, and the
+    explained ones with the name of the rule that explained each. After a
+    step explained by a diverging rule, later steps and the final state are
+    explained by that divergence."""
     unexplained, explained = [], []
-    for path, a, b in diff(result['ref'], result['ours']):
+    diverged = None
+    for path, a, b in sorted(diff(result['ref'], result['ours']), key=_order):
+        if diverged and (path[0] != 'steps' or path[1] >= diverged[0]):
+            explained.append((path, a, b, 'after ' + diverged[1]))
+            continue
         rule = deliberate.explain(case, result, path, a, b)
         if rule:
-            explained.append((path, a, b, rule))
+            explained.append((path, a, b, rule['name']))
+            if rule['diverges'] and path[0] == 'steps':
+                diverged = (path[1], rule['name'])
         else:
             unexplained.append((path, a, b, path_class(path, case)))
     return unexplained, explained

@@ -30,6 +30,8 @@ def show(value, limit=300):
 
 def report(found, out=sys.stdout):
     for path, a, b, cls in found[:8]:
+        if isinstance(a, list) and isinstance(b, list) and all(isinstance(x, str) for x in a + b):
+            a, b = [x for x in a if x not in b], [x for x in b if x not in a]   # what only one side has
         print('    %s\n      ref:  %s\n      ours: %s' % (cls, show(a), show(b)), file=out)
     if len(found) > 8:
         print('    ... %d more' % (len(found) - 8), file=out)

@@ -65,12 +65,39 @@ def _reservations(conf):
     return out
 
 
+class BadList(Exception):
+    pass
+
+
 def _valid_attachments(conf):
     """None when the config carries no attachment list (GC then does nothing)."""
     for key in ('cni.dev/valid-attachments', 'cni.dev/attachments'):
         if key in conf:
-            return [(a.get('containerID'), a.get('ifname')) for a in (conf[key] or []) if isinstance(a, dict)]
+            value = conf[key] if conf[key] is not None else []
+            if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+                raise BadList(key)
+            return [(a.get('containerID'), a.get('ifname')) for a in value]
     return None
+
+
+def _config_error(plugin, env, conf):
+    """The reference's own verdict on a config: host-local CHECK for an ID that
+    holds nothing loads the config and fails; with a valid config it fails only
+    with "Failed to find address", and changes nothing. None when valid."""
+    ipam = conf.get('ipam')
+    if plugin == 'bridge' and not (isinstance(ipam, dict) and ipam.get('type') == 'host-local'):
+        return None
+    probe = dict(conf, cniVersion='1.0.0')
+    probe_env = {'CNI_COMMAND': 'CHECK', 'CNI_CONTAINERID': 'fz-probe', 'CNI_NETNS': nodemod.POD_PATH,
+                 'CNI_IFNAME': 'eth0', 'CNI_PATH': nodemod.ROOT + '/impl/ref'}
+    nodemod.use_implementation('ref')
+    code, out, _ = nodemod.exec_plugin('host-local', probe_env, json.dumps(probe))
+    if code == 0 or 'Failed to find address added by container fz-probe' in out:
+        return None
+    try:
+        return 1, json.dumps(json.loads(out))
+    except ValueError:
+        return 1, out
 
 
 def _is_valid(valid, cid, ifname):
@@ -83,7 +110,13 @@ def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
-    valid = _valid_attachments(conf)
+    bad = _config_error(plugin, env, conf)
+    if bad:
+        return bad
+    try:
+        valid = _valid_attachments(conf)
+    except BadList as e:
+        return _error(7, '%s must be a list of {containerID, ifname}' % e.args[0])
     if valid is None:
         return 0, ''
     if (conf.get('ipam') or {}).get('type') == 'host-local' or plugin == 'host-local':
@@ -125,6 +158,21 @@ def _range_sets(conf):
     return sets
 
 
+def _bounds(r):
+    net = ipaddress.ip_network(r['subnet'])
+    start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+    if r.get('rangeEnd'):
+        end = ipaddress.ip_address(r['rangeEnd'])
+    else:
+        end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
+    return start, end
+
+
+def _describe(range_set):
+    """The reference's RangeSet.String(): start-end[,start-end...]."""
+    return ','.join('%s-%s' % _bounds(r) for r in range_set)
+
+
 def _has_free_address(range_set, taken):
     for r in range_set:
         net = ipaddress.ip_network(r['subnet'])
@@ -148,6 +196,9 @@ def status(plugin, env, conf):
     if early:
         return early
     ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
+    bad = _config_error(plugin, env, conf)
+    if bad:
+        return bad
     if not ipam_type:
         return 0, ''                         # L2: nothing to ask
     if plugin == 'bridge':
@@ -159,7 +210,7 @@ def status(plugin, env, conf):
     taken = {r[1] for r in _reservations(conf)}
     for index, range_set in enumerate(_range_sets(conf)):
         if not _has_free_address(range_set, taken):
-            return _error(50, 'no IP addresses available in range set %d' % index)
+            return _error(50, 'no IP addresses available in range set: %s' % _describe(range_set))
     return 0, ''
 
 

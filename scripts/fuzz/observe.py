@@ -46,7 +46,9 @@ def _links():
         if info.get('info_slave_kind') == 'bridge':
             data = info.get('info_slave_data', {})
             link['port'] = {k: data.get(k) for k in BRPORT_FLAGS}
-        link['addrs'] = sorted('%s/%s' % (a['local'], a['prefixlen']) for a in addrs.get(name, []))
+        # IPv6 link-local addresses come and go with carrier: left out.
+        link['addrs'] = sorted('%s/%s' % (a['local'], a['prefixlen']) for a in addrs.get(name, [])
+                               if not a['local'].startswith('fe80:'))
         if name != 'lo':
             link['sysctl'] = {
                 'ipv6.accept_ra': _sysctl('net/ipv6/conf/%s/accept_ra' % name),
@@ -66,6 +68,9 @@ def _routes():
     routes = []
     for family in ('-4', '-6'):
         for r in _ip_json(family, 'route', 'show', 'table', 'all'):
+            dst = r.get('dst', '')
+            if r.get('protocol') == 'kernel' and (dst.startswith('fe80:') or dst == 'ff00::/8'):
+                continue                     # follow the links' carrier, with a delay
             routes.append(' '.join(str(x) for x in (
                 r.get('type', 'unicast'), r.get('dst'), 'via', r.get('gateway', '-'), 'dev', r.get('dev'),
                 'table', r.get('table', 'main'), 'proto', r.get('protocol', '-'), 'scope', r.get('scope', '-'),
