@@ -6,7 +6,7 @@ A difference is (path, ref value, our value); the path is a tuple such as
 key is the value MISSING.
 """
 import re
-import deliberate
+import deliberate, known
 
 MISSING = '<missing>'
 
@@ -53,16 +53,17 @@ def _order(d):
 
 def findings(case, result):
     """[(path, ref, ours, class)] of unexplained differences, and the
-    explained ones with the name of the rule that explained each. After a
-    step explained by a diverging rule, later steps and the final state are
-    explained by that divergence."""
+    explained ones with the name of the rule that explained each (known.py's
+    entries are named "known:..."). After a step explained by a diverging
+    rule, later steps and the final state are explained by that
+    divergence."""
     unexplained, explained = [], []
     diverged = None
     for path, a, b in sorted(diff(result['ref'], result['ours']), key=_order):
         if diverged and (path[0] != 'steps' or path[1] >= diverged[0]):
-            explained.append((path, a, b, 'after ' + diverged[1]))
+            explained.append((path, a, b, diverged[1] if diverged[1].startswith('known:') else 'after ' + diverged[1]))
             continue
-        rule = deliberate.explain(case, result, path, a, b)
+        rule = deliberate.explain(case, result, path, a, b) or known.explain(case, result, path, a, b)
         if rule:
             explained.append((path, a, b, rule['name']))
             if rule['diverges'] and path[0] == 'steps':

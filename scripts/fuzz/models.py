@@ -119,13 +119,29 @@ def gc(plugin, env, conf):
         return _error(7, '%s must be a list of {containerID, ifname}' % e.args[0])
     if valid is None:
         return 0, ''
-    if (conf.get('ipam') or {}).get('type') == 'host-local' or plugin == 'host-local':
+    missing = _missing_ipam(plugin, env, conf)
+    if missing:
+        return _error(7, missing)
+    ipam = conf.get('ipam')
+    if (isinstance(ipam, dict) and ipam.get('type') == 'host-local') or plugin == 'host-local':
         for path, _, cid, ifname in _reservations(conf):
             if not _is_valid(valid, cid, ifname):
                 os.unlink(path)
     if plugin == 'bridge':
         _gc_masquerade(conf['name'], valid)
     return 0, ''
+
+
+def _missing_ipam(plugin, env, conf):
+    """bridge forwards GC and STATUS to its IPAM plugin, which must exist."""
+    ipam = conf.get('ipam')
+    ipam_type = ipam.get('type') if plugin == 'bridge' and isinstance(ipam, dict) else None
+    if not ipam_type:
+        return None
+    dirs = env.get('CNI_PATH', '').split(':')
+    if any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
+        return None
+    return 'failed to find plugin "%s" in path [%s]' % (ipam_type, ' '.join(dirs))
 
 
 def _gc_masquerade(network, valid):
@@ -182,8 +198,8 @@ def _has_free_address(range_set, taken):
         else:
             end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
         gw = ipaddress.ip_address(r['gateway']) if r.get('gateway') else net.network_address + 1
-        if int(end) - int(start) > 4096:
-            return True
+        if int(end) - int(start) > 4096 or start > end:
+            return True                      # big, or an edge the reference's own iterator decides
         for i in range(int(start), int(end) + 1):
             ip = ipaddress.ip_address(i) if net.version == 4 else ipaddress.IPv6Address(i)
             if ip != gw and ip not in taken:
@@ -201,10 +217,9 @@ def status(plugin, env, conf):
         return bad
     if not ipam_type:
         return 0, ''                         # L2: nothing to ask
-    if plugin == 'bridge':
-        dirs = env.get('CNI_PATH', '').split(':')
-        if not any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
-            return _error(50, 'failed to find plugin "%s" in path [%s]' % (ipam_type, ' '.join(dirs)))
+    missing = _missing_ipam(plugin, env, conf)
+    if missing:
+        return _error(50, missing)
     if ipam_type != 'host-local':
         return 0, ''
     taken = {r[1] for r in _reservations(conf)}
@@ -221,3 +236,62 @@ def own_netns_refusal(plugin, env, conf):
 
 
 MODELS = {'gc': gc, 'status': status, 'own-netns': own_netns_refusal}
+
+
+def _requested_ips(env, conf):
+    """The static requests host-local would read, or None when they cannot be
+    told apart simply (a CNI_ARGS the model does not parse): the real
+    reference then runs."""
+    ips = []
+    args = env.get('CNI_ARGS', '')
+    pairs = [p.split('=') for p in args.split(';')] if args else []
+    if any(len(p) != 2 for p in pairs):
+        return None
+    keys = {k for k, _ in pairs}
+    if keys - {'IP', 'IgnoreUnknown'} and not any(k == 'IgnoreUnknown' and v.lower() in ('1', 'true')
+                                                 for k, v in pairs):
+        return None
+    ips += [v for k, v in pairs if k == 'IP']
+    for source in ((conf.get('args') or {}).get('cni') or {}, conf.get('runtimeConfig') or {}):
+        if not isinstance(source, dict):
+            return None
+        value = source.get('ips', [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None
+        ips += value
+    try:
+        return [ipaddress.ip_address(ip.split('/')[0]) for ip in ips]
+    except ValueError:
+        return None
+
+
+def static_duplicate(plugin, env, conf):
+    """host-local ADD with a static address for an attachment that already
+    holds one in that range set: refused as a dynamic ADD is (the reference
+    skips the check, REFERENCE.md §3.2, §3.8.7). None when the case is not
+    that one: the reference binary then runs."""
+    if plugin != 'host-local' or env.get('CNI_COMMAND') != 'ADD' or not isinstance(conf, dict):
+        return None
+    ipam = conf.get('ipam')
+    if not isinstance(ipam, dict) or ipam.get('type') != 'host-local':
+        return None
+    requested = _requested_ips(env, conf)
+    if not requested or _config_error(plugin, env, conf):
+        return None
+    cid, ifname = env.get('CNI_CONTAINERID', '').strip(), env.get('CNI_IFNAME', '')
+    try:
+        sets = [[_bounds(r) for r in rs] for rs in _range_sets(conf)]
+    except (KeyError, ValueError, TypeError):
+        return None
+    held = [(ip, c, i) for _, ip, c, i in _reservations(conf) if c == cid and (i is None or i == ifname)]
+    for index, bounds in enumerate(sets):
+        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+            continue
+        for ip, _, _ in held:
+            if any(s.version == ip.version and s <= ip <= e for s, e in bounds):
+                return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
+                                   'duplicate allocation is not allowed' % (index, ip, cid))
+    return None
+
+
+MODELS['static-duplicate'] = static_duplicate

@@ -34,8 +34,11 @@ def execute(step, impl, results):
     stdin, conf = _stdin(step, results)
     plugin = step.get('plugin', 'bridge')
     model = deliberate.reference_model(step, env, conf) if impl == 'ref' else None
+    answer = models.MODELS[model](plugin, env, conf) if model else None
+    if answer is None:
+        model = None
     if model:
-        code, out = models.MODELS[model](plugin, env, conf)
+        code, out = answer
         err = 'model: ' + model
     else:
         if impl == 'ref':

@@ -80,8 +80,9 @@ def candidates(case):
             yield _remove(case, ('steps', i, 'by'))
 
 
-def shrink(case, signature, check, budget=60):
-    """check(case) -> (findings, result); a finding's class is f[3]."""
+def shrink(case, keeps, check, budget=60):
+    """keeps(findings, result) says whether a candidate still shows what is
+    being shrunk; check(case) -> (findings, result)."""
     current = copy.deepcopy(case)
     current.pop('origin', None)
     runs = 0
@@ -93,10 +94,10 @@ def shrink(case, signature, check, budget=60):
                 break
             runs += 1
             try:
-                found, _ = check(candidate)
+                found, result = check(candidate)
             except Exception:
                 continue
-            if any(f[3] == signature for f in found):
+            if keeps(found, result):
                 current = candidate
                 progress = True
                 break
