@@ -4,7 +4,8 @@
 #      network namespace so that root-only tests can create interfaces),
 #   2. the end-to-end runs through real clients (libcni's cnitool, podman,
 #      containerd with its CRI),
-#   3. the simulated-cluster demo,
+#   3. the differential fuzzer against the reference (a bounded slice),
+#   4. the simulated-cluster demo,
 # and ends with one line "N passed, M failed" summing up every suite.
 # Run as root on Debian 12. Set SKIP_E2E=1 to skip step 2.
 set -uo pipefail
@@ -63,6 +64,21 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
         tally "$suite" "${PIPESTATUS[0]}" "$log/$suite.txt"
     done
 fi
+
+# The differential fuzzer (scripts/fuzz.sh): its deliberate-differences table
+# against the README, a fixed-seed slice, a slice with a fresh seed (printed, so
+# that a finding can be replayed), then every regression case.
+fresh_seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+echo "== fuzz: seeds 20261205 (fixed) and $fresh_seed (fresh)"
+python3 scripts/fuzz/selftest.py > "$log/fuzz-selftest.txt" 2>&1
+tally "fuzz: self-test" "$?" "$log/fuzz-selftest.txt"
+python3 scripts/fuzz/check_readme.py > "$log/fuzz-readme.txt" 2>&1
+tally "fuzz: deliberate.py vs README" "$?" "$log/fuzz-readme.txt"
+for slice in "--cases 150 --seed 20261205" "--seconds 50 --seed $fresh_seed" "--regressions"; do
+    # shellcheck disable=SC2086 # the slice is a list of options
+    timeout 600 scripts/fuzz.sh $slice --out "$log/fuzz-findings" "$bin" 2>&1 | tee "$log/fuzz.txt"
+    tally "fuzz $slice" "${PIPESTATUS[0]}" "$log/fuzz.txt"
+done
 
 echo "== demo: simulated cluster"
 timeout 900 scripts/demo.sh "$bin" 2>&1 | tee "$log/demo.txt"

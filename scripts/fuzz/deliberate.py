@@ -386,7 +386,8 @@ def supported_versions_details(c):
 @rule('node.links.*', 'a bridge that existed before a failed ADD: the reference brings it up (and sets '
       'accept_ra) before it fails; ours fails before touching it', 'A failed ADD leaves nothing behind.')
 def failed_add_leaves_bridge_alone(c):
-    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l.get('type') == 'bridge']
+    names = {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names]
     field = c.path[3:] if len(c.path) > 3 else ()
     untouched = field in (('flags',), ('sysctl', 'ipv6.accept_ra'))
     return c.path[2] in pre and untouched and _failed_add(c) and \
@@ -401,6 +402,13 @@ def failed_add_bridge_routes(c):
         return False
     only_ref = [r for r in c.ref if r not in c.ours]
     return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in pre for r in only_ref)
+
+
+@rule('node.nft.bridge nat', 'the spoof-check table and base chain the reference creates before its ADD fails',
+      'A failed ADD leaves nothing behind.')
+def failed_add_spoofcheck_table(c):
+    return _failed_add(c) and c.ours == MISSING_VALUE and isinstance(c.ref, list) and \
+        not [x for x in c.ref if not (x.startswith(('chain PREROUTING', 'type filter hook prerouting')) or x == '}')]
 
 
 # -- VLANs ------------------------------------------------------------------------------------------
@@ -428,10 +436,10 @@ def unknown_command(c):
 
 
 def explain(case, result, path, ref, ours):
+    """The rule that explains this difference, or None. A diverging rule wins
+    over the others: the step it explains took another path on purpose."""
     import compare
     cls = compare.path_class(path, case)
     ctx = Context(case, result, path, ref, ours)
-    for r in RULES:
-        if fnmatch.fnmatchcase(cls, r['field']) and r['when'](ctx):
-            return r
-    return None
+    matches = [r for r in RULES if fnmatch.fnmatchcase(cls, r['field']) and r['when'](ctx)]
+    return next((r for r in matches if r['diverges']), matches[0] if matches else None)

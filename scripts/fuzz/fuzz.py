@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 import node, runner, compare, cases, shrink, known  # noqa: E402
 
 REGRESSIONS = os.path.join(HERE, 'regressions')
+VERBOSE = False
 
 
 def show(value, limit=300):
@@ -138,6 +139,11 @@ def replay(paths):
         case, doc = load_case(path)
         found, result = check(case)
         name = os.path.basename(path)
+        if VERBOSE:
+            for side in ('ref', 'ours'):
+                for i, r in enumerate(result['raw'][side]):
+                    print('  %-4s step %d (%s): exit %s %s' % (side, i, r['by'], r['exit'],
+                                                            ' '.join(r['stdout'].split())[:400]))
         pending = doc.get('pending')
         if found:
             failed += 1
@@ -168,6 +174,7 @@ def main():
     ap.add_argument('--regressions', action='store_true')
     ap.add_argument('--hunt', metavar='KNOWN', help='fuzz until the known finding shows, shrink it (known.py name)')
     ap.add_argument('--no-shrink', dest='shrink', action='store_false')
+    ap.add_argument('--verbose', action='store_true', help='with --replay: print every step\'s output')
     ap.add_argument('--shrink-budget', type=int, default=60)
     ap.add_argument('bin', nargs='?')
     args = ap.parse_args()
@@ -176,6 +183,8 @@ def main():
     binary = args.bin or subprocess.run([os.path.join(HERE, '..', 'build.sh')], check=True,
                                         capture_output=True, text=True).stdout.strip()
     node.prepare_root(binary)
+    global VERBOSE
+    VERBOSE = args.verbose
     if args.replay:
         passed, failed = replay(args.replay)
     elif args.hunt:

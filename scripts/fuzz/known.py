@@ -95,10 +95,10 @@ def static_duplicate(c):
 
 
 def explain(case, result, path, ref, ours):
+    """The rule that explains this difference, or None. A diverging rule wins
+    over the others: the step it explains took another path on purpose."""
     import compare
     cls = compare.path_class(path, case)
     ctx = Context(case, result, path, ref, ours)
-    for r in KNOWN:
-        if fnmatch.fnmatchcase(cls, r['field']) and r['when'](ctx):
-            return r
-    return None
+    matches = [r for r in KNOWN if fnmatch.fnmatchcase(cls, r['field']) and r['when'](ctx)]
+    return next((r for r in matches if r['diverges']), matches[0] if matches else None)

@@ -110,13 +110,15 @@ def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
-    bad = _config_error(plugin, env, conf)
-    if bad:
-        return bad
     try:
         valid = _valid_attachments(conf)
     except BadList as e:
         return _error(7, '%s must be a list of {containerID, ifname}' % e.args[0])
+    if valid is not None and plugin == 'bridge':
+        _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
+    bad = _config_error(plugin, env, conf)
+    if bad:
+        return bad
     if valid is None:
         return 0, ''
     missing = _missing_ipam(plugin, env, conf)
@@ -127,8 +129,6 @@ def gc(plugin, env, conf):
         for path, _, cid, ifname in _reservations(conf):
             if not _is_valid(valid, cid, ifname):
                 os.unlink(path)
-    if plugin == 'bridge':
-        _gc_masquerade(conf['name'], valid)
     return 0, ''
 
 

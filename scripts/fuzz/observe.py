@@ -71,6 +71,8 @@ def _routes():
             dst = r.get('dst', '')
             if r.get('protocol') == 'kernel' and (dst.startswith('fe80:') or dst == 'ff00::/8'):
                 continue                     # follow the links' carrier, with a delay
+            if r.get('table') == 'local':
+                continue                     # one per address, which the links already show
             routes.append(' '.join(str(x) for x in (
                 r.get('type', 'unicast'), r.get('dst'), 'via', r.get('gateway', '-'), 'dev', r.get('dev'),
                 'table', r.get('table', 'main'), 'proto', r.get('protocol', '-'), 'scope', r.get('scope', '-'),
