@@ -365,6 +365,8 @@ def generate(rng):
         conf['cniVersion'] = '1.1.0' if d.chance(0.85) else d.pick(VERSIONS)
         if plugin == 'bridge' and not isinstance(conf['ipam'].get('type', ''), str):
             conf['ipam'] = d.ipam()
+        if plugin == 'bridge' and d.chance(0.1):
+            conf['ipam']['type'] = 'nope'            # an IPAM plugin that is not installed
     else:
         conf = d.mutate(conf, plugin)
     pre = d.pre(conf)

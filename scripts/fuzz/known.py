@@ -41,9 +41,8 @@ def force_address(c):
         return False
     if c.path[0] == 'steps':
         out = c.out('ours')
-        return _is_error(out) and 'failed to set bridge addr' in out.get('msg', '')
-    return c.path[0] == 'node' and c.path[1] == 'links' and c.path[3:4] in (('addrs',),) or \
-        c.path[0] == 'node' and c.path[1] == 'routes'
+        return not c.failed('ref', c.step_index) and _is_error(out) and 'failed to set bridge addr' in out.get('msg', '')
+    return c.path[0] == 'node' and (c.path[1] == 'links' and c.path[3:4] == ('addrs',) or c.path[1] == 'routes')
 
 
 def _legacy_files(c):
@@ -57,11 +56,16 @@ def legacy_reservations(c):
     legacy = _legacy_files(c)
     if not legacy:
         return False
-    ids = {v.strip() for v in legacy.values()}
-    if c.path[0] == 'store':
-        return c.path[1].split('/')[-1] in legacy
-    if c.path[0] == 'steps':
-        return c.step['env'].get('CNI_CONTAINERID') in ids
+    if c.path[0] == 'store':                  # DEL or GC released it on the reference side only
+        return c.path[1].split('/')[-1] in legacy and c.ref == MISSING_VALUE
+    if c.path[0] != 'steps' or c.step['env'].get('CNI_CONTAINERID') not in {v.strip() for v in legacy.values()}:
+        return False
+    ref, ours = c.out('ref'), c.out('ours')
+    if c.cmd() == 'CHECK':
+        return not c.failed('ref', c.step_index) and _is_error(ours) and 'Failed to find address' in ours.get('msg', '')
+    if c.cmd() == 'ADD':
+        return _is_error(ref) and 'duplicate allocation is not allowed' in ref.get('msg', '') and \
+            not c.failed('ours', c.step_index)
     return False
 
 
@@ -73,12 +77,17 @@ def _gc_without_list(s, c):
 @known('*', 'issue 7.3: GC without an attachment list releases every reservation (and bridge GC removes every '
        'masquerade rule)', 'fix pending on branch store', diverges=True)
 def gc_without_list(c):
-    gcs = [i for i, s in enumerate(c.steps()) if _gc_without_list(s, c)]
+    gcs = [i for i, s in enumerate(c.steps()) if _gc_without_list(s, c) and not c.failed('ours', i)]
     if not gcs:
         return False
-    if c.path[0] == 'steps':
-        return c.step_index > gcs[0]
-    return c.path[0] in ('store', 'node')
+    if c.path[0] == 'store':                  # released by our GC only
+        return c.ours == MISSING_VALUE
+    if c.path[0] == 'node' and c.path[1] in ('iptables', 'ip6tables', 'nft'):
+        return True
+    if c.path[0] == 'steps' and c.step_index > gcs[0]:
+        ours = c.out('ours')
+        return not c.failed('ref', c.step_index) and _is_error(ours) and 'Failed to find address' in ours.get('msg', '')
+    return False
 
 
 @known('steps.bridge STATUS.out.code', 'issue 7.4: bridge STATUS answers 7, not 50, when the IPAM plugin cannot '
