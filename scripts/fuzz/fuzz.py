@@ -118,7 +118,9 @@ def hunt(args):
             os.makedirs(args.out, exist_ok=True)
             path = os.path.join(args.out, '%s.json' % args.hunt.replace('_', '-'))
             with open(path, 'w') as out:
-                json.dump({'finding': entry['finding'], 'pending': entry['status'].split()[-1], 'case': small},
+                status = entry['status']
+                pending = status.split()[-1] if status.startswith('fix pending on branch') else 'open'
+                json.dump({'finding': entry['finding'], 'pending': pending, 'case': small},
                           out, indent=1, sort_keys=True)
             print('hunt: minimal case written to %s\n%s' % (path, json.dumps(small, sort_keys=True)))
             return 1, 0
@@ -152,7 +154,8 @@ def replay(paths):
         elif pending and result['known']:
             known_count += 1
             passed += 1
-            print('KNOWN %s: %s (known, fix pending on branch %s)' % (name, ', '.join(result['known']), pending))
+            why = 'fix pending on branch %s' % pending if pending != 'open' else 'open, not fixed yet'
+            print('KNOWN %s: %s (known, %s)' % (name, ', '.join(result['known']), why))
         elif pending:
             passed += 1
             print('FIXED %s: no difference any more; remove its "pending" mark (branch %s)' % (name, pending))
