@@ -15,7 +15,12 @@ Three kinds of rule:
   anything: the reference side runs a model (models.py) instead.
 - TRANSLATIONS: how a step is rewritten for the reference binary
   (1.1.0 configs go to 1.1.1 as 1.0.0, the result comes back as 1.1.0).
-- RULES: differences accepted in the comparison.
+- RULES: differences accepted in the comparison. A diverging rule
+  explains a step that takes another path on purpose, and with it the rest
+  of the case.
+An entry whose README item arrives with another branch says so in
+`pending`. Findings that are not deliberate but not fixed yet are not
+here: they are in known.py.
 """
 import fnmatch, json, re
 
@@ -52,17 +57,14 @@ MODELS = [
      'why': "CNI_NETNS naming the plugin's own namespace is refused (code 8) before any side "
             'effect; 1.1.1 has no such check and configures its own namespace',
      'readme': '`CNI_NETNS` is checked before any side effect'},
-]
-
-
-MODELS.append(
     {'model': 'static-duplicate',
      'when': lambda step, env, conf: _cmd(step) == 'ADD' and step.get('plugin', 'bridge') == 'host-local',
      'why': 'a static address for an attachment that already holds one in that range set is refused as '
             'dynamic allocation refuses it; the reference skips the check (REFERENCE.md §3.8.7). The model '
             'answers only in that situation; otherwise the reference binary runs',
      'readme': 'A static address for an attachment that already holds one is refused.',
-     'pending': 'store'})
+     'pending': 'store'},            # the README item comes with that branch
+]
 
 
 def reference_model(step, env, conf):
@@ -142,14 +144,14 @@ NOT_OBSERVABLE = {
 }
 
 
-def rule(field, why, readme, diverges=False):
+def rule(field, why, readme, diverges=False, pending=None):
     """Registers a rule. A diverging rule explains a step whose outcome
     differs on purpose (one side refuses what the other does): what the two
     sides do after it cannot be compared, so the rest of the case is
     accepted as a consequence of that step."""
     def register(fn):
         RULES.append({'field': field, 'when': fn, 'why': why, 'readme': readme, 'name': fn.__name__,
-                      'diverges': diverges})
+                      'diverges': diverges, 'pending': pending})
         return fn
     return register
 
@@ -410,6 +412,23 @@ def failed_add_spoofcheck_table(c):
     return _failed_add(c) and c.ours == MISSING_VALUE and isinstance(c.ref, list) and \
         not [x for x in c.ref if not (x.startswith(('chain PREROUTING', 'type filter hook prerouting')) or x == '}')]
 
+
+def _static_request(c):
+    conf = c.conf()
+    args = c.step['env'].get('CNI_ARGS', '')
+    return 'IP=' in args or any(isinstance(src, dict) and src.get('ips')
+                                for src in ((conf.get('args') or {}).get('cni') if isinstance(conf.get('args'), dict)
+                                            else None, conf.get('runtimeConfig')))
+
+
+@rule('steps.bridge ADD.*', 'a static address for an attachment that already holds one: our host-local refuses it, '
+      'so our bridge ADD fails where the reference hands out a second address (host-local steps use the '
+      'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
+      diverges=True, pending="store")
+def static_duplicate_through_bridge(c):
+    ours = c.out('ours')
+    return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
+        not c.failed('ref', c.step_index) and _static_request(c)
 
 # -- VLANs ------------------------------------------------------------------------------------------
 

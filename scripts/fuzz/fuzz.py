@@ -108,13 +108,14 @@ def hunt(args):
     entry = next(e for e in known.KNOWN if e['name'] == name)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     limit = args.cases or 5000
-    for i in range(limit):
-        case = cases.generate(random.Random('%d:%d' % (seed, i)))
+    given = [load_case(p)[0] for p in args.replay or []]     # shrink these instead of fuzzing
+    for i in range(len(given) or limit):
+        case = given[i] if given else cases.generate(random.Random('%d:%d' % (seed, i)))
         found, result = check(case)
         if name in result['known']:
             print('hunt: case %d:%d shows %s after %d cases' % (seed, i, args.hunt, i + 1), flush=True)
             small = shrink.shrink(case, lambda f, r: name in r['known'], check, budget=args.shrink_budget)
-            small['origin'] = {'seed': seed, 'index': i}
+            small['origin'] = case.get('origin') or {'seed': seed, 'index': i}
             os.makedirs(args.out, exist_ok=True)
             path = os.path.join(args.out, '%s.json' % args.hunt.replace('_', '-'))
             with open(path, 'w') as out:
@@ -188,10 +189,10 @@ def main():
     node.prepare_root(binary)
     global VERBOSE
     VERBOSE = args.verbose
-    if args.replay:
-        passed, failed = replay(args.replay)
-    elif args.hunt:
+    if args.hunt:
         passed, failed = hunt(args)
+    elif args.replay:
+        passed, failed = replay(args.replay)
     elif args.regressions:
         passed, failed = replay(sorted(glob.glob(os.path.join(REGRESSIONS, '*.json'))))
     else:
