@@ -433,4 +433,11 @@ def generate(rng):
     else:
         raw = d.pick(['', 'not json', '[]', 'null', '{', '{"cniVersion":"1.0.0"}', '"str"', '{"name":"fznet"}'])
         steps.append({'plugin': plugin, 'env': d.env(d.pick(['ADD', 'DEL', 'CHECK'])), 'stdin': raw})
+    if seq in ('lifecycle', 'two', 'dup', 'gc', 'mixed') and d.chance(0.2):
+        # After the first ADD, rewrite its reservation in place as an older
+        # reference would have written it (or an admin may): the legacy format.
+        steps.insert(1, {'plugin': 'store', 'rewrite': 'legacy', 'containerID': 'c1', 'ifname': 'eth0'})
+        for s in steps[2:]:
+            if isinstance(s.get('prevResult'), int) and s['prevResult'] >= 1:
+                s['prevResult'] += 1
     return {'pre': pre, 'steps': steps}

@@ -35,7 +35,7 @@ def path_class(path, case):
     for i, p in enumerate(path):
         if i == 1 and path[0] == 'steps':
             step = case['steps'][p]
-            p = '%s %s' % (step.get('plugin', 'bridge'), step.get('env', {}).get('CNI_COMMAND', '-'))
+            p = '%s %s' % (step.get('plugin', 'bridge'), step.get('env', {}).get('CNI_COMMAND', step.get('rewrite', '-')))
         elif i == 2 and path[0] in ('node', 'pod') and path[1] == 'links':
             p = re.sub(r'\d+', 'N', str(p))
         elif path[0] == 'store' and i == 1:

@@ -293,7 +293,7 @@ def del_removes_masquerade(c):
       'ours releases the reservation and the rules', 'DEL always cleans up.', diverges=True)
 def del_with_stale_netns(c):
     out = c.out('ref')
-    return c.step['env'].get('CNI_NETNS') == '$STALE' and not c.failed('ours', c.step_index) and \
+    return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and not c.failed('ours', c.step_index) and \
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
 
 
@@ -415,7 +415,7 @@ def failed_add_spoofcheck_table(c):
 
 def _static_request(c):
     conf = c.conf()
-    args = c.step['env'].get('CNI_ARGS', '')
+    args = c.step.get('env', {}).get('CNI_ARGS', '')
     return 'IP=' in args or any(isinstance(src, dict) and src.get('ips')
                                 for src in ((conf.get('args') or {}).get('cni') if isinstance(conf.get('args'), dict)
                                             else None, conf.get('runtimeConfig')))

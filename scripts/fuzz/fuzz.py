@@ -160,6 +160,9 @@ def replay(paths):
         elif pending:
             passed += 1
             print('FIXED %s: no difference any more; remove its "pending" mark (branch %s)' % (name, pending))
+        elif result['known']:
+            passed += 1
+            print('KNOWN %s: %s' % (name, ', '.join(result['known'])))
         else:
             passed += 1
             print('ok   %s' % name)
@@ -182,6 +185,8 @@ def main():
     ap.add_argument('--shrink-budget', type=int, default=60)
     ap.add_argument('bin', nargs='?')
     args = ap.parse_args()
+    if args.replay and not args.bin and os.path.isdir(args.replay[-1]):
+        args.bin = args.replay.pop()          # --replay takes every path; the last may be BIN
     if os.geteuid() != 0 or os.environ.get('FUZZ_IN_NETNS') != '1':
         sys.exit('fuzz.py: run through scripts/fuzz.sh (root, private namespaces)')
     binary = args.bin or subprocess.run([os.path.join(HERE, '..', 'build.sh')], check=True,

@@ -46,8 +46,14 @@ def force_address(c):
 
 
 def _legacy_files(c):
-    return {k.split('/')[-1]: v for k, v in c.case.get('pre', {}).get('store', {}).items()
-            if '\r\n' not in v and not k.split('/')[-1].startswith(('last_reserved_ip', 'lock'))}
+    """Legacy reservation files of the pre-state, and containers whose files a
+    step rewrote in place as legacy ones ({name or '*': content})."""
+    files = {k.split('/')[-1]: v for k, v in c.case.get('pre', {}).get('store', {}).items()
+             if '\r\n' not in v and not k.split('/')[-1].startswith(('last_reserved_ip', 'lock'))}
+    for s in c.steps():
+        if s.get('plugin') == 'store' and s.get('rewrite') == 'legacy':
+            files['*' + s['containerID']] = s['containerID']
+    return files
 
 
 @known('*', 'issue 7.2: reservation files in the legacy format (container ID only) are not matched by DEL, CHECK, '
@@ -57,8 +63,10 @@ def legacy_reservations(c):
     if not legacy:
         return False
     if c.path[0] == 'store':                  # DEL or GC released it on the reference side only
-        return c.path[1].split('/')[-1] in legacy and c.ref == MISSING_VALUE
-    if c.path[0] != 'steps' or c.step['env'].get('CNI_CONTAINERID') not in {v.strip() for v in legacy.values()}:
+        name = c.path[1].split('/')[-1]
+        content = c.ours.get('content', '').strip() if isinstance(c.ours, dict) else ''
+        return c.ref == MISSING_VALUE and (name in legacy or content in legacy.values())
+    if c.path[0] != 'steps' or c.step.get('env', {}).get('CNI_CONTAINERID') not in {v.strip() for v in legacy.values()}:
         return False
     ref, ours = c.out('ref'), c.out('ours')
     if c.cmd() == 'CHECK':

@@ -11,9 +11,10 @@ A case:
      "steps": [{"plugin": "bridge"|"host-local", "by": "ours"|"ref",
                 "env": {"CNI_COMMAND": "ADD", ...},     (absent key = variable unset)
                 "conf": {...} | "stdin": "raw text",
-                "prevResult": <index of an earlier step>}]}
+                "prevResult": <index of an earlier step>}
+               | {"plugin": "store", "rewrite": "legacy"|"current", "containerID", "ifname"}]}
 """
-import json, time
+import json, os, time
 import node as nodemod, prestate, observe, models, deliberate
 
 
@@ -29,7 +30,29 @@ def _stdin(step, results):
     return json.dumps(conf), conf
 
 
+def rewrite_in_place(step):
+    """A step of the store itself, between plugin calls: as an older reference
+    (or an admin) would, rewrite the reservation files of one attachment in
+    place (truncate and write: the directory's mtime does not change), into
+    the legacy format (container ID only) or back into the current one."""
+    cid, ifname, to = step['containerID'], step['ifname'], step['rewrite']
+    old, new = (cid + '\r\n' + ifname, cid) if to == 'legacy' else (cid, cid + '\r\n' + ifname)
+    for root in (nodemod.DATA_DIR, nodemod.DEFAULT_DATA_DIR):
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d != '.index']
+            for f in filenames:
+                path = os.path.join(dirpath, f)
+                with open(path, newline='') as fh:
+                    if fh.read().strip() != old:
+                        continue
+                with open(path, 'w', newline='') as fh:
+                    fh.write(new)
+    return {'exit': 0, 'stdout': '', 'by': 'store', 'json': None, 'stderr': ''}
+
+
 def execute(step, impl, results):
+    if step.get('plugin') == 'store':
+        return rewrite_in_place(step)
     env = {k: prestate.expand(v) for k, v in step.get('env', {}).items()}
     stdin, conf = _stdin(step, results)
     plugin = step.get('plugin', 'bridge')

@@ -129,7 +129,7 @@ def generated_cases_cover_every_verb_and_version():
     seen_cmd, seen_version = set(), set()
     for i in range(2000):
         for s in cases.generate(random.Random('cover:%d' % i))['steps']:
-            seen_cmd.add(s['env'].get('CNI_COMMAND'))
+            seen_cmd.add(s.get('env', {}).get('CNI_COMMAND'))
             if isinstance(s.get('conf'), dict):
                 seen_version.add(s['conf'].get('cniVersion'))
     assert {'ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'} <= seen_cmd, seen_cmd
