@@ -370,6 +370,9 @@ def generate(rng):
     else:
         conf = d.mutate(conf, plugin)
     pre = d.pre(conf)
+    if plugin == 'bridge' and any(l.get('addrs') for l in pre.get('links', [])) and d.chance(0.4):
+        conf['isGateway'] = True                 # a bridge that has addresses: does ADD keep, add, replace?
+        conf['forceAddress'] = d.chance(0.6)
     steps = []
     if seq == 'single':
         cmd = d.pick(['ADD', 'ADD', 'ADD', 'DEL', 'CHECK', 'VERSION'])
