@@ -235,6 +235,10 @@ def spoofcheck_network_comment(c):
 
 # -- A failed ADD leaves nothing behind ---------------------------------------------------------
 
+def _bridge_names(c):
+    return {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+
+
 def _failed_add(c):
     return any(c.cmd(s) == 'ADD' and s.get('plugin', 'bridge') == 'bridge' and c.failed('ours', i)
                for i, s in enumerate(c.steps()))
@@ -404,6 +408,14 @@ def failed_add_bridge_routes(c):
         return False
     only_ref = [r for r in c.ref if r not in c.ours]
     return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in pre for r in only_ref)
+
+
+@rule('node.links.*.mtu', "a bridge's MTU follows its ports: the reference's veth left by a failed ADD keeps the "
+      "bridge at the conf's mtu; ours, with nothing left, is back at the default", 'A failed ADD leaves nothing behind.')
+def failed_add_bridge_mtu(c):
+    ref_links = c.result['ref']['node']['links']
+    leftovers = [n for n in _gone_links(c, 'node') if ref_links[n].get('master') == c.path[2]]
+    return _failed_add(c) and c.path[2] in _bridge_names(c) and bool(leftovers)
 
 
 @rule('node.nft.bridge nat', 'the spoof-check table and base chain the reference creates before its ADD fails',

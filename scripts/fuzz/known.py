@@ -131,14 +131,7 @@ def existing_bridge_accept_ra(c):
     return c.path[2] in _bridge_names(c) and _pre_link(c, c.path[2]) and (c.ref, c.ours) == ('0', '1')
 
 
-@known('node.links.*.mtu', "F2: a bridge created with `mtu` does not keep that MTU itself: it follows its ports "
-       "and goes back to 1500 when the last port leaves (the reference creates it with the MTU)", OPEN)
-def bridge_mtu_not_set(c):
-    return c.path[2] in _bridge_names(c) and not _pre_link(c, c.path[2]) and c.ours == 1500 and \
-        any(c.conf(s).get('mtu') == c.ref for s in c.steps())
-
-
-@known('steps.bridge ADD.*', 'F3: a bridge address in an overlapping IPv6 subnet (fd00:1::1/48 against a /125 '
+@known('steps.bridge ADD.*', 'F2: a bridge address in an overlapping IPv6 subnet (fd00:1::1/48 against a /125 '
        'gateway) is not seen as a conflict without forceAddress: ours adds the gateway beside it', OPEN, diverges=True)
 def ipv6_overlap_not_conflict(c):
     ref = c.out('ref')
@@ -149,7 +142,7 @@ def ipv6_overlap_not_conflict(c):
 ADD_ONLY_CHECKS = ('cannot set hairpin mode and promiscuous mode at the same time', 'invalid MAC address')
 
 
-@known('steps.bridge *', 'F4: DEL and CHECK fail on checks the reference makes only in ADD (hairpinMode with '
+@known('steps.bridge *', 'F3: DEL and CHECK fail on checks the reference makes only in ADD (hairpinMode with '
        'promiscMode; an invalid MAC in CNI_ARGS/args/runtimeConfig): a DEL that must be best effort fails', OPEN,
        diverges=True)
 def del_check_add_only_validation(c):
@@ -162,7 +155,7 @@ def _json_wording(msg):
                                   'error unmarshall network config', 'missing network name'))
 
 
-@known('steps.*.out.*', "F5: JSON decoding errors are worded (and coded) unlike Go's: the field path "
+@known('steps.*.out.*', "F4: JSON decoding errors are worded (and coded) unlike Go's: the field path "
        '("IPAMConfig.ranges" for "IPAMConfig.ipam.ranges", "Range.gateway of type string" for '
        '"Range.ipam.ranges.gateway of type net.IP"), "invalid literal" for Go\'s "invalid character ...", '
        'stdin `null` refused (code 6) where Go decodes it as an empty config (code 7 "missing network name"), and '
@@ -173,7 +166,7 @@ def json_error_wording(c):
         _is_error(ref) and _is_error(ours) and _json_wording(ours.get('msg', ''))
 
 
-@known('steps.*', 'F6: an IPAM route without `dst` is refused ("invalid route: missing dst", code 7); the '
+@known('steps.*', 'F5: an IPAM route without `dst` is refused ("invalid route: missing dst", code 7); the '
        'reference host-local accepts it and returns {"dst": "<nil>"}, which the reference bridge then fails to '
        'parse ("invalid CIDR address: <nil>"), keeping the reservation', OPEN, diverges=True)
 def route_without_dst(c):
@@ -181,14 +174,14 @@ def route_without_dst(c):
     return _is_error(ours) and 'invalid route: missing dst' in ours.get('msg', '')
 
 
-@known('store.*', 'F7: bridge ADD asks IPAM before it checks the bridge: an ADD that fails on the bridge (a '
+@known('store.*', 'F6: bridge ADD asks IPAM before it checks the bridge: an ADD that fails on the bridge (a '
        'non-bridge link of that name) still moves last_reserved_ip and creates the store', OPEN)
 def ipam_before_bridge(c):
     return any(c.cmd(s) == 'ADD' and _is_error(c.out('ref', i)) and
                'failed to create bridge' in c.out('ref', i).get('msg', '') for i, s in enumerate(c.steps()))
 
 
-@known('steps.bridge ADD.*', 'F8: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
+@known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
        'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
 def second_interface_route_exists(c):
     ours = c.out('ours')
@@ -196,14 +189,14 @@ def second_interface_route_exists(c):
         and not c.failed('ref', c.step_index)
 
 
-@known('steps.bridge CHECK.*', "F9: CHECK does not compare the bridge's MAC with prevResult's (the reference fails "
+@known('steps.bridge CHECK.*', "F8: CHECK does not compare the bridge's MAC with prevResult's (the reference fails "
        "when an unpinned bridge MAC has moved to a new port's)", OPEN)
 def check_bridge_mac(c):
     ref = c.out('ref')
     return _is_error(ref) and "Mac doesn't match" in ref.get('msg', '') and not c.failed('ours', c.step_index)
 
 
-@known('steps.*.out.msg', 'F10: when two things are wrong, ours reports another one first: an ADD into a pod '
+@known('steps.*.out.msg', 'F9: when two things are wrong, ours reports another one first: an ADD into a pod '
        'that already has the interface reports IPAM\'s duplicate, not "container veth name provided (eth0) '
        'already exists"; CNI_ARGS ";" is accepted by host-local DEL where the reference says '
        '\'ARGS: invalid pair ""\'', OPEN)
