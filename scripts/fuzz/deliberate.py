@@ -451,7 +451,12 @@ def vlan_unsupported(c):
     out = c.out('ours')
     conf = c.conf()
     vlan = conf.get('vlan') not in (None, 0) or 'vlanTrunk' in conf
-    return vlan and _is_error(out) and out.get('code') == 2
+    trunk_checked = 'vlanTrunk' in conf and _is_error(out) and out.get('msg', '').startswith(TRUNK_ERRORS)
+    return vlan and _is_error(out) and (out.get('code') == 2 or trunk_checked)
+
+
+# upstream v1.3's vlanTrunk validation, which 1.1.1 (without vlanTrunk) does not make
+TRUNK_ERRORS = ('incorrect trunk', 'minID is greater than maxID', 'minID and maxID should be configured')
 
 
 # -- The CNI library of upstream HEAD ---------------------------------------------------------------

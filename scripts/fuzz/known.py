@@ -196,15 +196,28 @@ def check_bridge_mac(c):
     return _is_error(ref) and "Mac doesn't match" in ref.get('msg', '') and not c.failed('ours', c.step_index)
 
 
-@known('steps.*.out.msg', 'F9: when two things are wrong, ours reports another one first: an ADD into a pod '
-       'that already has the interface reports IPAM\'s duplicate, not "container veth name provided (eth0) '
-       'already exists"; CNI_ARGS ";" is accepted by host-local DEL where the reference says '
+FIRST_ERRORS = ('ARGS:', 'invalid CIDR address', 'container veth name', 'invalid range set', 'range set ',
+                'no IP ranges', 'IPAM config missing', 'failed to allocate', 'requested ip', 'invalid IP address',
+                'CNI version', 'cannot set hairpin', 'failed to find plugin', 'invalid VLAN', 'incorrect trunk',
+                'minID', 'failed to create bridge')
+
+
+@known('steps.*.out.*', 'F9: when two things are wrong, ours reports another one first (the reference checks '
+       'CNI_ARGS before the ranges, the pod interface before IPAM, a bad static IP before the range sets), and an '
+       'existing pod interface is worded \'container veth name ("eth0") already exists\' (1.1.1: "container veth name '
+       'provided (eth0) already exists"); CNI_ARGS ";" is accepted by host-local where the reference says '
        '\'ARGS: invalid pair ""\'', OPEN)
 def error_precedence(c):
     ref, ours = c.out('ref'), c.out('ours')
-    return _is_error(ref) and _is_error(ours) and (
-        'already exists' in ref.get('msg', '') or 'ARGS: invalid pair ""' in ref.get('msg', ''))
+    return _is_error(ref) and _is_error(ours) and ref.get('msg') != ours.get('msg') and \
+        ref.get('msg', '').startswith(FIRST_ERRORS) and ours.get('msg', '').startswith(FIRST_ERRORS)
 
+
+@known('steps.* CHECK.out.*', 'F10: CHECK with an unsupported cniVersion answers "incompatible CNI versions"; '
+       '1.1.1 answers "plugin version does not allow CHECK" (not checked against upstream HEAD\'s library)', OPEN)
+def check_unsupported_version(c):
+    ref = c.out('ref')
+    return _is_error(ref) and ref.get('msg') == 'plugin version does not allow CHECK'
 
 def explain(case, result, path, ref, ours):
     """The rule that explains this difference, or None. A diverging rule wins
