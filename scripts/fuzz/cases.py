@@ -284,14 +284,15 @@ class Draw:
                                 'other6', 'both'])
             if choice == 'same':
                 addrs = [a for a in (gw4, gw6) if a]
-            elif choice == 'conflict4':
-                addrs = ['10.1.2.254/24']
+            elif choice == 'conflict4':          # another host of the same subnet (an old gateway)
+                addrs = ['%s/%d' % (_last(self.v4), ipaddress.ip_network(self.v4).prefixlen)] if self.v4 else ['10.1.2.254/24']
             elif choice == 'prefix4' and gw4:
                 addrs = [gw4.split('/')[0] + '/25']
             elif choice == 'other4':
                 addrs = ['192.168.50.1/24']
-            elif choice == 'conflict6':
-                addrs = ['fd00:1::fe/64']
+            elif choice == 'conflict6':          # another host of the same IPv6 subnet
+                addrs = ['%s/%d' % (_addr(self.v6, 0xfe % ipaddress.ip_network(self.v6).num_addresses),
+                                    ipaddress.ip_network(self.v6).prefixlen)] if self.v6 else ['fd00:1::fe/64']
             elif choice == 'overlap6':
                 addrs = ['fd00:1::1/48']
             elif choice == 'other6':
