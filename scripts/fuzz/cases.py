@@ -396,9 +396,9 @@ def generate(rng):
     elif seq == 'dup':
         steps.append(_step(plugin, d.env('ADD'), conf))
         again = copy.deepcopy(conf)
-        if d.chance(0.5):
-            again['args'] = {'cni': {'ips': [d.static_ip(offset=d.pick([5, 9]))]}}
-        steps.append(_step(plugin, d.env('ADD', 'c1', d.pick(['eth0', 'eth0', 'net1'])), again))
+        if d.chance(0.7):                          # a static request for an attachment that holds an address
+            again['args'] = {'cni': {'ips': [d.static_ip(offset=d.pick([3, 5, 9]))]}}
+        steps.append(_step(plugin, d.env('ADD', 'c1', d.pick(['eth0', 'eth0', 'eth0', 'net1'])), again))
     elif seq == 'roundrobin':
         for cid, ifn in (('c1', 'eth0'), ('c2', 'eth1')):
             steps.append(_step(plugin, d.env('ADD', cid, ifn), conf))
