@@ -3,16 +3,20 @@
 reference (/usr/lib/cni), case by case, in throwaway namespaces.
 
     fuzz.py [--cases N | --seconds S] [--seed X] [--out DIR] [BIN]
-    fuzz.py --replay CASE.json [CASE.json ...] [BIN]
+    fuzz.py --replay CASE.json [CASE.json ...] [--verbose] [BIN]
     fuzz.py --regressions [BIN]
+    fuzz.py --hunt KNOWN [--seed X | --replay CASE.json] [--out DIR] [BIN]
 
 Run it through scripts/fuzz.sh, which makes the private network and mount
 namespaces it needs. BIN is the directory of our built plugins (default:
 scripts/build.sh's). Each generated case is reproducible from (seed,
 index). A case with a difference no rule of deliberate.py explains is a
 finding: it is shrunk to a minimal case and written to --out as a
-self-contained JSON reproducer that --replay runs again. The last line
-is "N passed, M failed" (cases without / with an unexplained difference).
+self-contained JSON reproducer that --replay runs again. Differences that
+known.py lists (findings whose fix is pending) are reported, not failed.
+--hunt fuzzes until a known finding shows (or takes the given case), shrinks
+it and writes it as a regression case. The last line is "N passed, M
+failed" (cases without / with an unexplained difference).
 """
 import argparse, glob, json, os, random, subprocess, sys, time
 
