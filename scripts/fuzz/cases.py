@@ -360,6 +360,7 @@ def generate(rng):
     conf = d.bridge_conf() if plugin == 'bridge' else d.host_local_conf()
     seq = d.pick(['single', 'single', 'lifecycle', 'lifecycle', 'two', 'dup', 'roundrobin', 'mixed', 'gc',
                   'status', 'version', 'raw'])
+    base = copy.deepcopy(conf)
     if seq in ('gc', 'status'):
         # Valid configs only: GC and STATUS are compared with models, which
         # take the reference's verdict on host-local keys but not on bridge keys.
@@ -372,8 +373,9 @@ def generate(rng):
         conf = d.mutate(conf, plugin)
     pre = d.pre(conf)
     if plugin == 'bridge' and any(l.get('addrs') for l in pre.get('links', [])) and d.chance(0.4):
-        conf['isGateway'] = True                 # a bridge that has addresses: does ADD keep, add, replace?
-        conf['forceAddress'] = d.chance(0.6)
+        # A bridge that has addresses: does ADD keep, add or replace them? (the
+        # config unmutated, so that ADD gets that far)
+        conf = dict(base, isGateway=True, forceAddress=d.chance(0.6))
     steps = []
     if seq == 'single':
         cmd = d.pick(['ADD', 'ADD', 'ADD', 'DEL', 'CHECK', 'VERSION'])
