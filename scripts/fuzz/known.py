@@ -10,7 +10,7 @@ then on the difference is a failure again. Nothing here is deliberate:
 deliberate differences live in deliberate.py.
 """
 import fnmatch
-from deliberate import Context, MISSING_VALUE, _is_error, _l2
+from deliberate import Context, MISSING_VALUE, _is_error
 
 KNOWN = []
 
