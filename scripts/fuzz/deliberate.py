@@ -282,6 +282,11 @@ def _masq_line(line, network):
     return line.startswith(':CNI-') or ('name: \\"%s\\"' % network) in line
 
 
+def _spoofcheck_line(line):
+    return 'macspoofchk-' in line or line.startswith('chain cni-br-iface-') or line == '}' or \
+        line.startswith('ether saddr') or line.startswith('drop')
+
+
 @rule('node.ip*tables', 'the reference leaves masquerade rules behind when DEL has no usable netns '
       '(or after a failed DEL); ours finds them by their tag', 'DEL always cleans up.')
 def del_removes_masquerade(c):
@@ -291,6 +296,16 @@ def del_removes_masquerade(c):
     dels = [s for i, s in enumerate(c.steps()) if c.cmd(s) in ('DEL', 'GC') and not c.failed('ours', i)]
     network = c.conf(c.steps()[0]).get('name', '')
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_masq_line(x, network) for x in only_ref)
+
+
+@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns; '
+      'ours finds them by their comment', 'DEL always cleans up.')
+def del_removes_spoofcheck(c):
+    if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
+        return False
+    only_ref = [x for x in c.ref if x not in c.ours]
+    dels = [s for i, s in enumerate(c.steps()) if c.cmd(s) == 'DEL' and not c.failed('ours', i)]
+    return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
 
 
 @rule('steps.bridge DEL.*', 'DEL with a stale netns file: the reference fails without releasing anything; '

@@ -116,6 +116,7 @@ def gc(plugin, env, conf):
         return _error(7, '%s must be a list of {containerID, ifname}' % e.args[0])
     if valid is not None and plugin == 'bridge':
         _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
+        _gc_spoofcheck(valid)
     bad = _config_error(plugin, env, conf)
     if bad:
         return bad
@@ -160,6 +161,25 @@ def _gc_masquerade(network, valid):
                                capture_output=True)
                 subprocess.run([cmd, '-w', '-t', 'nat', '-F', chain], capture_output=True)
                 subprocess.run([cmd, '-w', '-t', 'nat', '-X', chain], capture_output=True)
+
+
+def _gc_spoofcheck(valid):
+    """Removes the MAC spoof-check rules and chains (table bridge nat, comment
+    macspoofchk-<containerID>-<ifname>) of attachments not in the list. Every
+    chain in a fuzzed node belongs to the one network the case uses."""
+    keep = {'%s-%s' % v for v in valid}
+    with nodemod.Namespace(nodemod.NODE):
+        listing = subprocess.run(['nft', '-a', 'list', 'chain', 'bridge', 'nat', 'PREROUTING'],
+                                 capture_output=True, text=True).stdout
+        for m in re.finditer(r'comment "macspoofchk-(\S+)" # handle (\d+)', listing):
+            ref, handle = m.groups()
+            if ref in keep:
+                continue
+            subprocess.run(['nft', 'delete', 'rule', 'bridge', 'nat', 'PREROUTING', 'handle', handle], capture_output=True)
+            for chain in ('cni-br-iface-' + ref, 'cni-br-iface-%s-mac' % ref):
+                subprocess.run(['nft', 'flush', 'chain', 'bridge', 'nat', chain], capture_output=True)
+            for chain in ('cni-br-iface-' + ref, 'cni-br-iface-%s-mac' % ref):
+                subprocess.run(['nft', 'delete', 'chain', 'bridge', 'nat', chain], capture_output=True)
 
 
 def _range_sets(conf):
