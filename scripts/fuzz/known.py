@@ -246,15 +246,18 @@ def null_as_absent(c):
         not c.failed('ours', c.step_index)
 
 
-@known('steps.*.out.msg', 'F14: netlink errors carry our own context ("failed to delete \\"lo\\": delete link ifindex '
-       '1: operation not supported"; the reference: "failed to delete \\"lo\\": operation not supported")', OPEN)
+@known('steps.*.out.msg', 'F14: netlink errors carry our own context and spelling: "failed to delete \\"lo\\": '
+       'delete link ifindex 1: operation not supported" (reference: "failed to delete \\"lo\\": operation not '
+       'supported"), "failed to add route \'10.77.0.0/16 via 10.99.0.1 dev eth1\': add route ... : network is '
+       'unreachable" (reference: "failed to add route \'{10.77.0.0 ffff0000} via 10.99.0.1 dev eth1\': network is '
+       'unreachable")', OPEN)
 def netlink_error_wording(c):
     ref, ours = c.out('ref'), c.out('ours')
     if not (_is_error(ref) and _is_error(ours)):
         return False
     r, o = ref.get('msg', ''), ours.get('msg', '')
-    head, _, tail = r.rpartition(': ')
-    return bool(head) and o.startswith(head + ': ') and o.endswith(': ' + tail)
+    operation = lambda m: m.split("'")[0].split('"')[0]
+    return ': ' in r and operation(r) == operation(o) and r.rsplit(': ', 1)[-1] == o.rsplit(': ', 1)[-1]
 
 def explain(case, result, path, ref, ours):
     """The rule that explains this difference, or None. A diverging rule wins
