@@ -285,6 +285,14 @@ def _requested_ips(env, conf):
         return None
 
 
+def _complete_add_environment(env):
+    """Every variable an ADD needs, each well-formed (the skel's checks)."""
+    ifname = env.get('CNI_IFNAME', '')
+    return all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH')) and \
+        bool(_NAME.match(env['CNI_CONTAINERID'])) and len(ifname) <= 15 and ifname not in ('.', '..') and \
+        not any(ch in ifname for ch in '/: \t\n')
+
+
 def static_duplicate(plugin, env, conf):
     """host-local ADD with a static address for an attachment that already
     holds one in that range set: refused as a dynamic ADD is (the reference
@@ -292,6 +300,8 @@ def static_duplicate(plugin, env, conf):
     that one: the reference binary then runs."""
     if plugin != 'host-local' or env.get('CNI_COMMAND') != 'ADD' or not isinstance(conf, dict):
         return None
+    if not _complete_add_environment(env) or (conf.get('cniVersion') or '0.1.0') not in VERSIONS:
+        return None                          # the skel answers first: the binary runs
     ipam = conf.get('ipam')
     if not isinstance(ipam, dict) or ipam.get('type') != 'host-local':
         return None
