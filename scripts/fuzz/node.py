@@ -11,7 +11,7 @@ Must run inside `unshare -n -m --propagation private` with a tmpfs on
 /run/netns (scripts/fuzz.sh sets that up): `ip netns add` then only ever
 creates namespaces that vanish with the fuzzer.
 """
-import ctypes, os, shutil, subprocess
+import ctypes, errno, os, shutil, subprocess, time
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -99,9 +99,15 @@ def exec_plugin(plugin, env, stdin, timeout=60):
     full_env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin'}
     full_env.update(env)
     with Namespace(NODE):
-        try:
-            r = subprocess.run([BIN_DIR + '/' + plugin], input=stdin.encode(), env=full_env,
-                               capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return ('timeout', '', '')
+        for attempt in range(10):
+            try:
+                r = subprocess.run([BIN_DIR + '/' + plugin], input=stdin.encode(), env=full_env,
+                                   capture_output=True, timeout=timeout)
+                break
+            except subprocess.TimeoutExpired:
+                return ('timeout', '', '')
+            except OSError as e:             # ETXTBSY: the binary is being rebuilt; as libcni, retry
+                if e.errno != errno.ETXTBSY or attempt == 9:
+                    raise
+                time.sleep(0.5)
     return (r.returncode, r.stdout.decode(errors='replace'), r.stderr.decode(errors='replace'))
