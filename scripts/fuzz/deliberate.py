@@ -416,6 +416,40 @@ def failed_add_leaves_bridge_alone(c):
         all(c.failed('ours', i) for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD')
 
 
+def _failed_on_both(c):
+    return any(c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i) for i, s in enumerate(c.steps()))
+
+
+@rule('node.*', 'the gateway address and forwarding the reference puts on the bridge before its ADD fails (e.g. on '
+      'the next family\'s conflicting address); ours takes back what the failed ADD added', 'A failed ADD leaves nothing behind.')
+def failed_add_gateway_taken_back(c):
+    if not _failed_on_both(c):
+        return False
+    if c.path[1] == 'links' and c.path[3:] == ('addrs',):
+        return isinstance(c.ref, list) and isinstance(c.ours, list) and set(c.ours) < set(c.ref)
+    forwarding = c.path[1:] in (('sysctl', 'ipv4.ip_forward'), ('sysctl', 'ipv6.all.forwarding')) or \
+        c.path[1] == 'links' and c.path[3:4] == ('sysctl',) and c.path[-1].endswith('forwarding')
+    return forwarding and (c.ref, c.ours) == ('1', '0')
+
+
+@rule('store.*', 'the store directory and lock the reference creates before its ADD fails (on resolvConf, say); '
+      'ours fails before opening the store', 'A failed ADD leaves nothing behind.')
+def failed_add_store_not_opened(c):
+    opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
+    return opened and c.ours == MISSING_VALUE and _failed_on_both(c) and not any(
+        not c.failed('ours', i) and c.cmd(s) == 'ADD' for i, s in enumerate(c.steps()))
+
+
+@rule('steps.bridge ADD.*', 'a second ADD meets the pod interface the reference left after the first ADD failed',
+      'A failed ADD leaves nothing behind.', diverges=True)
+def failed_add_leftover_pod_interface(c):
+    ref = c.out('ref')
+    ifname = c.step.get('env', {}).get('CNI_IFNAME')
+    earlier = any(c.cmd(s) == 'ADD' and s.get('env', {}).get('CNI_IFNAME') == ifname and c.failed('ref', i) and
+                  c.failed('ours', i) for i, s in enumerate(c.steps()[:c.step_index]))
+    return earlier and _is_error(ref) and 'container veth name provided (%s) already exists' % ifname in ref.get('msg', '')
+
+
 @rule('node.routes', 'the routes of a bridge the reference brought up before its ADD failed',
       'A failed ADD leaves nothing behind.')
 def failed_add_bridge_routes(c):
