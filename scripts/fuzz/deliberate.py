@@ -293,7 +293,7 @@ def del_removes_masquerade(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ref = [x for x in c.ref if x not in c.ours]
-    dels = [s for i, s in enumerate(c.steps()) if c.cmd(s) in ('DEL', 'GC') and not c.failed('ours', i)]
+    dels = [s for s in c.steps() if c.cmd(s) in ('DEL', 'GC')]   # even a DEL whose IPAM part fails
     network = c.conf(c.steps()[0]).get('name', '')
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_masq_line(x, network) for x in only_ref)
 
@@ -304,7 +304,7 @@ def del_removes_spoofcheck(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ref = [x for x in c.ref if x not in c.ours]
-    dels = [s for i, s in enumerate(c.steps()) if c.cmd(s) == 'DEL' and not c.failed('ours', i)]
+    dels = [s for s in c.steps() if c.cmd(s) == 'DEL']
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
 
 
