@@ -368,13 +368,16 @@ def l2_old_versions(c):
 # -- Keys newer than 1.1.1 ---------------------------------------------------------------------
 
 NEWER_KEYS = {'portIsolation': ('NetConf.portIsolation',),
+              'vlanTrunk': ('NetConf.vlanTrunk',),
+              'preserveDefaultVlan': ('NetConf.preserveDefaultVlan',),
               'ipMasqBackend': ('NetConf.ipMasqBackend', 'unknown ipmasq backend'),
               'disableContainerInterface': ('NetConf.disableContainerInterface',
                                             'cannot use IPAM when DisableContainerInterface flag is set')}
 
 
 @rule('steps.bridge *', '1.1.1 ignores keys added later upstream (portIsolation v1.7, ipMasqBackend v1.6, '
-      'disableContainerInterface v1.4.1); ours checks and refuses them as upstream does now',
+      'disableContainerInterface v1.4.1, vlanTrunk and preserveDefaultVlan v1.3); ours checks and refuses them as '
+      'upstream does now',
       'Newer upstream keys.', diverges=True)
 def newer_key_refused(c):
     out = c.out('ours')
