@@ -27,6 +27,7 @@ import fnmatch, json, re
 MISSING_VALUE = '<missing>'
 
 WHERE_WE_DIFFER = 'Where we differ from the reference, on purpose'
+VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']
 NEWER_UPSTREAM = 'Compared against Debian 1.1.1'
 
 
@@ -51,7 +52,8 @@ MODELS = [
             'succeeds; ours: 50 when a range set is exhausted or the IPAM plugin is missing',
      'readme': 'GC and STATUS (spec 1.1.0).'},
     {'model': 'own-netns',
-     'when': lambda step, env, conf: _cmd(step) in ('ADD', 'DEL', 'CHECK') and step.get('plugin', 'bridge') == 'bridge'
+     'when': lambda step, env, conf: _cmd(step) in ('ADD', 'DEL') and step.get('plugin', 'bridge') == 'bridge'
+     and isinstance(conf, dict) and (conf.get('cniVersion') or '0.1.0') in VERSIONS
      and env.get('CNI_NETNS') in ('/run/netns/fz-node', '/proc/self/ns/net')
      and all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH')),
      'why': "CNI_NETNS naming the plugin's own namespace is refused (code 8) before any side "
@@ -469,6 +471,12 @@ def failed_add_bridge_mtu(c):
     ref_links = c.result['ref']['node']['links']
     leftovers = [n for n in _gone_links(c, 'node') if ref_links[n].get('master') == c.path[2]]
     return _failed_add(c) and c.path[2] in _bridge_names(c) and bool(leftovers)
+
+
+@rule('node.links.*.sysctl.*', "an MTU below 1280 (kept on the bridge by the reference's leftover veth) turns IPv6 "
+      'off on the bridge, and its IPv6 sysctls vanish', 'A failed ADD leaves nothing behind.')
+def failed_add_bridge_ipv6_off(c):
+    return c.ref is None and c.path[4].startswith('ipv6.') and failed_add_bridge_mtu(c)
 
 
 @rule('node.nft.bridge nat', 'the spoof-check table and base chain the reference creates before its ADD fails',
