@@ -299,6 +299,14 @@ def foreign_family_gateway(c):
         'invalid argument' in ref.get('msg', '') and not c.failed('ours', c.step_index)
 
 
+
+@known('steps.bridge CHECK.*', 'F19: CHECK without prevResult (its ADD failed) answers "Interface name eth0 not '
+       'found"; 1.1.1 answers "Interface name missing " (upstream HEAD: "Required prevResult missing")', OPEN)
+def check_without_prev_result(c):
+    ref = c.out('ref')
+    return _is_error(ref) and ref.get('msg', '').startswith('Interface name missing')
+
+
 def explain(case, result, path, ref, ours):
     """The rule that explains this difference, or None. A diverging rule wins
     over the others: the step it explains took another path on purpose."""
