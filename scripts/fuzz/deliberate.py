@@ -278,6 +278,15 @@ def failed_add_leftover_routes(c):
     return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in gone for r in only_ref)
 
 
+@rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '
+      'then the namespace, still before any side effect; the model answers code 8 at once',
+      '`CNI_NETNS` is checked before any side effect')
+def own_netns_after_config_checks(c):
+    ours = c.out('ours')
+    return c.result['raw']['ref'][c.step_index]['by'] == 'model:own-netns' and _is_error(ours) and \
+        ours.get('code') in (1, 2, 4, 7)
+
+
 # -- DEL always cleans up ------------------------------------------------------------------------
 
 def _masq_line(line, network):

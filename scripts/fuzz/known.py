@@ -202,7 +202,7 @@ FIRST_ERRORS = ('ARGS:', 'invalid CIDR address', 'container veth name', 'invalid
                 'no IP ranges', 'IPAM config missing', 'failed to allocate', 'requested ip', 'invalid IP address',
                 'CNI version', 'cannot set hairpin', 'failed to find plugin', 'invalid VLAN', 'incorrect trunk',
                 'minID', 'failed to create bridge', 'open ', 'failed to make veth pair', 'interface name',
-                'incompatible CNI versions')
+                'incompatible CNI versions', 'invalid plugin name')
 
 
 @known('steps.*.out.*', 'F9: when two things are wrong, ours reports another one first (the reference checks '
@@ -305,6 +305,28 @@ def foreign_family_gateway(c):
 def check_without_prev_result(c):
     ref = c.out('ref')
     return _is_error(ref) and ref.get('msg', '').startswith('Interface name missing')
+
+
+
+@known('*', 'F20: DEL with a netns path that cannot be opened ("/run/netns/pod/": not a directory) releases the '
+       'reservation but still fails, its message wrapped as "failed to open netns ...: failed to Statfs ..."; the '
+       'reference fails without releasing', OPEN, diverges=True)
+def del_unusable_netns(c):
+    if c.path[0] != 'steps' or c.cmd() != 'DEL':
+        return False
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ref) and ref.get('msg', '').startswith('failed to Statfs') and \
+        (not _is_error(ours) or ref.get('msg', '') in ours.get('msg', ''))
+
+
+@known('node.*', 'F21: forceAddress with two IPv4 range sets (two gateways): ours ends with the first gateway on the '
+       'bridge, the reference with none (each gateway replaces the other); neither has both', OPEN)
+def force_two_gateways(c):
+    conf = c.conf(c.steps()[0])
+    ipam = conf.get('ipam') if isinstance(conf.get('ipam'), dict) else {}
+    sets = ipam.get('ranges') if isinstance(ipam.get('ranges'), list) else []
+    v4 = [s for s in sets if isinstance(s, list) and s and isinstance(s[0], dict) and ':' not in str(s[0].get('subnet'))]
+    return conf.get('forceAddress') is True and len(v4) > 1 and (c.path[1] == 'routes' or c.path[3:] == ('addrs',))
 
 
 def explain(case, result, path, ref, ours):
