@@ -319,6 +319,14 @@ def del_removes_spoofcheck(c):
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
 
 
+@rule('steps.bridge DEL.*', 'the reference\'s DEL fails when a masquerade rule or chain it wants to delete is already '
+      'gone ("ip6tables ... does not exist"); ours succeeds', 'DEL always cleans up.', diverges=True)
+def del_tolerates_missing_rules(c):
+    ref = c.out('ref')
+    msg = ref.get('msg', '') if _is_error(ref) else ''
+    return msg.startswith('running [') and 'does not exist' in msg and not c.failed('ours', c.step_index)
+
+
 @rule('steps.bridge DEL.*', 'DEL with a stale netns file: the reference fails without releasing anything; '
       'ours releases the reservation and the rules', 'DEL always cleans up.', diverges=True)
 def del_with_stale_netns(c):
