@@ -1,0 +1,559 @@
+"""Every difference from the reference that is on purpose, in one table.
+
+Anything the fuzzer sees differ between the reference and ours is a
+finding unless a rule below explains it. A rule names the field it covers
+(a glob over the difference's path, see compare.path_class), the
+condition under which it applies, why, and the README item it stands for
+("Where we differ from the reference, on purpose", or the fuzzer section's
+list of upstream changes newer than Debian's 1.1.1). `readme` must be the
+bold lead of a README bullet: scripts/fuzz/check_readme.py keeps the two
+in sync both ways.
+
+Three kinds of rule:
+- MODELS: for these steps the reference binary cannot answer (1.1.1 has no
+  GC/STATUS), or is known to answer differently on purpose before doing
+  anything: the reference side runs a model (models.py) instead.
+- TRANSLATIONS: how a step is rewritten for the reference binary
+  (1.1.0 configs go to 1.1.1 as 1.0.0, the result comes back as 1.1.0).
+- RULES: differences accepted in the comparison. A diverging rule
+  explains a step that takes another path on purpose, and with it the rest
+  of the case.
+An entry whose README item arrives with another branch says so in
+`pending`. Findings that are not deliberate but not fixed yet are not
+here: they are in known.py.
+"""
+import fnmatch, json, re
+
+MISSING_VALUE = '<missing>'
+
+WHERE_WE_DIFFER = 'Where we differ from the reference, on purpose'
+VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']
+NEWER_UPSTREAM = 'Compared against Debian 1.1.1'
+
+
+def _cmd(step):
+    return step.get('env', {}).get('CNI_COMMAND')
+
+
+def _version(conf):
+    return conf.get('cniVersion') if isinstance(conf, dict) else None
+
+
+# ---- MODELS ------------------------------------------------------------------------
+
+MODELS = [
+    {'model': 'gc', 'when': lambda step, env, conf: _cmd(step) == 'GC',
+     'why': 'Debian 1.1.1 has no GC (upstream HEAD neither: FIXME); the README promises '
+            'host-local releases what is not in the attachment list, bridge also its rules, '
+            'and nothing without a list',
+     'readme': 'GC and STATUS (spec 1.1.0).'},
+    {'model': 'status', 'when': lambda step, env, conf: _cmd(step) == 'STATUS',
+     'why': 'Debian 1.1.1 has no STATUS; upstream HEAD: bridge delegates to IPAM, host-local '
+            'succeeds; ours: 50 when a range set is exhausted or the IPAM plugin is missing',
+     'readme': 'GC and STATUS (spec 1.1.0).'},
+    {'model': 'own-netns',
+     'when': lambda step, env, conf: _cmd(step) in ('ADD', 'DEL') and step.get('plugin', 'bridge') == 'bridge'
+     and isinstance(conf, dict) and (conf.get('cniVersion') or '0.1.0') in VERSIONS
+     and env.get('CNI_NETNS') in ('/run/netns/fz-node', '/proc/self/ns/net')
+     and all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH')),
+     'why': "CNI_NETNS naming the plugin's own namespace is refused (code 8) before any side "
+            'effect; 1.1.1 has no such check and configures its own namespace',
+     'readme': '`CNI_NETNS` is checked before any side effect'},
+    {'model': 'static-duplicate',
+     'when': lambda step, env, conf: _cmd(step) == 'ADD' and step.get('plugin', 'bridge') == 'host-local',
+     'why': 'a static address for an attachment that already holds one in that range set is refused as '
+            'dynamic allocation refuses it; the reference skips the check (REFERENCE.md §3.8.7). The model '
+            'answers only in that situation; otherwise the reference binary runs',
+     'readme': 'A static address for an attachment that already holds one is refused.',
+     'pending': 'store'},            # the README item comes with that branch
+]
+
+
+def reference_model(step, env, conf):
+    """The model that stands in for the reference on this step, or None.
+    A model may decline (return None from models.py): the binary then runs."""
+    for m in MODELS:
+        if m['when'](step, env, conf):
+            return m['model']
+    return None
+
+
+# ---- TRANSLATIONS --------------------------------------------------------------------
+
+TRANSLATIONS = [
+    {'what': 'cniVersion 1.1.0 is sent to the reference as 1.0.0, and its result comes back as 1.1.0',
+     'why': '1.1.1 supports results up to 1.0.0; 1.0.0 and 1.1.0 results have the same shape '
+            '(REFERENCE.md §1.4), so the comparison stays exact for everything else',
+     'readme': 'Spec 1.1.0.'},
+]
+
+
+def reference_translation(step, env, conf, stdin):
+    if _version(conf) != '1.1.0':
+        return stdin, lambda out: out
+    conf = dict(conf, cniVersion='1.0.0')
+    if isinstance(conf.get('prevResult'), dict):
+        conf['prevResult'] = dict(conf['prevResult'], cniVersion='1.0.0')
+
+    def undo(out):
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            return out
+        if isinstance(doc, dict) and doc.get('cniVersion') == '1.0.0':
+            doc['cniVersion'] = '1.1.0'
+            return json.dumps(doc)
+        return out
+    return json.dumps(conf), undo
+
+
+# ---- RULES -----------------------------------------------------------------------------
+
+class Context:
+    """What a rule's condition may look at."""
+
+    def __init__(self, case, result, path, ref, ours):
+        self.case, self.result, self.path, self.ref, self.ours = case, result, path, ref, ours
+        self.step_index = path[1] if path[0] == 'steps' else None
+        self.step = case['steps'][self.step_index] if self.step_index is not None else None
+
+    def conf(self, step=None):
+        step = step or self.step
+        c = step.get('conf') if step else None
+        return c if isinstance(c, dict) else {}
+
+    def cmd(self, step=None):
+        return _cmd(step or self.step or {})
+
+    def steps(self):
+        return self.case['steps']
+
+    def out(self, side, i=None):
+        i = self.step_index if i is None else i
+        return self.result[side]['steps'][i]['out']
+
+    def failed(self, side, i):
+        return self.result[side]['steps'][i]['exit'] != 0
+
+
+RULES = []
+# README items that no comparison can observe: not every item needs a rule.
+NOT_OBSERVABLE = {
+    'Concurrent ADDs on a new bridge': 'the fuzzer runs one call at a time',
+    "host-local's cost does not grow with the store.": 'timing; its `.index/` is left out of the store comparison (observe.py)',
+    'Crash safety.': 'needs a kill at an instant; scripts/test.sh covers it',
+    'DEL returns once the kernel has removed the interface.': 'timing only',
+}
+
+
+def rule(field, why, readme, diverges=False, pending=None):
+    """Registers a rule. A diverging rule explains a step whose outcome
+    differs on purpose (one side refuses what the other does): what the two
+    sides do after it cannot be compared, so the rest of the case is
+    accepted as a consequence of that step."""
+    def register(fn):
+        RULES.append({'field': field, 'when': fn, 'why': why, 'readme': readme, 'name': fn.__name__,
+                      'diverges': diverges, 'pending': pending})
+        return fn
+    return register
+
+
+def _is_error(out):
+    return isinstance(out, dict) and 'code' in out
+
+
+def _members(dns):
+    return isinstance(dns, dict) and any(dns.get(k) for k in ('nameservers', 'domain', 'search', 'options'))
+
+
+# -- Error codes and error documents -------------------------------------------------------
+
+@rule('steps.*.out.code', 'the reference answers 999 for every semantic error; ours uses the spec codes '
+      '(4 environment, 6 JSON, 7 config, 11 try again, 2 unsupported field)', 'Error codes.')
+def spec_error_codes(c):
+    return c.ref == 999 and c.ours in (1, 2, 4, 6, 7, 11)
+
+
+@rule('steps.*.out.cniVersion', 'our error documents carry cniVersion, as the spec asks', 'Error codes.')
+def error_carries_version(c):
+    return c.ref == MISSING_VALUE and _is_error(c.out('ours'))
+
+
+@rule('steps.*.out.details', 'our errors may add details to the reference wording', 'Error codes.')
+def error_details(c):
+    return c.ref == MISSING_VALUE and _is_error(c.out('ours')) and _is_error(c.out('ref'))
+
+
+# -- Versions: Debian 1.1.1 against upstream's later changes ------------------------------------
+
+@rule('steps.* VERSION.out.cniVersion', '1.1.1 answers VERSION with 1.0.0', 'Spec 1.1.0.')
+def version_answer(c):
+    return c.ref == '1.0.0' and c.ours == '1.1.0'
+
+
+@rule('steps.* VERSION.out.supportedVersions', '1.1.1 does not list 1.1.0', 'Spec 1.1.0.')
+def version_list(c):
+    return isinstance(c.ref, list) and c.ours == c.ref + ['1.1.0']
+
+
+@rule('pod.links.*.sysctl.ipv6.keep_addr_on_down', 'upstream sets it since v1.7 for pods with IPv6',
+      'IPv6 `keep_addr_on_down`.')
+def keep_addr_on_down(c):
+    return c.ref == '0' and c.ours == '1'
+
+
+@rule('steps.bridge *.out.dns', 'upstream (v1.2+) returns the IPAM DNS when the conf has no dns; 1.1.1 drops it',
+      'IPAM DNS in the bridge result.')
+def ipam_dns(c):
+    return c.ref == MISSING_VALUE and not _members(c.conf().get('dns'))
+
+
+@rule('store.*.mode', 'reservation and last_reserved_ip files are 0600 (upstream v1.4+; 1.1.1: 0644); '
+      'the lock file is 0600 (upstream: 0750 minus umask)', 'Store file modes.')
+def store_modes(c):
+    return (c.ref, c.ours) in (('0644', '0600'), ('0750', '0600'))
+
+
+# -- Models: GC and STATUS ------------------------------------------------------------------------
+
+@rule('store.*', 'our GC/STATUS open the store (its directory and lock) like every other call; the model '
+      'of the reference does not', 'GC and STATUS (spec 1.1.0).')
+def store_opened_by_gc_status(c):
+    opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
+    return opened and c.ref == MISSING_VALUE and any(c.cmd(s) in ('GC', 'STATUS') for s in c.steps())
+
+
+
+
+@rule('node.nft.bridge nat', 'our MAC spoof-check chains carry a network comment so that GC can find them '
+      '(the table is shared by all networks)', 'GC and STATUS (spec 1.1.0).')
+def spoofcheck_network_comment(c):
+    if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
+        return False
+    only_ours = [x for x in c.ours if x not in c.ref]
+    return not [x for x in c.ref if x not in c.ours] and all(
+        re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', x) for x in only_ours)
+
+
+# -- A failed ADD leaves nothing behind ---------------------------------------------------------
+
+def _bridge_names(c):
+    return {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+
+
+def _failed_add(c):
+    return any(c.cmd(s) == 'ADD' and s.get('plugin', 'bridge') == 'bridge' and c.failed('ours', i)
+               for i, s in enumerate(c.steps()))
+
+
+def _gone_links(c, ns):
+    """Links the reference side has and ours does not."""
+    ref_links, our_links = c.result['ref'][ns]['links'], c.result['ours'][ns]['links']
+    return {name for name in ref_links if name not in our_links}
+
+
+@rule('node.links.*', 'after a failed ADD the reference leaves the veth (and the bridge it made first); '
+      'ours rolls back everything it created', 'A failed ADD leaves nothing behind.')
+def failed_add_host_leftovers(c):
+    return c.ours == MISSING_VALUE and _failed_add(c) and isinstance(c.ref, dict) and c.ref.get('kind') in ('veth', 'bridge')
+
+
+@rule('pod.links.*', 'after a failed ADD the reference leaves the pod end of the veth', 'A failed ADD leaves nothing behind.')
+def failed_add_pod_leftovers(c):
+    return c.ours == MISSING_VALUE and _failed_add(c) and isinstance(c.ref, dict) and c.ref.get('kind') == 'veth'
+
+
+def _route_dev(route):
+    m = re.search(r' dev (\S+) ', route)
+    return m.group(1) if m else None
+
+
+@rule('*.routes', 'routes of the links a failed ADD left behind on the reference side',
+      'A failed ADD leaves nothing behind.')
+def failed_add_leftover_routes(c):
+    if c.path[0] not in ('node', 'pod') or not _failed_add(c):
+        return False
+    gone = _gone_links(c, c.path[0])
+    only_ref = [r for r in c.ref if r not in c.ours]
+    return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in gone for r in only_ref)
+
+
+@rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '
+      'then the namespace, still before any side effect; the model answers code 8 at once',
+      '`CNI_NETNS` is checked before any side effect')
+def own_netns_after_config_checks(c):
+    ours = c.out('ours')
+    return c.result['raw']['ref'][c.step_index]['by'] == 'model:own-netns' and _is_error(ours) and \
+        ours.get('code') in (1, 2, 4, 7)
+
+
+# -- DEL always cleans up ------------------------------------------------------------------------
+
+def _masq_line(line, network):
+    return line.startswith(':CNI-') or ('name: \\"%s\\"' % network) in line
+
+
+def _spoofcheck_line(line):
+    return 'macspoofchk-' in line or line.startswith('chain cni-br-iface-') or line == '}' or \
+        line.startswith('ether saddr') or line.startswith('drop')
+
+
+@rule('node.ip*tables', 'the reference leaves masquerade rules behind when DEL has no usable netns '
+      '(or after a failed DEL); ours finds them by their tag', 'DEL always cleans up.')
+def del_removes_masquerade(c):
+    if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
+        return False
+    only_ref = [x for x in c.ref if x not in c.ours]
+    dels = [s for s in c.steps() if c.cmd(s) in ('DEL', 'GC')]   # even a DEL whose IPAM part fails
+    network = c.conf(c.steps()[0]).get('name', '')
+    return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_masq_line(x, network) for x in only_ref)
+
+
+@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns; '
+      'ours finds them by their comment', 'DEL always cleans up.')
+def del_removes_spoofcheck(c):
+    if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
+        return False
+    only_ref = [x for x in c.ref if x not in c.ours]
+    dels = [s for s in c.steps() if c.cmd(s) == 'DEL']
+    return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
+
+
+@rule('steps.bridge DEL.*', 'the reference\'s DEL fails when a masquerade rule or chain it wants to delete is already '
+      'gone ("ip6tables ... does not exist"); ours succeeds', 'DEL always cleans up.', diverges=True)
+def del_tolerates_missing_rules(c):
+    ref = c.out('ref')
+    msg = ref.get('msg', '') if _is_error(ref) else ''
+    return msg.startswith('running [') and 'does not exist' in msg and not c.failed('ours', c.step_index)
+
+
+@rule('steps.bridge DEL.*', 'DEL with a stale netns file: the reference fails without releasing anything; '
+      'ours releases the reservation and the rules', 'DEL always cleans up.', diverges=True)
+def del_with_stale_netns(c):
+    out = c.out('ref')
+    return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and not c.failed('ours', c.step_index) and \
+        _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
+
+
+# -- CHECK ----------------------------------------------------------------------------------------
+
+def _l2(conf):
+    ipam = conf.get('ipam')
+    return not isinstance(ipam, dict) or not ipam.get('type')
+
+
+@rule('steps.bridge CHECK.*', "CHECK works in L2 mode; the reference's always fails ('no plugin name provided')",
+      'CHECK')
+def check_in_l2(c):
+    out = c.out('ref')
+    return _l2(c.conf()) and _is_error(out) and out.get('msg') == 'no plugin name provided'
+
+
+@rule('steps.bridge CHECK.*', '1.1.1 reports every route without gw as missing (fixed upstream in v1.3.0)',
+      'CHECK of routes without `gw`.')
+def check_route_without_gw(c):
+    out = c.out('ref')
+    msg = out.get('msg', '') if _is_error(out) else ''
+    return msg.startswith('Expected Route') and 'GW:<nil>' in msg and not c.failed('ours', c.step_index)
+
+
+# -- isDefaultGateway with an IPAM default route without gw ---------------------------------------
+
+@rule('steps.bridge ADD.*', 'isDefaultGateway with an IPAM default route without gw: the reference adds the '
+      'route twice and fails with "file exists"; ours adds it once', '`isDefaultGateway` with an IPAM default route without `gw`',
+      diverges=True)
+def default_route_once(c):
+    out = c.out('ref')
+    conf = c.conf()
+    routes = (conf.get('ipam') or {}).get('routes') if isinstance(conf.get('ipam'), dict) else None
+    bare = isinstance(routes, list) and any(isinstance(r, dict) and r.get('dst') in ('0.0.0.0/0', '::/0')
+                                            and not r.get('gw') for r in routes)
+    return bare and conf.get('isDefaultGateway') is True and _is_error(out) and \
+        'file exists' in out.get('msg', '') and not c.failed('ours', c.step_index)
+
+
+# -- L2 with result versions 0.1.0 / 0.2.0 -----------------------------------------------------
+
+@rule('steps.bridge ADD.out.*', 'an L2 config cannot give a 0.1.0/0.2.0 result: ours refuses it (code 1, '
+      'with details) before creating anything; the reference creates the bridge and veth, then fails',
+      'L2 with result versions 0.1.0 and 0.2.0.', diverges=True)
+def l2_old_versions(c):
+    ours = c.out('ours')
+    old = c.conf().get('cniVersion') in (None, '', '0.1.0', '0.2.0')
+    return _l2(c.conf()) and old and c.failed('ref', c.step_index) and _is_error(ours) and \
+        ours.get('msg') == 'cannot convert: no valid IP addresses'
+
+
+# -- Keys newer than 1.1.1 ---------------------------------------------------------------------
+
+NEWER_KEYS = {'portIsolation': ('NetConf.portIsolation',),
+              'vlanTrunk': ('NetConf.vlanTrunk',),
+              'preserveDefaultVlan': ('NetConf.preserveDefaultVlan',),
+              'ipMasqBackend': ('NetConf.ipMasqBackend', 'unknown ipmasq backend'),
+              'disableContainerInterface': ('NetConf.disableContainerInterface',
+                                            'cannot use IPAM when DisableContainerInterface flag is set')}
+
+
+@rule('steps.bridge *', '1.1.1 ignores keys added later upstream (portIsolation v1.7, ipMasqBackend v1.6, '
+      'disableContainerInterface v1.4.1, vlanTrunk and preserveDefaultVlan v1.3); ours checks and refuses them as '
+      'upstream does now',
+      'Newer upstream keys.', diverges=True)
+def newer_key_refused(c):
+    out = c.out('ours')
+    return _is_error(out) and any(k in c.conf() and any(m in out.get('msg', '') for m in msgs)
+                                  for k, msgs in NEWER_KEYS.items())
+
+
+@rule('node.links.*.port.isolated', 'portIsolation (upstream v1.7; ignored by 1.1.1)', 'Newer upstream keys.')
+def port_isolation(c):
+    return c.ours is True and any(c.conf(s).get('portIsolation') is True for s in c.steps())
+
+
+@rule('node.*', 'ipMasqBackend "nftables" (upstream v1.6; 1.1.1 always uses iptables)', 'Newer upstream keys.')
+def nftables_backend(c):
+    return c.path[1] in ('iptables', 'ip6tables', 'nft') and \
+        any(c.conf(s).get('ipMasqBackend') == 'nftables' and c.conf(s).get('ipMasq') is True for s in c.steps())
+
+
+@rule('pod.links.*.flags', 'disableContainerInterface leaves the pod interface down (upstream v1.4.1)',
+      'Newer upstream keys.')
+def container_interface_down(c):
+    return 'UP' in c.ref and 'UP' not in c.ours and any(c.conf(s).get('disableContainerInterface') is True
+                                                       for s in c.steps())
+
+
+@rule('steps.*.out.details', 'the list of supported versions includes 1.1.0', 'Spec 1.1.0.')
+def supported_versions_details(c):
+    return isinstance(c.ref, str) and c.ours == c.ref.replace('"1.0.0"]', '"1.0.0" "1.1.0"]')
+
+
+@rule('node.links.*', 'a bridge that existed before a failed ADD: the reference brings it up (and sets '
+      'accept_ra) before it fails; ours fails before touching it', 'A failed ADD leaves nothing behind.')
+def failed_add_leaves_bridge_alone(c):
+    names = {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names]
+    field = c.path[3:] if len(c.path) > 3 else ()
+    untouched = field in (('flags',), ('sysctl', 'ipv6.accept_ra'))
+    return c.path[2] in pre and untouched and _failed_add(c) and \
+        all(c.failed('ours', i) for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD')
+
+
+def _failed_on_both(c):
+    return any(c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i) for i, s in enumerate(c.steps()))
+
+
+@rule('node.*', 'the gateway address and forwarding the reference puts on the bridge before its ADD fails (e.g. on '
+      'the next family\'s conflicting address); ours takes back what the failed ADD added', 'A failed ADD leaves nothing behind.')
+def failed_add_gateway_taken_back(c):
+    if not _failed_on_both(c):
+        return False
+    if c.path[1] == 'links' and c.path[3:] == ('addrs',):
+        return isinstance(c.ref, list) and isinstance(c.ours, list) and set(c.ours) < set(c.ref)
+    forwarding = c.path[1:] in (('sysctl', 'ipv4.ip_forward'), ('sysctl', 'ipv6.all.forwarding')) or \
+        c.path[1] == 'links' and c.path[3:4] == ('sysctl',) and c.path[-1].endswith('forwarding')
+    return forwarding and (c.ref, c.ours) == ('1', '0')
+
+
+@rule('store.*', 'the store directory and lock the reference creates before its ADD fails (on resolvConf, say); '
+      'ours fails before opening the store', 'A failed ADD leaves nothing behind.')
+def failed_add_store_not_opened(c):
+    opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
+    return opened and c.ours == MISSING_VALUE and _failed_on_both(c) and not any(
+        not c.failed('ours', i) and c.cmd(s) == 'ADD' for i, s in enumerate(c.steps()))
+
+
+@rule('steps.bridge ADD.*', 'a second ADD meets the pod interface the reference left after the first ADD failed',
+      'A failed ADD leaves nothing behind.', diverges=True)
+def failed_add_leftover_pod_interface(c):
+    ref = c.out('ref')
+    ifname = c.step.get('env', {}).get('CNI_IFNAME')
+    earlier = any(c.cmd(s) == 'ADD' and s.get('env', {}).get('CNI_IFNAME') == ifname and c.failed('ref', i) and
+                  c.failed('ours', i) for i, s in enumerate(c.steps()[:c.step_index]))
+    return earlier and _is_error(ref) and 'container veth name provided (%s) already exists' % ifname in ref.get('msg', '')
+
+
+@rule('node.routes', 'the routes of a bridge the reference brought up before its ADD failed',
+      'A failed ADD leaves nothing behind.')
+def failed_add_bridge_routes(c):
+    pre = {l['name'] for l in c.case.get('pre', {}).get('links', []) if l.get('type') == 'bridge'}
+    if not _failed_add(c) or not all(c.failed('ours', i) for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD'):
+        return False
+    only_ref = [r for r in c.ref if r not in c.ours]
+    return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in pre for r in only_ref)
+
+
+@rule('node.links.*.mtu', "a bridge's MTU follows its ports: the reference's veth left by a failed ADD keeps the "
+      "bridge at the conf's mtu; ours, with nothing left, is back at the default", 'A failed ADD leaves nothing behind.')
+def failed_add_bridge_mtu(c):
+    ref_links = c.result['ref']['node']['links']
+    leftovers = [n for n in _gone_links(c, 'node') if ref_links[n].get('master') == c.path[2]]
+    return _failed_add(c) and c.path[2] in _bridge_names(c) and bool(leftovers)
+
+
+@rule('node.links.*.sysctl.*', "an MTU below 1280 (kept on the bridge by the reference's leftover veth) turns IPv6 "
+      'off on the bridge, and its IPv6 sysctls vanish', 'A failed ADD leaves nothing behind.')
+def failed_add_bridge_ipv6_off(c):
+    return c.ref is None and c.path[4].startswith('ipv6.') and failed_add_bridge_mtu(c)
+
+
+@rule('node.nft.bridge nat', 'the spoof-check table and base chain the reference creates before its ADD fails',
+      'A failed ADD leaves nothing behind.')
+def failed_add_spoofcheck_table(c):
+    return _failed_add(c) and c.ours == MISSING_VALUE and isinstance(c.ref, list) and \
+        not [x for x in c.ref if not (x.startswith(('chain PREROUTING', 'type filter hook prerouting')) or x == '}')]
+
+
+def _static_request(c):
+    conf = c.conf()
+    args = c.step.get('env', {}).get('CNI_ARGS', '')
+    return 'IP=' in args or any(isinstance(src, dict) and src.get('ips')
+                                for src in ((conf.get('args') or {}).get('cni') if isinstance(conf.get('args'), dict)
+                                            else None, conf.get('runtimeConfig')))
+
+
+@rule('steps.bridge ADD.*', 'a static address for an attachment that already holds one: our host-local refuses it, '
+      'so our bridge ADD fails where the reference hands out a second address (host-local steps use the '
+      'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
+      diverges=True, pending="store")
+def static_duplicate_through_bridge(c):
+    ours = c.out('ours')
+    return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
+        not c.failed('ref', c.step_index) and _static_request(c)
+
+# -- VLANs ------------------------------------------------------------------------------------------
+
+@rule('steps.bridge *', 'vlan/vlanTrunk: validated as the reference does, then refused with code 2 (bridge VLAN '
+      'filtering is not implemented; this kernel lacks it, and the reference fails creating the bridge)',
+      'VLANs.', diverges=True)
+def vlan_unsupported(c):
+    out = c.out('ours')
+    conf = c.conf()
+    vlan = conf.get('vlan') not in (None, 0) or 'vlanTrunk' in conf
+    trunk_checked = 'vlanTrunk' in conf and _is_error(out) and out.get('msg', '').startswith(TRUNK_ERRORS)
+    return vlan and _is_error(out) and (out.get('code') == 2 or trunk_checked)
+
+
+# upstream v1.3's vlanTrunk validation, which 1.1.1 (without vlanTrunk) does not make
+TRUNK_ERRORS = ('incorrect trunk', 'minID is greater than maxID', 'minID and maxID should be configured')
+
+
+# -- The CNI library of upstream HEAD ---------------------------------------------------------------
+
+@rule('steps.*.out.*', 'an unknown CNI_COMMAND: the 1.1.x library first complains about the container ID '
+      '(code 3); the library of upstream HEAD, like ours, names the command (code 4)', 'Spec 1.1.0.')
+def unknown_command(c):
+    cmd = c.cmd()
+    ours, ref = c.out('ours'), c.out('ref')
+    known = cmd in ('ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION')
+    return not known and _is_error(ours) and _is_error(ref) and ref.get('code') == 3 and \
+        ours.get('msg') == 'unknown CNI_COMMAND: %s' % cmd
+
+
+def explain(case, result, path, ref, ours):
+    """The rule that explains this difference, or None. A diverging rule wins
+    over the others: the step it explains took another path on purpose."""
+    import compare
+    cls = compare.path_class(path, case)
+    ctx = Context(case, result, path, ref, ours)
+    matches = [r for r in RULES if fnmatch.fnmatchcase(cls, r['field']) and r['when'](ctx)]
+    return next((r for r in matches if r['diverges']), matches[0] if matches else None)

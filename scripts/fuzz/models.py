@@ -1,0 +1,327 @@
+"""Stand-ins for the reference where Debian's 1.1.1 binaries cannot answer.
+
+1.1.1 speaks CNI up to 1.0.0: it has no GC and no STATUS. For those verbs the
+reference side runs one of these models instead of a binary. Each model is
+the behaviour the README ("Where we differ") promises, written as plainly
+as possible from the spec and the reference's facts (REFERENCE.md §1.1,
+§2.6, §3.6), so that our implementation is compared against a second,
+independent statement of it. deliberate.py decides when a model is used.
+
+A model returns (exit, stdout) like a plugin run, and may change the node.
+"""
+import ipaddress, json, os, re, subprocess
+import node as nodemod
+
+_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$')
+VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']
+
+
+def _error(code, msg, version=None):
+    doc = {'code': code, 'msg': msg}
+    return 1, json.dumps(doc)
+
+
+def _preamble(verb, env, conf):
+    """The skel's checks (HEAD, spec 1.1.0) that come before a GC/STATUS handler."""
+    if env.get('CNI_COMMAND') != verb:
+        return None
+    if not env.get('CNI_PATH'):
+        return _error(4, 'required env variables [CNI_PATH] missing')
+    if not isinstance(conf, dict):
+        return _error(6, 'error unmarshall network config')
+    version = conf.get('cniVersion') or '0.1.0'
+    name = conf.get('name')
+    if not name:
+        return _error(7, 'missing network name')
+    if not isinstance(name, str) or not _NAME.match(name):
+        return _error(7, 'invalid characters found in network name')
+    if version not in VERSIONS:
+        return _error(1, 'incompatible CNI versions')
+    if VERSIONS.index(version) < VERSIONS.index('1.1.0'):
+        return _error(1, 'config version does not allow %s' % verb)
+    return None
+
+
+def _store_dir(conf):
+    ipam = conf.get('ipam') or {}
+    return os.path.join(ipam.get('dataDir') or '/var/lib/cni/networks', conf['name'])
+
+
+def _reservations(conf):
+    """(path, ip, containerID, ifname or None for a legacy file) of every reservation."""
+    d = _store_dir(conf)
+    out = []
+    if not os.path.isdir(d):
+        return out
+    for f in os.listdir(d):
+        try:
+            ip = ipaddress.ip_address(f)
+        except ValueError:
+            continue
+        with open(os.path.join(d, f), newline='') as fh:
+            text = fh.read().strip()
+        parts = text.split('\r\n')
+        out.append((os.path.join(d, f), ip, parts[0].strip(), parts[1].strip() if len(parts) > 1 else None))
+    return out
+
+
+class BadList(Exception):
+    pass
+
+
+def _valid_attachments(conf):
+    """None when the config carries no attachment list (GC then does nothing)."""
+    for key in ('cni.dev/valid-attachments', 'cni.dev/attachments'):
+        if key in conf:
+            value = conf[key] if conf[key] is not None else []
+            if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+                raise BadList(key)
+            return [(a.get('containerID'), a.get('ifname')) for a in value]
+    return None
+
+
+def _config_error(plugin, env, conf):
+    """The reference's own verdict on a config: host-local CHECK for an ID that
+    holds nothing loads the config and fails; with a valid config it fails only
+    with "Failed to find address", and changes nothing. None when valid."""
+    ipam = conf.get('ipam')
+    if plugin == 'bridge' and not (isinstance(ipam, dict) and ipam.get('type') == 'host-local'):
+        return None
+    probe = dict(conf, cniVersion='1.0.0')
+    probe_env = {'CNI_COMMAND': 'CHECK', 'CNI_CONTAINERID': 'fz-probe', 'CNI_NETNS': nodemod.POD_PATH,
+                 'CNI_IFNAME': 'eth0', 'CNI_PATH': nodemod.ROOT + '/impl/ref'}
+    nodemod.use_implementation('ref')
+    code, out, _ = nodemod.exec_plugin('host-local', probe_env, json.dumps(probe))
+    if code == 0 or 'Failed to find address added by container fz-probe' in out:
+        return None
+    try:
+        return 1, json.dumps(json.loads(out))
+    except ValueError:
+        return 1, out
+
+
+def _is_valid(valid, cid, ifname):
+    if ifname is None:                       # a legacy file names the container only
+        return any(v[0] == cid for v in valid)
+    return (cid, ifname) in valid
+
+
+def gc(plugin, env, conf):
+    early = _preamble('GC', env, conf)
+    if early:
+        return early
+    try:
+        valid = _valid_attachments(conf)
+    except BadList as e:
+        return _error(7, '%s must be a list of {containerID, ifname}' % e.args[0])
+    if valid is not None and plugin == 'bridge':
+        _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
+        _gc_spoofcheck(valid)
+    bad = _config_error(plugin, env, conf)
+    if bad:
+        return bad
+    if valid is None:
+        return 0, ''
+    missing = _missing_ipam(plugin, env, conf)
+    if missing:
+        return _error(7, missing)
+    ipam = conf.get('ipam')
+    if (isinstance(ipam, dict) and ipam.get('type') == 'host-local') or plugin == 'host-local':
+        for path, _, cid, ifname in _reservations(conf):
+            if not _is_valid(valid, cid, ifname):
+                os.unlink(path)
+    return 0, ''
+
+
+def _missing_ipam(plugin, env, conf):
+    """bridge forwards GC and STATUS to its IPAM plugin, which must exist."""
+    ipam = conf.get('ipam')
+    ipam_type = ipam.get('type') if plugin == 'bridge' and isinstance(ipam, dict) else None
+    if not ipam_type:
+        return None
+    dirs = env.get('CNI_PATH', '').split(':')
+    if any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
+        return None
+    return 'failed to find plugin "%s" in path [%s]' % (ipam_type, ' '.join(dirs))
+
+
+def _gc_masquerade(network, valid):
+    """Removes the iptables masquerade chains (comment name: "<net>" id: "<id>")
+    of containers that have no valid attachment."""
+    ids = {v[0] for v in valid}
+    with nodemod.Namespace(nodemod.NODE):
+        for cmd in ('iptables', 'ip6tables'):
+            rules = subprocess.run([cmd + '-save', '-t', 'nat'], capture_output=True, text=True).stdout
+            for line in rules.splitlines():
+                m = re.match(r'^-A POSTROUTING (.*--comment "name: \\"(.*)\\" id: \\"(.*)\\"".* -j (CNI-\S+))$', line)
+                if not m or m.group(2) != network or m.group(3) in ids:
+                    continue
+                chain = m.group(4)
+                subprocess.run(['sh', '-c', '%s -w -t nat %s' % (cmd, line.replace('-A ', '-D ', 1))],
+                               capture_output=True)
+                subprocess.run([cmd, '-w', '-t', 'nat', '-F', chain], capture_output=True)
+                subprocess.run([cmd, '-w', '-t', 'nat', '-X', chain], capture_output=True)
+
+
+def _gc_spoofcheck(valid):
+    """Removes the MAC spoof-check rules and chains (table bridge nat, comment
+    macspoofchk-<containerID>-<ifname>) of attachments not in the list. Every
+    chain in a fuzzed node belongs to the one network the case uses."""
+    keep = {'%s-%s' % v for v in valid}
+    with nodemod.Namespace(nodemod.NODE):
+        listing = subprocess.run(['nft', '-a', 'list', 'chain', 'bridge', 'nat', 'PREROUTING'],
+                                 capture_output=True, text=True).stdout
+        for m in re.finditer(r'comment "macspoofchk-(\S+)" # handle (\d+)', listing):
+            ref, handle = m.groups()
+            if ref in keep:
+                continue
+            subprocess.run(['nft', 'delete', 'rule', 'bridge', 'nat', 'PREROUTING', 'handle', handle], capture_output=True)
+            for chain in ('cni-br-iface-' + ref, 'cni-br-iface-%s-mac' % ref):
+                subprocess.run(['nft', 'flush', 'chain', 'bridge', 'nat', chain], capture_output=True)
+            for chain in ('cni-br-iface-' + ref, 'cni-br-iface-%s-mac' % ref):
+                subprocess.run(['nft', 'delete', 'chain', 'bridge', 'nat', chain], capture_output=True)
+
+
+def _range_sets(conf):
+    ipam = conf.get('ipam') or {}
+    sets = []
+    rc = (conf.get('runtimeConfig') or {}).get('ipRanges')
+    if rc:
+        sets += rc
+    if ipam.get('subnet'):
+        sets.append([{k: ipam[k] for k in ('subnet', 'rangeStart', 'rangeEnd', 'gateway') if k in ipam}])
+    sets += ipam.get('ranges') or []
+    return sets
+
+
+def _bounds(r):
+    net = ipaddress.ip_network(r['subnet'])
+    start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+    if r.get('rangeEnd'):
+        end = ipaddress.ip_address(r['rangeEnd'])
+    else:
+        end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
+    return start, end
+
+
+def _describe(range_set):
+    """The reference's RangeSet.String(): start-end[,start-end...]."""
+    return ','.join('%s-%s' % _bounds(r) for r in range_set)
+
+
+def _has_free_address(range_set, taken):
+    for r in range_set:
+        net = ipaddress.ip_network(r['subnet'])
+        start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+        if r.get('rangeEnd'):
+            end = ipaddress.ip_address(r['rangeEnd'])
+        else:
+            end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
+        gw = ipaddress.ip_address(r['gateway']) if r.get('gateway') else net.network_address + 1
+        if int(end) - int(start) > 4096 or start > end:
+            return True                      # big, or an edge the reference's own iterator decides
+        for i in range(int(start), int(end) + 1):
+            ip = ipaddress.ip_address(i) if net.version == 4 else ipaddress.IPv6Address(i)
+            if ip != gw and ip not in taken:
+                return True
+    return False
+
+
+def status(plugin, env, conf):
+    early = _preamble('STATUS', env, conf)
+    if early:
+        return early
+    ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
+    bad = _config_error(plugin, env, conf)
+    if bad:
+        return bad
+    if not ipam_type:
+        return 0, ''                         # L2: nothing to ask
+    missing = _missing_ipam(plugin, env, conf)
+    if missing:
+        return _error(50, missing)
+    if ipam_type != 'host-local':
+        return 0, ''
+    taken = {r[1] for r in _reservations(conf)}
+    for index, range_set in enumerate(_range_sets(conf)):
+        if not _has_free_address(range_set, taken):
+            return _error(50, 'no IP addresses available in range set: %s' % _describe(range_set))
+    return 0, ''
+
+
+def own_netns_refusal(plugin, env, conf):
+    """ADD/DEL/CHECK whose CNI_NETNS is the plugin's own namespace: refused
+    before any side effect (README: CNI_NETNS is checked before any side effect)."""
+    return _error(8, "plugin's netns and netns from CNI_NETNS should not be the same")
+
+
+MODELS = {'gc': gc, 'status': status, 'own-netns': own_netns_refusal}
+
+
+def _requested_ips(env, conf):
+    """The static requests host-local would read, or None when they cannot be
+    told apart simply (a CNI_ARGS the model does not parse): the real
+    reference then runs."""
+    ips = []
+    args = env.get('CNI_ARGS', '')
+    pairs = [p.split('=') for p in args.split(';')] if args else []
+    if any(len(p) != 2 for p in pairs):
+        return None
+    keys = {k for k, _ in pairs}
+    if keys - {'IP', 'IgnoreUnknown'} and not any(k == 'IgnoreUnknown' and v.lower() in ('1', 'true')
+                                                 for k, v in pairs):
+        return None
+    ips += [v for k, v in pairs if k == 'IP']
+    for source in ((conf.get('args') or {}).get('cni') or {}, conf.get('runtimeConfig') or {}):
+        if not isinstance(source, dict):
+            return None
+        value = source.get('ips', [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None
+        ips += value
+    try:
+        return [ipaddress.ip_address(ip.split('/')[0]) for ip in ips]
+    except ValueError:
+        return None
+
+
+def _complete_add_environment(env):
+    """Every variable an ADD needs, each well-formed (the skel's checks)."""
+    ifname = env.get('CNI_IFNAME', '')
+    return all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH')) and \
+        bool(_NAME.match(env['CNI_CONTAINERID'])) and len(ifname) <= 15 and ifname not in ('.', '..') and \
+        not any(ch in ifname for ch in '/: \t\n')
+
+
+def static_duplicate(plugin, env, conf):
+    """host-local ADD with a static address for an attachment that already
+    holds one in that range set: refused as a dynamic ADD is (the reference
+    skips the check, REFERENCE.md §3.2, §3.8.7). None when the case is not
+    that one: the reference binary then runs."""
+    if plugin != 'host-local' or env.get('CNI_COMMAND') != 'ADD' or not isinstance(conf, dict):
+        return None
+    if not _complete_add_environment(env) or (conf.get('cniVersion') or '0.1.0') not in VERSIONS:
+        return None                          # the skel answers first: the binary runs
+    ipam = conf.get('ipam')
+    if not isinstance(ipam, dict) or ipam.get('type') != 'host-local':
+        return None
+    requested = _requested_ips(env, conf)
+    if not requested or _config_error(plugin, env, conf):
+        return None
+    cid, ifname = env.get('CNI_CONTAINERID', '').strip(), env.get('CNI_IFNAME', '')
+    try:
+        sets = [[_bounds(r) for r in rs] for rs in _range_sets(conf)]
+    except (KeyError, ValueError, TypeError):
+        return None
+    held = [(ip, c, i) for _, ip, c, i in _reservations(conf) if c == cid and (i is None or i == ifname)]
+    for index, bounds in enumerate(sets):
+        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+            continue
+        for ip, _, _ in held:
+            if any(s.version == ip.version and s <= ip <= e for s, e in bounds):
+                return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
+                                   'duplicate allocation is not allowed' % (index, ip, cid))
+    return None
+
+
+MODELS['static-duplicate'] = static_duplicate

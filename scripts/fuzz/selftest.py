@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Tests of the fuzzer's own logic that need no namespace: the comparison,
+the normalisation, the rules' verdicts on made-up observations, the
+shrinker, and the generator's determinism. Ends with "N passed, M failed"."""
+import copy, os, random, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import cases, compare, observe, shrink  # noqa: E402
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def side(steps, **state):
+    base = {'node': {'links': {}, 'routes': [], 'sysctl': {}, 'iptables': [], 'ip6tables': [], 'nft': {}},
+            'pod': {'links': {}, 'routes': [], 'sysctl': {}}, 'store': {}}
+    base.update(state)
+    return dict(base, steps=steps)
+
+
+def step(cmd, conf=None, plugin='bridge', **env):
+    return {'plugin': plugin, 'env': dict({'CNI_COMMAND': cmd, 'CNI_CONTAINERID': 'c1', 'CNI_NETNS': '$POD',
+                                           'CNI_IFNAME': 'eth0', 'CNI_PATH': '$BIN'}, **env),
+            'conf': conf or {'cniVersion': '1.0.0', 'name': 'fznet', 'type': 'bridge', 'ipam': {'type': 'host-local'}}}
+
+
+def result(ref_steps, our_steps, ref_state=None, our_state=None, by=None):
+    raw = {'ref': [{'by': 'ref'} for _ in ref_steps], 'ours': [{'by': 'ours'} for _ in our_steps]}
+    return {'ref': side(ref_steps, **(ref_state or {})), 'ours': side(our_steps, **(our_state or {})), 'raw': raw}
+
+
+@test
+def equal_sides_have_no_difference():
+    case = {'steps': [step('ADD')]}
+    ok = {'exit': 0, 'out': {'cniVersion': '1.0.0', 'ips': [{'address': '10.1.2.2/24'}]}}
+    found, _ = compare.findings(case, result([ok], [copy.deepcopy(ok)]))
+    assert found == [], found
+
+
+@test
+def another_address_is_a_finding():
+    case = {'steps': [step('ADD')]}
+    a = {'exit': 0, 'out': {'ips': [{'address': '10.1.2.2/24'}]}}
+    b = {'exit': 0, 'out': {'ips': [{'address': '10.1.2.3/24'}]}}
+    found, _ = compare.findings(case, result([a], [b]))
+    assert [f[3] for f in found] == ['steps.bridge ADD.out.ips.0.address'], found
+
+
+@test
+def error_code_999_against_a_spec_code_with_the_same_message_is_deliberate():
+    case = {'steps': [step('ADD')]}
+    a = {'exit': 1, 'out': {'code': 999, 'msg': 'no IP ranges specified'}}
+    b = {'exit': 1, 'out': {'code': 7, 'msg': 'no IP ranges specified', 'cniVersion': '1.0.0'}}
+    found, explained = compare.findings(case, result([a], [b]))
+    assert found == [] and {e[3] for e in explained} == {'spec_error_codes', 'error_carries_version'}, (found, explained)
+
+
+@test
+def another_message_is_a_finding_even_with_a_deliberate_code():
+    case = {'steps': [step('ADD')]}
+    a = {'exit': 1, 'out': {'code': 999, 'msg': 'no IP ranges specified'}}
+    b = {'exit': 1, 'out': {'code': 7, 'msg': 'something else', 'cniVersion': '1.0.0'}}
+    found, _ = compare.findings(case, result([a], [b]))
+    assert [f[3] for f in found] == ['steps.bridge ADD.out.msg'], found
+
+
+@test
+def a_diverging_rule_explains_the_rest_of_the_case():
+    l2 = {'cniVersion': '0.2.0', 'name': 'fznet', 'type': 'bridge'}
+    case = {'steps': [step('ADD', l2), step('DEL', l2)]}
+    a = [{'exit': 1, 'out': {'code': 999, 'msg': 'cannot convert: no valid IP addresses'}}, {'exit': 0, 'out': None}]
+    b = [{'exit': 1, 'out': {'code': 1, 'msg': 'cannot convert: no valid IP addresses', 'cniVersion': '0.2.0',
+                             'details': 'no IP'}}, {'exit': 1, 'out': {'code': 7, 'msg': 'x'}}]
+    veth = {'kind': 'veth'}
+    found, explained = compare.findings(case, result(a, b, {'node': {'links': {'<veth1>': veth}}}, {}))
+    assert found == [], found
+    assert any(e[3] == 'after l2_old_versions' for e in explained), explained
+
+
+@test
+def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
+    case = {'steps': [step('ADD')]}
+    ok = {'exit': 0, 'out': None}
+    f = '/run/fz/data/fznet/10.1.2.2'
+    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
+                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0600'}}}))
+    assert found == [], found
+    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
+                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0755'}}}))
+    assert [x[3] for x in found] == ['store.<ip>.mode'], found
+
+
+@test
+def normalisation_keeps_requested_macs_and_numbers_veths():
+    n = observe.Normaliser({'02:42:ac:11:00:0a'})
+    v = n.value({'a': 'veth0a1b2c3d', 'b': '02:42:ac:11:00:0a', 'c': '6e:00:00:00:00:01', 'd': 'veth0a1b2c3d',
+                 'e': 'fe80::1:2'})
+    assert v == {'a': '<veth1>', 'b': '02:42:ac:11:00:0a', 'c': '<mac>', 'd': '<veth1>', 'e': '<fe80>'}, v
+
+
+@test
+def shrinking_keeps_only_what_the_finding_needs():
+    case = {'pre': {'store': {'fznet/10.1.2.5': 'c1'}, 'sysctl': {'net/ipv4/ip_forward': '1'}},
+            'steps': [step('ADD', {'name': 'fznet', 'mtu': 1400, 'ipam': {'type': 'host-local'}}),
+                      step('DEL'), step('CHECK')]}
+
+    def check(c):          # the "finding": an ADD whose conf has an mtu
+        hit = any(s['env']['CNI_COMMAND'] == 'ADD' and 'mtu' in s.get('conf', {}) for s in c['steps'])
+        return ([((), None, None, 'x')] if hit else []), {'known': []}
+    small = shrink.shrink(case, lambda f, r: bool(f), check, budget=200)
+    assert small == {'pre': {}, 'steps': [{'plugin': 'bridge', 'env': {'CNI_COMMAND': 'ADD', 'CNI_CONTAINERID': 'c1',
+                     'CNI_NETNS': '$POD', 'CNI_IFNAME': 'eth0', 'CNI_PATH': '$BIN'}, 'conf': {'mtu': 1400}}]}, small
+
+
+@test
+def a_case_is_a_function_of_seed_and_index():
+    a = cases.generate(random.Random('7:3'))
+    b = cases.generate(random.Random('7:3'))
+    assert a == b and a != cases.generate(random.Random('7:4'))
+
+
+@test
+def generated_cases_cover_every_verb_and_version():
+    seen_cmd, seen_version = set(), set()
+    for i in range(2000):
+        for s in cases.generate(random.Random('cover:%d' % i))['steps']:
+            seen_cmd.add(s.get('env', {}).get('CNI_COMMAND'))
+            if isinstance(s.get('conf'), dict):
+                seen_version.add(s['conf'].get('cniVersion'))
+    assert {'ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'} <= seen_cmd, seen_cmd
+    assert set(cases.VERSIONS) <= seen_version, seen_version
+
+
+def main():
+    passed = failed = 0
+    for t in TESTS:
+        try:
+            t()
+            passed += 1
+        except Exception as e:                 # AssertionError or a crash: both fail the test
+            failed += 1
+            print('FAIL %s: %r' % (t.__name__, e))
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
