@@ -43,11 +43,18 @@ let package = Package(
         .target(name: "IPAM", dependencies: ["CNISpec"], swiftSettings: ourModule),
         // The host-local plugin: its config and its six commands.
         .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM"], swiftSettings: ourModule),
-        // Linux networking through libnl: links, addresses, routes,
-        // namespaces, sysctls, masquerading.
-        .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"], swiftSettings: ourModule),
+        // The kernel's network state, and the only importer of CNetlink:
+        // links, addresses, routes (rtnetlink through libnl), namespaces,
+        // sysctls, and the netfilter-netlink wire (message builder,
+        // attribute parser, socket, nf_tables ABI numbers) the firewall
+        // speaks nf_tables over.
+        .target(name: "Netlink", dependencies: ["CNetlink", "CNISpec"], swiftSettings: ourModule),
+        // Masquerading (iptables and nftables backends) and the MAC spoof
+        // check: nf_tables rules composed here, sent through Netlink's
+        // typed API; never the reverse.
+        .target(name: "Firewall", dependencies: ["Netlink", "CNISpec"], swiftSettings: ourModule),
         // The bridge plugin: its config and its six commands.
-        .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"], swiftSettings: ourModule),
+        .target(name: "Bridge", dependencies: ["CNISpec", "Netlink", "Firewall"], swiftSettings: ourModule),
         // The release name the executables print in their about line; nil
         // except while scripts/release.sh builds.
         .target(name: "ReleaseVersion", swiftSettings: ourModule),
@@ -58,7 +65,8 @@ let package = Package(
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
         .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
-        .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "LinuxNetworking", "CNISpec"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CNISpec"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netlink", "CNetlink", "CNISpec"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Netlink", "Firewall", "CNISpec"]),
     ]
 )

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// ADD: wire one pod to the node's bridge.
 ///

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// The bridge plugin's configuration: every key of the reference plugin,
 /// with its defaults, validated before anything touches the system.

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// The `bridge` plugin: every pod gets a veth pair whose host end is a port
 /// of the node's bridge, with addresses from the IPAM plugin named in

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// CHECK: verify that what ADD made (as described by `prevResult`) is still
 /// in place — IPAM's reservation, the bridge, the pod's veth and its peer on

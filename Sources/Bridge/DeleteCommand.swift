@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// DEL: remove everything ADD made for this attachment, in this order:
 /// the pod's interface (its veth peer goes with it), the IPAM reservation

@@ -1,5 +1,5 @@
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 /// Turning lower-layer errors into CNI errors, with a prefix that says which
 /// step failed (the reference's wording where it has one).

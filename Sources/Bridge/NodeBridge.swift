@@ -1,5 +1,5 @@
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 /// The node's bridge (`cni0`): created on first use, shared by every pod,
 /// never deleted (as in the reference: removing it on the last DEL would race

@@ -1,3 +1,4 @@
+import Netlink
 import CNISpec
 /// How a child process ended.
 public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
@@ -70,5 +71,15 @@ private extension String {
         var text = self
         while let last = text.last, last == "\n" || last == "\r" { text.removeLast() }
         return text
+    }
+}
+
+/// Runs an nf_tables request over netlink and reports its failure as
+/// `FirewallError.netlink`, with the operation and errno it names.
+func nftables<T>(_ request: () throws(NetfilterError) -> T) throws(FirewallError) -> T {
+    do {
+        return try request()
+    } catch {
+        throw .netlink(operation: error.operation, errno: error.errno)
     }
 }

@@ -1,5 +1,5 @@
 import CNISpec
-import CNetlink
+import Netlink
 import Glibc
 
 /// The iptables backend's chains seen through nf_tables. iptables-nft (what
@@ -36,7 +36,7 @@ struct IPTablesNFTChains {
         return String(cString: resolved).hasSuffix("/xtables-nft-multi")
     }
 
-    static func family(_ family: IPFamily) -> UInt8 { UInt8(family == .v4 ? NFPROTO_IPV4 : NFPROTO_IPV6) }
+    static func family(_ family: IPFamily) -> UInt8 { family == .v4 ? NetfilterFamily.ipv4 : NetfilterFamily.ipv6 }
 
     func exists(chain: String, family: IPFamily) throws(FirewallError) -> Bool {
         try socket.chain(family: Self.family(family), table: Self.table, name: chain) != nil
@@ -45,11 +45,7 @@ struct IPTablesNFTChains {
     /// The names of the chains of `nat` shaped like masquerade chains
     /// (`CNI-` + 24 hex digits): a dump of that table's chains only.
     func masqueradeChains(family: IPFamily) throws(FirewallError) -> [String] {
-        try socket.dump(NFT_MSG_GETCHAIN, family: Self.family(family), what: "list chains of \(Self.table)") { message in
-            message.put(NFTA_CHAIN_TABLE.rawValue, string: Self.table)
-        }
-        .filter { $0.attributes.string(NFTA_CHAIN_TABLE.rawValue) == Self.table }
-        .compactMap { $0.attributes.string(NFTA_CHAIN_NAME.rawValue) }
+        try socket.chains(family: Self.family(family), table: Self.table).map(\.name)
         .filter(IPTablesMasqueradePlan.isMasqueradeChainName)
     }
 
@@ -60,7 +56,7 @@ struct IPTablesNFTChains {
         let jumps = try socket.rules(family: nfFamily, table: Self.table, chain: Self.postrouting).filter { rule in
             rule.expressions.contains {
                 if case .verdict(let code, let target) = $0 {
-                    return target == chain && (code == Int32(NFT_JUMP.rawValue) || code == Int32(NFT_GOTO.rawValue))
+                    return target == chain && (code == NFTVerdict.jump || code == NFTVerdict.goto)
                 }
                 return false
             }

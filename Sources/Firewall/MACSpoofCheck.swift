@@ -1,3 +1,4 @@
+import Netlink
 import CNISpec
 import Glibc
 /// `macspoofchk`: frames entering the bridge from a container's host-side

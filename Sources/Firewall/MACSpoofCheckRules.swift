@@ -1,4 +1,4 @@
-import CNetlink
+import Netlink
 
 /// The MAC spoof-check rules as nf_tables expressions (see
 /// `MACSpoofCheckPlan` for names, comments and their nft text), encoded as
@@ -10,10 +10,10 @@ import CNetlink
 /// - `ether saddr <mac>`: 6 bytes of the link-layer header at offset 6;
 /// - `jump <chain>`, `return`, `drop`: immediate verdicts.
 enum MACSpoofCheckRules {
-    static let family = UInt8(NFPROTO_BRIDGE)
+    static let family = NetfilterFamily.bridge
     /// `type filter hook prerouting priority dstnat (-300)`, policy accept.
-    static let preroutingHook = (number: UInt32(CNL_NF_BR_PRE_ROUTING), priority: Int32(-300), type: "filter")
-    static let acceptPolicy = UInt32(NF_ACCEPT)
+    static let preroutingHook = (number: NetfilterHook.bridgePreRouting, priority: Int32(-300), type: "filter")
+    static let acceptPolicy = UInt32(bitPattern: NFTVerdict.accept)
     static let interfaceNameSize = 16
 
     /// What the kernel holds of one attachment, read chain by chain.
@@ -30,13 +30,13 @@ enum MACSpoofCheckRules {
     static func interfaceMatch(_ name: String) -> [NFTExpression] {
         var bytes = Array(name.utf8.prefix(interfaceNameSize - 1))
         bytes += [UInt8](repeating: 0, count: interfaceNameSize - bytes.count)
-        return [.meta(key: UInt32(NFT_META_IIFNAME.rawValue), register: NFTExpression.register1),
+        return [.meta(key: NFTMetaKey.inputInterfaceName, register: NFTExpression.register1),
                 .compare(register: NFTExpression.register1, operation: NFTAddressMatch.equal, data: bytes)]
     }
 
     static func sourceMACMatch(_ mac: MACAddress) -> [NFTExpression] {
         let bytes = (0..<6).map { UInt8(truncatingIfNeeded: mac.value >> UInt64(8 * (5 - $0))) }
-        return [.payload(base: UInt32(NFT_PAYLOAD_LL_HEADER.rawValue), offset: 6, length: 6, register: NFTExpression.register1),
+        return [.payload(base: NFTPayloadBase.linkLayerHeader, offset: 6, length: 6, register: NFTExpression.register1),
                 .compare(register: NFTExpression.register1, operation: NFTAddressMatch.equal, data: bytes)]
     }
 
@@ -46,14 +46,14 @@ enum MACSpoofCheckRules {
         let comment = MACSpoofCheckPlan.ruleComment(containerID: containerID, ifname: ifname)
         let interfaceChain = MACSpoofCheckPlan.interfaceChain(containerID: containerID, ifname: ifname)
         let macChain = MACSpoofCheckPlan.macChain(containerID: containerID, ifname: ifname)
-        let jump = Int32(NFT_JUMP.rawValue)
+        let jump = NFTVerdict.jump
         return [
             NFTRule(chain: MACSpoofCheckPlan.baseChain,
                     expressions: interfaceMatch(hostInterface) + [.verdict(code: jump, chain: interfaceChain)], comment: comment),
             NFTRule(chain: interfaceChain, expressions: [.verdict(code: jump, chain: macChain)], comment: comment),
-            NFTRule(chain: macChain, expressions: sourceMACMatch(mac) + [.verdict(code: Int32(NFT_RETURN.rawValue), chain: nil)],
+            NFTRule(chain: macChain, expressions: sourceMACMatch(mac) + [.verdict(code: NFTVerdict.return, chain: nil)],
                     comment: comment),
-            NFTRule(chain: macChain, expressions: [.verdict(code: Int32(NF_DROP), chain: nil)], comment: comment),
+            NFTRule(chain: macChain, expressions: [.verdict(code: NFTVerdict.drop, chain: nil)], comment: comment),
         ]
     }
 

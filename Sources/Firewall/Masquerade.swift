@@ -1,3 +1,4 @@
+import Netlink
 import CNISpec
 /// Operations that, like the reference's DEL, must cover rules installed by
 /// either backend: the attachment may have been set up by another version of
@@ -12,7 +13,7 @@ public enum Masquerade {
     /// first error that counts is thrown after both ran. `likelyHolder`, the
     /// backend the config names, goes last: the other usually has nothing
     /// to remove, and looking first costs less than looking after a
-    /// deletion (see `NFTSocket` on closing).
+    /// deletion (see `NetfilterSocket` on closing).
     public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
                                           likelyHolder: MasqueradeBackendKind = .iptables) throws(FirewallError) {
         try forEachBackend(last: likelyHolder) { backend throws(FirewallError) in

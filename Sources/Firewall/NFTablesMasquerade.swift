@@ -1,5 +1,5 @@
 import CNISpec
-import CNetlink
+import Netlink
 import Glibc
 
 /// The nftables masquerade backend (`ipMasqBackend: "nftables"`), spoken

@@ -1,14 +1,14 @@
 import CNISpec
-import CNetlink
+import Netlink
 
 /// The nftables masquerade rules as nf_tables expressions, for the netlink
 /// backend: the same table, chains, rules and comments as
 /// `NFTablesMasqueradePlan` describes in nft's text, encoded the way nft
 /// encodes that text (`NFTAddressMatch`). Pure.
 enum NFTablesMasqueradeRules {
-    static let family = UInt8(NFPROTO_INET)
+    static let family = NetfilterFamily.inet
     /// `type nat hook postrouting priority srcnat` (100).
-    static let postroutingHook = (number: UInt32(NF_INET_POST_ROUTING.rawValue), priority: Int32(100), type: "nat")
+    static let postroutingHook = (number: NetfilterHook.postRouting, priority: Int32(100), type: "nat")
 
     /// A wanted rule and its text as nft prints it (for CHECK's messages).
     struct Wanted: Hashable, Sendable {
@@ -19,13 +19,13 @@ enum NFTablesMasqueradeRules {
     /// `ip daddr 224.0.0.0/4 return`, `ip6 daddr ff00::/8 return`, `goto masq_checks`.
     static let postroutingRules: [NFTRule] = {
         let chain = NFTablesMasqueradePlan.postroutingChain
-        let ret = NFTExpression.verdict(code: Int32(NFT_RETURN.rawValue), chain: nil)
+        let ret = NFTExpression.verdict(code: NFTVerdict.return, chain: nil)
         return [
             NFTRule(chain: chain, expressions: NFTAddressMatch.family(.v4)
                 + NFTAddressMatch.destination(CIDR("224.0.0.0/4")!, equal: true) + [ret]),
             NFTRule(chain: chain, expressions: NFTAddressMatch.family(.v6)
                 + NFTAddressMatch.destination(CIDR("ff00::/8")!, equal: true) + [ret]),
-            NFTRule(chain: chain, expressions: [.verdict(code: Int32(NFT_GOTO.rawValue), chain: NFTablesMasqueradePlan.checksChain)]),
+            NFTRule(chain: chain, expressions: [.verdict(code: NFTVerdict.goto, chain: NFTablesMasqueradePlan.checksChain)]),
         ]
     }()
 
@@ -42,7 +42,7 @@ enum NFTablesMasqueradeRules {
         NFTRule(chain: NFTablesMasqueradePlan.checksChain,
                 expressions: NFTAddressMatch.family(address.family) + NFTAddressMatch.source(address.address)
                     + NFTAddressMatch.destination(destination.network, equal: true)
-                    + [.verdict(code: Int32(NFT_RETURN.rawValue), chain: nil)],
+                    + [.verdict(code: NFTVerdict.return, chain: nil)],
                 comment: comment)
     }
 

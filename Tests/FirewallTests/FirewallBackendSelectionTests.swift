@@ -1,6 +1,6 @@
 import CNISpec
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 @Suite("Firewall: ipMasqBackend selection")
 struct FirewallBackendSelectionTests {

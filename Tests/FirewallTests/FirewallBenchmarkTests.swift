@@ -1,7 +1,7 @@
 import CNISpec
 import Glibc
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 /// Cost of each firewall operation (wall time, median of `rounds`), printed
 /// to stdout. Opt-in: needs the integration gate plus CNI_FIREWALL_BENCH=1.

@@ -1,7 +1,7 @@
 import Glibc
 import CNISpec
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 private func cidr(_ text: String) -> CIDR { CIDR(text)! }
 

@@ -1,7 +1,8 @@
 import CNISpec
 import CNetlink
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
+import Netlink
 
 @Suite("Firewall: nftables masquerade rules")
 struct FirewallNFTablesRuleTests {

@@ -1,7 +1,8 @@
 import CNISpec
 import CNetlink
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
+import Netlink
 
 /// The nf_tables netlink encoding, checked against the kernel and nft
 /// rather than against bytes written by hand: what we send, nft lists as

@@ -1,5 +1,5 @@
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 @Suite("Firewall: SHA-512")
 struct FirewallSHA512Tests {

@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 /// Gate for the firewall integration tests: they change netfilter state, so
 /// they run only as root, inside a throwaway network namespace

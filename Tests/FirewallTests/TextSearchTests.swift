@@ -1,5 +1,6 @@
+import Foundation
 import Testing
-@testable import LinuxNetworking
+@testable import Firewall
 
 /// The substring searches the firewall code uses on `nft` and `iptables`
 /// output, checked against the standard library's `_StringProcessing`

@@ -1,6 +1,6 @@
 import CNISpec
 import Glibc
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 /// Times the netlink part of a bridge ADD in-process, in the order the

@@ -1,5 +1,5 @@
 import CNISpec
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 @Suite("Addresses (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))

@@ -1,4 +1,4 @@
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 @Suite("Bridge port options (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))

@@ -1,6 +1,6 @@
 import CNISpec
 import Glibc
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 @Suite("Links (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))

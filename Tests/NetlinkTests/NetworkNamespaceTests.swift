@@ -1,5 +1,5 @@
 import Glibc
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 @Suite("NetworkNamespace: opening and validating CNI_NETNS")

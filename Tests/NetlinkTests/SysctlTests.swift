@@ -1,4 +1,4 @@
-@testable import LinuxNetworking
+@testable import Netlink
 import Testing
 
 @Suite("SysctlKey")

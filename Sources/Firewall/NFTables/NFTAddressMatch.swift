@@ -1,5 +1,5 @@
 import CNISpec
-import CNetlink
+import Netlink
 
 /// The expressions nft generates for `ip saddr A`, `ip daddr [!=] P` and
 /// their ip6 forms in a table of family inet, so that rules written here
@@ -13,12 +13,12 @@ import CNetlink
 ///   compared; any other length (including /0): a full-width load, a
 ///   bitwise AND with the mask (xor 0) and a compare with the network.
 enum NFTAddressMatch {
-    static let networkHeader = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue)
-    static let equal = UInt32(NFT_CMP_EQ.rawValue)
-    static let notEqual = UInt32(NFT_CMP_NEQ.rawValue)
+    static let networkHeader = NFTPayloadBase.networkHeader
+    static let equal = NFTCompareOperation.equal
+    static let notEqual = NFTCompareOperation.notEqual
 
     static func protocolNumber(_ family: IPFamily) -> UInt8 {
-        UInt8(family == .v4 ? NFPROTO_IPV4 : NFPROTO_IPV6)
+        family == .v4 ? NetfilterFamily.ipv4 : NetfilterFamily.ipv6
     }
 
     static func sourceOffset(_ family: IPFamily) -> UInt32 { family == .v4 ? 12 : 8 }
@@ -26,7 +26,7 @@ enum NFTAddressMatch {
 
     /// `meta nfproto ipv4|ipv6`.
     static func family(_ family: IPFamily) -> [NFTExpression] {
-        [.meta(key: UInt32(NFT_META_NFPROTO.rawValue), register: NFTExpression.register1),
+        [.meta(key: NFTMetaKey.netfilterProtocol, register: NFTExpression.register1),
          .compare(register: NFTExpression.register1, operation: equal, data: [protocolNumber(family)])]
     }
 

@@ -1,4 +1,4 @@
-import CNetlink
+import Netlink
 
 /// One nf_tables expression of a rule, in the form the kernel stores and
 /// reports it (register numbers, header offsets, raw bytes in network
@@ -19,8 +19,8 @@ enum NFTExpression: Hashable, Sendable {
     case masquerade
     case other(name: String)
 
-    static let verdictRegister = UInt32(NFT_REG_VERDICT.rawValue)
-    static let register1 = UInt32(NFT_REG_1.rawValue)
+    static let verdictRegister = NFTRegister.verdict
+    static let register1 = NFTRegister.one
 
     var name: String {
         switch self {
@@ -36,34 +36,34 @@ enum NFTExpression: Hashable, Sendable {
 
     /// Puts this expression as one NFTA_LIST_ELEM of a rule's expression list.
     func encode(into message: NetlinkMessageBuilder) {
-        message.nest(NFTA_LIST_ELEM.rawValue) { element in
-            element.put(NFTA_EXPR_NAME.rawValue, string: name)
-            element.nest(NFTA_EXPR_DATA.rawValue) { data in
+        message.nest(NFTAttribute.listElem) { element in
+            element.put(NFTAttribute.exprName, string: name)
+            element.nest(NFTAttribute.exprData) { data in
                 switch self {
                 case .meta(let key, let register):
-                    data.putBigEndian(NFTA_META_DREG.rawValue, register)
-                    data.putBigEndian(NFTA_META_KEY.rawValue, key)
+                    data.putBigEndian(NFTAttribute.metaDreg, register)
+                    data.putBigEndian(NFTAttribute.metaKey, key)
                 case .payload(let base, let offset, let length, let register):
-                    data.putBigEndian(NFTA_PAYLOAD_DREG.rawValue, register)
-                    data.putBigEndian(NFTA_PAYLOAD_BASE.rawValue, base)
-                    data.putBigEndian(NFTA_PAYLOAD_OFFSET.rawValue, offset)
-                    data.putBigEndian(NFTA_PAYLOAD_LEN.rawValue, length)
+                    data.putBigEndian(NFTAttribute.payloadDreg, register)
+                    data.putBigEndian(NFTAttribute.payloadBase, base)
+                    data.putBigEndian(NFTAttribute.payloadOffset, offset)
+                    data.putBigEndian(NFTAttribute.payloadLen, length)
                 case .bitwise(let register, let mask, let xor):
-                    data.putBigEndian(NFTA_BITWISE_SREG.rawValue, register)
-                    data.putBigEndian(NFTA_BITWISE_DREG.rawValue, register)
-                    data.putBigEndian(NFTA_BITWISE_LEN.rawValue, UInt32(mask.count))
-                    data.nest(NFTA_BITWISE_MASK.rawValue) { $0.put(NFTA_DATA_VALUE.rawValue, bytes: mask) }
-                    data.nest(NFTA_BITWISE_XOR.rawValue) { $0.put(NFTA_DATA_VALUE.rawValue, bytes: xor) }
+                    data.putBigEndian(NFTAttribute.bitwiseSreg, register)
+                    data.putBigEndian(NFTAttribute.bitwiseDreg, register)
+                    data.putBigEndian(NFTAttribute.bitwiseLen, UInt32(mask.count))
+                    data.nest(NFTAttribute.bitwiseMask) { $0.put(NFTAttribute.dataValue, bytes: mask) }
+                    data.nest(NFTAttribute.bitwiseXor) { $0.put(NFTAttribute.dataValue, bytes: xor) }
                 case .compare(let register, let operation, let bytes):
-                    data.putBigEndian(NFTA_CMP_SREG.rawValue, register)
-                    data.putBigEndian(NFTA_CMP_OP.rawValue, operation)
-                    data.nest(NFTA_CMP_DATA.rawValue) { $0.put(NFTA_DATA_VALUE.rawValue, bytes: bytes) }
+                    data.putBigEndian(NFTAttribute.cmpSreg, register)
+                    data.putBigEndian(NFTAttribute.cmpOp, operation)
+                    data.nest(NFTAttribute.cmpData) { $0.put(NFTAttribute.dataValue, bytes: bytes) }
                 case .verdict(let code, let chain):
-                    data.putBigEndian(NFTA_IMMEDIATE_DREG.rawValue, Self.verdictRegister)
-                    data.nest(NFTA_IMMEDIATE_DATA.rawValue) { immediate in
-                        immediate.nest(NFTA_DATA_VERDICT.rawValue) { verdict in
-                            verdict.putBigEndian(NFTA_VERDICT_CODE.rawValue, UInt32(bitPattern: code))
-                            if let chain { verdict.put(NFTA_VERDICT_CHAIN.rawValue, string: chain) }
+                    data.putBigEndian(NFTAttribute.immediateDreg, Self.verdictRegister)
+                    data.nest(NFTAttribute.immediateData) { immediate in
+                        immediate.nest(NFTAttribute.dataVerdict) { verdict in
+                            verdict.putBigEndian(NFTAttribute.verdictCode, UInt32(bitPattern: code))
+                            if let chain { verdict.put(NFTAttribute.verdictChain, string: chain) }
                         }
                     }
                 case .masquerade, .other:
@@ -75,43 +75,43 @@ enum NFTExpression: Hashable, Sendable {
 
     /// Reads one NFTA_LIST_ELEM as the kernel reports it.
     init(parsing element: NetlinkAttributes) {
-        let name = element.string(NFTA_EXPR_NAME.rawValue) ?? ""
-        let data = element.nested(NFTA_EXPR_DATA.rawValue) ?? NetlinkAttributes(parsing: [UInt8]())
+        let name = element.string(NFTAttribute.exprName) ?? ""
+        let data = element.nested(NFTAttribute.exprData) ?? NetlinkAttributes(parsing: [UInt8]())
         switch name {
         case "meta":
-            if let key = data.bigEndian32(NFTA_META_KEY.rawValue), let register = data.bigEndian32(NFTA_META_DREG.rawValue) {
+            if let key = data.bigEndian32(NFTAttribute.metaKey), let register = data.bigEndian32(NFTAttribute.metaDreg) {
                 self = .meta(key: key, register: register)
                 return
             }
         case "payload":
-            if let register = data.bigEndian32(NFTA_PAYLOAD_DREG.rawValue),
-               let base = data.bigEndian32(NFTA_PAYLOAD_BASE.rawValue),
-               let offset = data.bigEndian32(NFTA_PAYLOAD_OFFSET.rawValue),
-               let length = data.bigEndian32(NFTA_PAYLOAD_LEN.rawValue) {
+            if let register = data.bigEndian32(NFTAttribute.payloadDreg),
+               let base = data.bigEndian32(NFTAttribute.payloadBase),
+               let offset = data.bigEndian32(NFTAttribute.payloadOffset),
+               let length = data.bigEndian32(NFTAttribute.payloadLen) {
                 self = .payload(base: base, offset: offset, length: length, register: register)
                 return
             }
         case "bitwise":
-            let operation = data.bigEndian32(NFTA_BITWISE_OP.rawValue) ?? 0
-            if operation == 0, let source = data.bigEndian32(NFTA_BITWISE_SREG.rawValue),
-               data.bigEndian32(NFTA_BITWISE_DREG.rawValue) == source,
-               let mask = data.nested(NFTA_BITWISE_MASK.rawValue)?[NFTA_DATA_VALUE.rawValue],
-               let xor = data.nested(NFTA_BITWISE_XOR.rawValue)?[NFTA_DATA_VALUE.rawValue] {
+            let operation = data.bigEndian32(NFTAttribute.bitwiseOp) ?? 0
+            if operation == 0, let source = data.bigEndian32(NFTAttribute.bitwiseSreg),
+               data.bigEndian32(NFTAttribute.bitwiseDreg) == source,
+               let mask = data.nested(NFTAttribute.bitwiseMask)?[NFTAttribute.dataValue],
+               let xor = data.nested(NFTAttribute.bitwiseXor)?[NFTAttribute.dataValue] {
                 self = .bitwise(register: source, mask: Array(mask), xor: Array(xor))
                 return
             }
         case "cmp":
-            if let register = data.bigEndian32(NFTA_CMP_SREG.rawValue),
-               let operation = data.bigEndian32(NFTA_CMP_OP.rawValue),
-               let bytes = data.nested(NFTA_CMP_DATA.rawValue)?[NFTA_DATA_VALUE.rawValue] {
+            if let register = data.bigEndian32(NFTAttribute.cmpSreg),
+               let operation = data.bigEndian32(NFTAttribute.cmpOp),
+               let bytes = data.nested(NFTAttribute.cmpData)?[NFTAttribute.dataValue] {
                 self = .compare(register: register, operation: operation, data: Array(bytes))
                 return
             }
         case "immediate":
-            if data.bigEndian32(NFTA_IMMEDIATE_DREG.rawValue) == Self.verdictRegister,
-               let verdict = data.nested(NFTA_IMMEDIATE_DATA.rawValue)?.nested(NFTA_DATA_VERDICT.rawValue),
-               let code = verdict.bigEndian32(NFTA_VERDICT_CODE.rawValue) {
-                self = .verdict(code: Int32(bitPattern: code), chain: verdict.string(NFTA_VERDICT_CHAIN.rawValue))
+            if data.bigEndian32(NFTAttribute.immediateDreg) == Self.verdictRegister,
+               let verdict = data.nested(NFTAttribute.immediateData)?.nested(NFTAttribute.dataVerdict),
+               let code = verdict.bigEndian32(NFTAttribute.verdictCode) {
+                self = .verdict(code: Int32(bitPattern: code), chain: verdict.string(NFTAttribute.verdictChain))
                 return
             }
         case "masq":

@@ -1,6 +1,6 @@
 import CNetlink
 
-/// One nfnetlink request under construction, built with libnl's message API
+/// One netfilter-netlink request under construction, built with libnl's message API
 /// (`nlmsg_alloc_size`, `nla_put`, `nla_nest_start`/`nla_nest_end`): a
 /// netlink header, the `nfgenmsg` family header, then attributes.
 ///
@@ -8,18 +8,18 @@ import CNetlink
 /// only place that does. Numbers that nf_tables reads in network byte order
 /// go through `putBigEndian`; a failed `nla_put` (the message is full) is
 /// remembered and reported by `bytes`.
-final class NetlinkMessageBuilder {
+public final class NetlinkMessageBuilder {
     private let message: OpaquePointer
     private var failed = false
     /// The netlink message type.
-    let type: UInt16
+    public let type: UInt16
 
     /// nf_tables messages are a few hundred bytes; rule dumps are read, not built.
-    static let capacity = 16 * 1024
+    public static let capacity = 16 * 1024
 
     /// A message of `type` with `flags`, for `family` (NFPROTO_*), whose
     /// `nfgenmsg.res_id` is `resourceID` (big endian on the wire).
-    init(type: UInt16, flags: Int32, family: UInt8, resourceID: UInt16 = 0, sequence: UInt32) {
+    public init(type: UInt16, flags: Int32, family: UInt8, resourceID: UInt16 = 0, sequence: UInt32) {
         self.type = type
         message = nlmsg_alloc_size(Self.capacity)
         let header = nlmsg_hdr(message)!
@@ -33,27 +33,27 @@ final class NetlinkMessageBuilder {
 
     deinit { nlmsg_free(message) }
 
-    func put(_ type: UInt32, bytes: [UInt8]) {
+    public func put(_ type: UInt32, bytes: [UInt8]) {
         let rc = bytes.withUnsafeBytes { nla_put(message, Int32(type), Int32($0.count), $0.baseAddress) }
         if rc < 0 { failed = true }
     }
 
     /// A NUL-terminated string (what nf_tables expects for names).
-    func put(_ type: UInt32, string: String) {
+    public func put(_ type: UInt32, string: String) {
         put(type, bytes: Array(string.utf8) + [0])
     }
 
-    func putBigEndian(_ type: UInt32, _ value: UInt32) {
+    public func putBigEndian(_ type: UInt32, _ value: UInt32) {
         put(type, bytes: withUnsafeBytes(of: value.bigEndian, Array.init))
     }
 
-    func putBigEndian(_ type: UInt32, _ value: UInt64) {
+    public func putBigEndian(_ type: UInt32, _ value: UInt64) {
         put(type, bytes: withUnsafeBytes(of: value.bigEndian, Array.init))
     }
 
     /// A nested attribute (`NLA_F_NESTED` set) holding what `body` puts;
     /// kept even when empty, as nft sends an expression without options.
-    func nest(_ type: UInt32, _ body: (NetlinkMessageBuilder) -> Void) {
+    public func nest(_ type: UInt32, _ body: (NetlinkMessageBuilder) -> Void) {
         guard let start = nla_nest_start(message, Int32(type) | Int32(NLA_F_NESTED)) else {
             failed = true
             return
@@ -63,7 +63,7 @@ final class NetlinkMessageBuilder {
     }
 
     /// The finished message, header included; nil if it did not fit.
-    var bytes: [UInt8]? {
+    public var bytes: [UInt8]? {
         guard !failed, let header = nlmsg_hdr(message) else { return nil }
         let length = Int(header.pointee.nlmsg_len)
         return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(header), count: length))

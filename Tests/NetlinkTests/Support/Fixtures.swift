@@ -1,5 +1,5 @@
 import CNISpec
-@testable import LinuxNetworking
+@testable import Netlink
 
 /// A bridge in the test node plus a pod namespace with a veth pair between
 /// them, built with the API under test; removed when the value goes away.

@@ -1,5 +1,5 @@
 import Glibc
-import LinuxNetworking
+import Netlink
 import Testing
 
 /// The throwaway node the root-only tests run in.

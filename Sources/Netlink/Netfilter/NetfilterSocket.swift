@@ -3,17 +3,20 @@ import Glibc
 
 /// One nf_tables message the kernel sent: its netlink type and flags and
 /// its attributes (after the `nfgenmsg` header).
-struct NFTMessage: Sendable {
-    var type: UInt16
-    var flags: UInt16
-    var sequence: UInt32
+public struct NFTMessage: Sendable {
+    public var type: UInt16
+    public var flags: UInt16
+    public var sequence: UInt32
     /// `nfgenmsg.res_id`: in a dump, the low 16 bits of the ruleset generation.
-    var resourceID: UInt16
-    var attributes: NetlinkAttributes
+    public var resourceID: UInt16
+    public var attributes: NetlinkAttributes
 }
 
 /// A NETLINK_NETFILTER socket that speaks nf_tables in process: the
-/// requests `nft` would send, without starting `nft`.
+/// requests `nft` would send, without starting `nft`. It knows the wire
+/// (requests, dumps, batches, errors), not what a table, chain or rule
+/// means: the firewall builds those messages (see `NFTablesABI.swift` for
+/// the kernel's numbers it builds them from).
 ///
 /// - `dump` and `get` read one object kind scoped by the attributes the
 ///   caller puts (a table, a chain): the ruleset is never dumped whole.
@@ -36,18 +39,18 @@ struct NFTMessage: Sendable {
 /// forked child (`ReleaseInChild`), which absorbs that wait, so the plugin
 /// goes on at once; what a batch changed is in the ruleset when `commit`
 /// returns either way.
-final class NFTSocket {
+public final class NetfilterSocket {
     private let handle: OpaquePointer
     private var nextSequence: UInt32 = 1
 
-    static let subsystem = UInt16(NFNL_SUBSYS_NFTABLES)
+    public static let subsystem = UInt16(NFNL_SUBSYS_NFTABLES)
 
-    init() throws(FirewallError) {
-        guard let handle = nl_socket_alloc() else { throw .netlink(operation: "allocate socket", errno: ENOMEM) }
+    public init() throws(NetfilterError) {
+        guard let handle = nl_socket_alloc() else { throw NetfilterError(operation: "allocate socket", errno: ENOMEM) }
         let rc = nl_connect(handle, NETLINK_NETFILTER)
         if rc < 0 {
             nl_socket_free(handle)
-            throw .netlink(operation: "connect NETLINK_NETFILTER", errno: NFTSocket.errno(fromLibnl: rc))
+            throw NetfilterError(operation: "connect NETLINK_NETFILTER", errno: NetfilterSocket.errno(fromLibnl: rc))
         }
         self.handle = handle
     }
@@ -57,8 +60,8 @@ final class NFTSocket {
     }
 
     /// The netlink type of nf_tables message `kind` (NFT_MSG_*).
-    static func messageType(_ kind: nf_tables_msg_types) -> UInt16 {
-        subsystem << 8 | UInt16(kind.rawValue)
+    public static func messageType(_ kind: NFTMessageKind) -> UInt16 {
+        subsystem << 8 | kind.rawValue
     }
 
     private func takeSequence() -> UInt32 {
@@ -67,7 +70,7 @@ final class NFTSocket {
     }
 
     /// A request of `kind` for `family`; `flags` beyond NLM_F_REQUEST are the caller's.
-    func request(_ kind: nf_tables_msg_types, family: UInt8, flags: Int32 = 0) -> NetlinkMessageBuilder {
+    public func request(_ kind: NFTMessageKind, family: UInt8, flags: Int32 = 0) -> NetlinkMessageBuilder {
         NetlinkMessageBuilder(type: Self.messageType(kind), flags: NLM_F_REQUEST | flags, family: family,
                               sequence: takeSequence())
     }
@@ -76,8 +79,8 @@ final class NFTSocket {
     /// returns every object of the reply. A dump the kernel marks as
     /// interrupted (the ruleset changed while it was read: NLM_F_DUMP_INTR)
     /// is read again, up to `attempts` times in all.
-    func dump(_ kind: nf_tables_msg_types, family: UInt8, what: String, attempts: Int = 5,
-              _ build: (NetlinkMessageBuilder) -> Void) throws(FirewallError) -> [NFTMessage] {
+    public func dump(_ kind: NFTMessageKind, family: UInt8, what: String, attempts: Int = 5,
+              _ build: (NetlinkMessageBuilder) -> Void) throws(NetfilterError) -> [NFTMessage] {
         var attempt = 1
         while true {
             let message = request(kind, family: family, flags: NLM_F_DUMP)
@@ -98,8 +101,8 @@ final class NFTSocket {
 
     /// Sends a single-object GET and returns the object, or nil when the
     /// kernel answers ENOENT (no such table or chain).
-    func get(_ kind: nf_tables_msg_types, family: UInt8, what: String,
-             _ build: (NetlinkMessageBuilder) -> Void) throws(FirewallError) -> NFTMessage? {
+    public func get(_ kind: NFTMessageKind, family: UInt8, what: String,
+             _ build: (NetlinkMessageBuilder) -> Void) throws(NetfilterError) -> NFTMessage? {
         let message = request(kind, family: family)
         build(message)
         let sequence = try send([message], what: what)
@@ -109,22 +112,22 @@ final class NFTSocket {
                 object = reply
                 return true
             }
-        } catch .netlink(_, let code) where code == ENOENT {
+        } catch where error.errno == ENOENT {
             return nil
         }
         return object
     }
 
-    /// Applies `changes` as one atomic batch. Throws `.netlink` with the
+    /// Applies `changes` as one atomic batch. Throws the
     /// first errno the kernel reported; nothing was changed then.
-    func commit(_ changes: [NetlinkMessageBuilder], what: String) throws(FirewallError) {
+    public func commit(_ changes: [NetlinkMessageBuilder], what: String) throws(NetfilterError) {
         guard !changes.isEmpty else { return }
         let begin = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_BEGIN), flags: NLM_F_REQUEST,
                                           family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
         let end = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_END), flags: NLM_F_REQUEST,
                                         family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
         _ = try send([begin] + changes + [end], what: what)
-        let probe = request(NFT_MSG_GETGEN, family: UInt8(AF_UNSPEC))
+        let probe = request(.getGeneration, family: UInt8(AF_UNSPEC))
         let sequence = try send([probe], what: what)
         var firstError: Int32 = 0
         do {
@@ -132,22 +135,22 @@ final class NFTSocket {
                 if firstError == 0 { firstError = code }
             }) { _ in true }
         }
-        if firstError != 0 { throw .netlink(operation: what, errno: firstError) }
+        if firstError != 0 { throw NetfilterError(operation: what, errno: firstError) }
     }
 
     // MARK: - Wire
 
     /// Sends `messages` in one `sendto` and returns the last one's sequence number.
-    private func send(_ messages: [NetlinkMessageBuilder], what: String) throws(FirewallError) -> UInt32 {
+    private func send(_ messages: [NetlinkMessageBuilder], what: String) throws(NetfilterError) -> UInt32 {
         var buffer: [UInt8] = []
         var lastSequence: UInt32 = 0
         for message in messages {
-            guard let bytes = message.bytes else { throw .netlink(operation: what, errno: EMSGSIZE) }
+            guard let bytes = message.bytes else { throw NetfilterError(operation: what, errno: EMSGSIZE) }
             lastSequence = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
             buffer += bytes
         }
         let rc = buffer.withUnsafeMutableBytes { nl_sendto(handle, $0.baseAddress, $0.count) }
-        if rc < 0 { throw .netlink(operation: what, errno: NFTSocket.errno(fromLibnl: rc)) }
+        if rc < 0 { throw NetfilterError(operation: what, errno: NetfilterSocket.errno(fromLibnl: rc)) }
         return lastSequence
     }
 
@@ -157,14 +160,14 @@ final class NFTSocket {
     /// `acceptingErrorsOfOtherSequences`, or is thrown when that is nil.
     private func receive(until sequence: UInt32, what: String,
                          acceptingErrorsOfOtherSequences: ((Int32) -> Void)? = nil,
-                         _ handle: (NFTMessage) -> Bool) throws(FirewallError) {
+                         _ handle: (NFTMessage) -> Bool) throws(NetfilterError) {
         while true {
             var peer = sockaddr_nl()
             var buffer: UnsafeMutablePointer<UInt8>? = nil
             let count = nl_recv(self.handle, &peer, &buffer, nil)
             guard count > 0, let buffer else {
                 if let buffer { free(buffer) }
-                throw .netlink(operation: what, errno: count < 0 ? NFTSocket.errno(fromLibnl: count) : EPIPE)
+                throw NetfilterError(operation: what, errno: count < 0 ? NetfilterSocket.errno(fromLibnl: count) : EPIPE)
             }
             defer { free(buffer) }
             let bytes = UnsafeBufferPointer(start: buffer, count: Int(count))
@@ -177,17 +180,17 @@ final class NFTSocket {
                 let flags = raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)
                 let messageSequence = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
                 guard length >= 16, offset + length <= bytes.count else {
-                    throw .netlink(operation: what, errno: EBADMSG)
+                    throw NetfilterError(operation: what, errno: EBADMSG)
                 }
                 defer { offset += (length + 3) & ~3 }
                 if type == UInt16(NLMSG_ERROR) {
                     let code = length >= 20 ? -raw.loadUnaligned(fromByteOffset: 16, as: Int32.self) : EBADMSG
                     if messageSequence == sequence {
-                        if code != 0 { throw .netlink(operation: what, errno: code) }
+                        if code != 0 { throw NetfilterError(operation: what, errno: code) }
                         return
                     }
                     if code != 0 {
-                        guard let accept = acceptingErrorsOfOtherSequences else { throw .netlink(operation: what, errno: code) }
+                        guard let accept = acceptingErrorsOfOtherSequences else { throw NetfilterError(operation: what, errno: code) }
                         accept(code)
                     }
                     continue
@@ -218,47 +221,5 @@ final class NFTSocket {
         case Int32(NLE_MSGSIZE): return EMSGSIZE
         default: return EIO
         }
-    }
-}
-
-/// Closes a netlink socket in a forked child, so that the wait the kernel
-/// attaches to its release happens there. The parent drops its own copy
-/// first (not the last reference while the child holds one), then lets the
-/// child go by closing a pipe; the child, whose standard descriptors are
-/// /dev/null (whoever reads the plugin's output is not held up), then exits,
-/// releasing the socket. The child runs only async-signal-safe calls and is
-/// reaped by whoever inherits it. If fork fails, the socket is closed here.
-enum ReleaseInChild {
-    static func release(_ handle: OpaquePointer) {
-        var gate: [Int32] = [-1, -1]
-        guard pipe(&gate) == 0 else {
-            nl_socket_free(handle)
-            return
-        }
-        for fd in gate { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        // Computed before fork: the child only makes system calls.
-        let kept = [nl_socket_get_fd(handle), gate[0]].filter { $0 > 2 }.sorted()
-        let pid = fork()
-        if pid == 0 {
-            let null = open("/dev/null", O_RDWR)
-            if null >= 0 {
-                dup2(null, 0); dup2(null, 1); dup2(null, 2)
-            }
-            // Keep only the socket and the gate: no copy of another pipe or
-            // file of the plugin outlives the parent's own in this child.
-            close(gate[1])
-            var first: Int32 = 3
-            for fd in kept {
-                if fd > first { _ = cnl_close_range(UInt32(first), UInt32(fd - 1)) }
-                first = fd + 1
-            }
-            _ = cnl_close_range(UInt32(first), UInt32.max)
-            var byte: UInt8 = 0
-            while read(gate[0], &byte, 1) < 0 && errno == EINTR {}
-            _exit(0)
-        }
-        nl_socket_free(handle)
-        close(gate[0])
-        close(gate[1])
     }
 }
