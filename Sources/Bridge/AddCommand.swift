@@ -116,7 +116,8 @@ struct AddCommand {
                 // time, and nothing may land after the teardown.
                 var pendingMasquerade: PendingMasqueradeSetUp? = nil
                 if config.ipMasq {
-                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
+                        .makeBackend(environment: request.environment)
                     rollback.register("IP masquerade") {
                         try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in

@@ -49,7 +49,8 @@ public struct BridgePlugin: CNIPlugin {
             return
         }
         do {
-            try Masquerade.garbageCollectEverywhere(network: request.networkName, validAttachments: attachments)
+            try Masquerade.garbageCollectEverywhere(network: request.networkName, validAttachments: attachments,
+                                                    environment: request.environment)
         } catch {
             if firstError == nil { firstError = CNIError.failed("failed to garbage-collect IP masquerade", error) }
         }

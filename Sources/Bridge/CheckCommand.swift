@@ -95,7 +95,8 @@ struct CheckCommand {
 
             // 7. Firewall rules.
             if config.isLayer3 && config.ipMasq {
-                let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
+                    .makeBackend(environment: request.environment)
                 try backend.check(network: request.networkName, containerID: request.containerID,
                                   ifname: request.ifname, addresses: result.ips.map(\.address),
                                   nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)

@@ -65,7 +65,8 @@ struct DeleteCommand {
         if config.isLayer3 && config.ipMasq {
             do {
                 try Masquerade.tearDownEverywhere(network: request.networkName, containerID: request.containerID,
-                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables)
+                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables,
+                                                  environment: request.environment)
             } catch {
                 record(CNIError.failed("failed to remove IP masquerade", error))
             }

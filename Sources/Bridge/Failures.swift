@@ -1,5 +1,6 @@
 import CNISpec
 import Netlink
+import SystemSupport
 
 /// Turning lower-layer errors into CNI errors, with a prefix that says which
 /// step failed (the reference's wording where it has one).

@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 /// What a finished command printed and how it ended.
 struct CommandOutput: Sendable {
@@ -12,15 +13,20 @@ struct CommandOutput: Sendable {
 }
 
 /// Runs the firewall tools (`iptables`, `iptables-restore`, `nft`, …) as
-/// child processes, through the spec layer's `Subprocess` (same environment,
+/// child processes, through SystemSupport's `Subprocess` (the given environment,
 /// stdout and stderr captured, a deadline after which the child is killed).
 struct CommandRunner: Sendable {
     /// Directories searched, in order, for a tool given by name.
     static let searchDirectories = ["/usr/sbin", "/sbin", "/usr/bin"]
 
+    /// The environment the tools run with: the plugin call's, read once at
+    /// the edge and passed down (the default, this process's own, serves
+    /// callers that have no call to pass, such as tests).
+    var environment: [String]
     var timeoutMilliseconds: Int
 
-    init(timeoutMilliseconds: Int = 60_000) {
+    init(environment: [String] = ProcessEnvironment.current(), timeoutMilliseconds: Int = 60_000) {
+        self.environment = environment
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
@@ -45,7 +51,7 @@ struct CommandRunner: Sendable {
         let command = [path] + arguments
         let output: Subprocess.Output
         do {
-            output = try Subprocess.run(path: path, arguments: arguments, environment: PluginMain.processEnvironment(),
+            output = try Subprocess.run(path: path, arguments: arguments, environment: environment,
                                         stdin: input ?? [], captureStandardError: true,
                                         timeoutMilliseconds: timeoutMilliseconds)
         } catch {
@@ -63,7 +69,7 @@ struct CommandRunner: Sendable {
     func start(_ tool: String, _ arguments: [String], stdin input: [UInt8]? = nil) throws(FirewallError) -> RunningCommand {
         let path = try CommandRunner.locate(tool)
         do {
-            let running = try Subprocess.start(path: path, arguments: arguments, environment: PluginMain.processEnvironment(),
+            let running = try Subprocess.start(path: path, arguments: arguments, environment: environment,
                                                stdin: input ?? [], captureStandardError: true)
             return RunningCommand(command: [path] + arguments, running: running, timeoutMilliseconds: timeoutMilliseconds)
         } catch {

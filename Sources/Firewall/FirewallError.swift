@@ -1,5 +1,5 @@
 import Netlink
-import CNISpec
+import SystemSupport
 /// How a child process ended.
 public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
     case exited(Int32)

@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 /// The iptables masquerade backend (`ipMasqBackend: "iptables"`, the
 /// default). Rules and names are the reference's; see
@@ -23,15 +24,18 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     var runner: CommandRunner
 
-    public init() { self.runner = CommandRunner() }
+    /// Runs the iptables tools with `environment` (the plugin call's).
+    public init(environment: [String] = ProcessEnvironment.current()) {
+        self.runner = CommandRunner(environment: environment)
+    }
 
     init(runner: CommandRunner) { self.runner = runner }
 
     /// Usable when it can list a chain, like the reference's probe (which
     /// lists filter INPUT; this lists the nat table's POSTROUTING, which we need).
-    public static func isUsable() -> Bool {
+    public static func isUsable(environment: [String] = ProcessEnvironment.current()) -> Bool {
         guard let path = try? CommandRunner.locate("iptables") else { return false }
-        guard let output = try? CommandRunner().run(path, ["-w", "-t", "nat", "-S", "POSTROUTING"]) else { return false }
+        guard let output = try? CommandRunner(environment: environment).run(path, ["-w", "-t", "nat", "-S", "POSTROUTING"]) else { return false }
         return output.status.succeeded
     }
 

@@ -1,4 +1,5 @@
 import CNISpec
+import SystemSupport
 
 /// Names and rules of the iptables masquerade backend, and the
 /// `iptables-restore` lines that bring a listed `nat` table to the wanted

@@ -1,6 +1,6 @@
 import CNISpec
-import Netlink
 import Glibc
+import Netlink
 
 /// The iptables backend's chains seen through nf_tables. iptables-nft (what
 /// Debian's `iptables` is) keeps table `nat` as the nf_tables table `ip nat`

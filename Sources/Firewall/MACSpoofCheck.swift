@@ -1,6 +1,7 @@
-import Netlink
 import CNISpec
 import Glibc
+import Netlink
+import SystemSupport
 /// `macspoofchk`: frames entering the bridge from a container's host-side
 /// veth are dropped unless their source MAC is the container interface's.
 /// Rules and names are the reference's (see `MACSpoofCheckPlan`), spoken to

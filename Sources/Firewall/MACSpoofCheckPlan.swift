@@ -1,4 +1,3 @@
-import CNISpec
 /// Names, comments and rule texts (as nft prints them) of the MAC spoof
 /// check; the rules themselves are `MACSpoofCheckRules`. Pure.
 ///

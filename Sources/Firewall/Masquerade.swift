@@ -1,5 +1,6 @@
-import Netlink
 import CNISpec
+import SystemSupport
+
 /// Operations that, like the reference's DEL, must cover rules installed by
 /// either backend: the attachment may have been set up by another version of
 /// a plugin or with another `ipMasqBackend`.
@@ -15,28 +16,30 @@ public enum Masquerade {
     /// to remove, and looking first costs less than looking after a
     /// deletion (see `NetfilterSocket` on closing).
     public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
-                                          likelyHolder: MasqueradeBackendKind = .iptables) throws(FirewallError) {
-        try forEachBackend(last: likelyHolder) { backend throws(FirewallError) in
+                                          likelyHolder: MasqueradeBackendKind = .iptables,
+                                          environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+        try forEachBackend(last: likelyHolder, environment: environment) { backend throws(FirewallError) in
             try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
         }
     }
 
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
-    public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
-        try forEachBackend { backend throws(FirewallError) in
+    public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>,
+                                                environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+        try forEachBackend(environment: environment) { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }
     }
 
-    private static func forEachBackend(last: MasqueradeBackendKind = .iptables,
+    private static func forEachBackend(last: MasqueradeBackendKind = .iptables, environment: [String],
                                        _ body: (any MasqueradeBackend) throws(FirewallError) -> Void) throws(FirewallError) {
         var firstError: FirewallError? = nil
         let kinds = MasqueradeBackendKind.allCases.filter { $0 != last } + [last]
         for kind in kinds where kind.isInstalled {
             do {
-                try body(kind.makeBackend())
+                try body(kind.makeBackend(environment: environment))
             } catch {
-                if firstError == nil && kind.isUsable { firstError = error }
+                if firstError == nil && kind.isUsable(environment: environment) { firstError = error }
             }
         }
         if let firstError { throw firstError }

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// The `ipMasqBackend` values the reference understands.
 public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
     case iptables
@@ -20,17 +22,20 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
     /// usable. With iptables-nft installed, iptables works exactly when
     /// nf_tables does, so it is chosen without running it; otherwise the
     /// probe costs a tool run, and only the unset case probes.
-    public static func resolve(_ configured: MasqueradeBackendKind?) -> MasqueradeBackendKind {
+    /// The iptables probe runs with `environment` (the plugin call's).
+    public static func resolve(_ configured: MasqueradeBackendKind?,
+                               environment: [String] = ProcessEnvironment.current()) -> MasqueradeBackendKind {
         if let configured { return configured }
         if IPTablesNFTChains.usesIPTablesNFT { return .iptables }
-        if !IPTablesMasquerade.isUsable() && NFTablesMasquerade.isUsable() { return .nftables }
+        if !IPTablesMasquerade.isUsable(environment: environment) && NFTablesMasquerade.isUsable() { return .nftables }
         return .iptables
     }
 
-    /// A backend of this kind.
-    public func makeBackend() -> any MasqueradeBackend {
+    /// A backend of this kind; the iptables one runs its tools with
+    /// `environment` (the plugin call's).
+    public func makeBackend(environment: [String] = ProcessEnvironment.current()) -> any MasqueradeBackend {
         switch self {
-        case .iptables: return IPTablesMasquerade()
+        case .iptables: return IPTablesMasquerade(environment: environment)
         case .nftables: return NFTablesMasquerade()
         }
     }
@@ -47,9 +52,9 @@ extension MasqueradeBackendKind {
     }
 
     /// The reference's usability probe for this backend (runs the tool).
-    var isUsable: Bool {
+    func isUsable(environment: [String]) -> Bool {
         switch self {
-        case .iptables: return IPTablesMasquerade.isUsable()
+        case .iptables: return IPTablesMasquerade.isUsable(environment: environment)
         case .nftables: return NFTablesMasquerade.isUsable()
         }
     }

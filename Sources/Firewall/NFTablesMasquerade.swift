@@ -1,6 +1,6 @@
 import CNISpec
-import Netlink
 import Glibc
+import Netlink
 
 /// The nftables masquerade backend (`ipMasqBackend: "nftables"`), spoken
 /// to nf_tables over netlink in process: no `nft` process on any path.

@@ -1,4 +1,5 @@
 import CNISpec
+import SystemSupport
 import Testing
 @testable import Firewall
 

@@ -1,6 +1,7 @@
 import CNISpec
 import Glibc
 @testable import Netlink
+import SystemSupport
 import Testing
 
 @Suite("Links (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))

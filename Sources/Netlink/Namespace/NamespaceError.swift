@@ -1,5 +1,5 @@
-import CNISpec
 import Glibc
+import SystemSupport
 
 /// Why a network namespace could not be opened or entered.
 ///

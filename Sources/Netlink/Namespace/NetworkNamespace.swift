@@ -1,6 +1,6 @@
-import CNISpec
 import CNetlink
 import Glibc
+import SystemSupport
 
 /// An open network namespace file (a CNI_NETNS path such as
 /// `/run/netns/<name>` or `/proc/<pid>/ns/net`).

@@ -1,5 +1,5 @@
-import CNISpec
 import Glibc
+import SystemSupport
 
 /// Deleting a link without waiting for the kernel to finish freeing it.
 ///

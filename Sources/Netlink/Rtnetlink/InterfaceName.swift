@@ -1,6 +1,6 @@
-import CNISpec
 import CNetlink
 import Glibc
+import SystemSupport
 
 /// Interface-name checks done before a name reaches libnl.
 ///

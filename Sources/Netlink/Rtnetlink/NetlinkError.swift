@@ -1,6 +1,6 @@
-import CNISpec
 import CNetlink
 import Glibc
+import SystemSupport
 
 /// A failed netlink request, converted from libnl's negative `NLE_*` code
 /// at the boundary (every libnl call goes through `NetlinkSocket.perform`).

@@ -1,6 +1,6 @@
-import CNISpec
 import CNetlink
 import Glibc
+import SystemSupport
 
 /// Changes to apply to an existing link in one RTM_NEWLINK request. Fields
 /// left nil are not touched.

@@ -1,5 +1,5 @@
-import CNISpec
 import Glibc
+import SystemSupport
 
 extension NetlinkSocket {
     /// Waits until link `index` reports `wanted` as its operational state,

@@ -1,6 +1,6 @@
-import CNISpec
 import CNetlink
 import Glibc
+import SystemSupport
 
 /// Host-side veth names in the reference's form: `veth` followed by four
 /// random bytes as eight lowercase hex digits (`veth37075f93`), 12

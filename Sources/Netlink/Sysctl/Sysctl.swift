@@ -1,5 +1,5 @@
-import CNISpec
 import Glibc
+import SystemSupport
 
 /// Reads and writes kernel parameters through /proc/sys.
 ///
