@@ -62,9 +62,14 @@ let package = Package(
         // The release name the executables print in their about line; nil
         // except while scripts/release.sh builds.
         .target(name: "ReleaseVersion", swiftSettings: ourModule),
+        // The two executables, each a tiny main file in Sources/Executables
+        // (lowercase, like the binaries they build), calling its plugin
+        // library (CamelCase, beside them in Sources).
         .executableTarget(name: "host-local", dependencies: ["HostLocal", "ReleaseVersion"],
+                         path: "Sources/Executables/host-local",
                          swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
+                          path: "Sources/Executables/bridge",
                           swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),

@@ -27,7 +27,7 @@ struct AddCommand {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
         let ipam = config.isLayer3
-            ? try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths) : nil
+            ? try DelegatedPlugin.ipam(for: request) : nil
         if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
@@ -77,7 +77,7 @@ struct AddCommand {
                 try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
             }
 
-            // Addresses from IPAM.
+            // 5. Join IPAM: the addresses it allocated meanwhile.
             var result = CNIResult()
             if let pendingIPAM {
                 result = try CNIResult(bytes: try pendingIPAM.finish(), defaultVersion: request.version)
@@ -86,7 +86,7 @@ struct AddCommand {
                 }
             }
 
-            // 5. MAC spoof protection for the pod's MAC.
+            // 6. MAC spoof protection for the pod's MAC.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
                     try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
@@ -102,7 +102,7 @@ struct AddCommand {
                 }
             }
 
-            // 6. Layer 3: addresses, routes, the gateway on the bridge,
+            // 7. Layer 3: addresses, routes, the gateway on the bridge,
             //    forwarding and masquerading.
             let container = ContainerInterface(pod: pod, namespace: namespace, name: request.ifname,
                                                index: containerLink.index)
@@ -157,7 +157,7 @@ struct AddCommand {
                 try container.setUp()
             }
 
-            // 7. The port must be forwarding before the pod starts.
+            // 8. The port must be forwarding before the pod starts.
             if !config.disableContainerInterface {
                 let state: LinkInfo
                 do {
@@ -170,7 +170,7 @@ struct AddCommand {
                 }
             }
 
-            // 8. The result, interfaces in the reference's order. The bridge
+            // 9. The result, interfaces in the reference's order. The bridge
             //    is read again: an unpinned bridge MAC follows its ports.
             do {
                 let bridgeNow = try host.link(index: bridge.index)

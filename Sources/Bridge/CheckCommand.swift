@@ -14,7 +14,7 @@ struct CheckCommand {
 
         // 1. IPAM's own check (skipped in L2 mode, where the reference fails).
         if config.isLayer3 {
-            let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+            let ipam = try DelegatedPlugin.ipam(for: request)
             _ = try ipam.execute(.check, for: request)
         }
 

@@ -45,7 +45,7 @@ struct DeleteCommand {
         // 2. The IPAM reservation.
         if config.isLayer3 {
             do {
-                let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+                let ipam = try DelegatedPlugin.ipam(for: request)
                 _ = try ipam.execute(.del, for: request)
             } catch {
                 record(error)

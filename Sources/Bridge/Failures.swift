@@ -17,3 +17,13 @@ extension CNIError {
 func logWarning(_ message: String) {
     StandardIO.writeAll(fd: 2, "bridge: \(message)\n")
 }
+
+/// Runs `body` and reports a failure on stderr instead of throwing: for
+/// best-effort steps the reference also ignores.
+func ignoreFailure<E: Error>(_ body: () throws(E) -> Void) {
+    do {
+        try body()
+    } catch {
+        logWarning("\(error)")
+    }
+}

@@ -203,13 +203,3 @@ struct NodeBridge {
         }
     }
 }
-
-/// Runs `body` and reports a failure on stderr instead of throwing: for
-/// best-effort steps the reference also ignores.
-func ignoreFailure<E: Error>(_ body: () throws(E) -> Void) {
-    do {
-        try body()
-    } catch {
-        logWarning("\(error)")
-    }
-}
