@@ -91,7 +91,7 @@ struct AddCommand {
                 do {
                     try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
                                               containerID: request.containerID, ifname: request.ifname,
-                                              mac: mac.description)
+                                              mac: mac)
                 } catch {
                     throw CNIError.failed("failed to set up MAC spoof check", error)
                 }

@@ -103,7 +103,7 @@ struct CheckCommand {
             }
             if config.macSpoofCheck, let mac = container.mac {
                 try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,
-                                          ifname: request.ifname, mac: mac.description)
+                                          ifname: request.ifname, mac: mac)
             }
         } catch let error as CNIError {
             throw error

@@ -32,6 +32,12 @@ public struct MACSpoofCheck: Sendable {
         guard let address = MACAddress(mac) else {
             throw .netlink(operation: "macspoofchk for MAC address \(GoQuote.quoted(mac))", errno: EINVAL)
         }
+        try setUp(network: network, hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
+    }
+
+    /// Allows only `address` from `hostInterface`.
+    public func setUp(network: String, hostInterface: String, containerID: String, ifname: String,
+                      mac address: MACAddress) throws(FirewallError) {
         let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
         let interfaceChain = Plan.interfaceChain(containerID: containerID, ifname: ifname)
         let macChain = Plan.macChain(containerID: containerID, ifname: ifname)
@@ -102,10 +108,16 @@ public struct MACSpoofCheck: Sendable {
     /// Throws `ruleMissing` unless all four rules are present as setUp made them.
     public func check(hostInterface: String, containerID: String, ifname: String, mac: String) throws(FirewallError) {
         guard let address = MACAddress(mac) else { throw .ruleMissing("macspoofchk: invalid MAC address \(GoQuote.quoted(mac))") }
+        try check(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
+    }
+
+    /// Throws `ruleMissing` unless all four rules are present as setUp made them for `address`.
+    public func check(hostInterface: String, containerID: String, ifname: String, mac address: MACAddress) throws(FirewallError) {
         let socket = try NFTSocket()
         let state = try read(socket, containerID: containerID, ifname: ifname)
         let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
-        let texts = Plan.wantedRules(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: mac)
+        let texts = Plan.wantedRules(hostInterface: hostInterface, containerID: containerID, ifname: ifname,
+                                     mac: address.description)
         if let missing = Rules.firstMissing(state, wanted: wanted), let index = wanted.firstIndex(of: missing) {
             throw .ruleMissing("macspoofchk rule missing in \(Plan.family) \(Plan.table) \(texts[index].chain): \(texts[index].text)")
         }
