@@ -35,30 +35,47 @@ let package = Package(
             pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
+        // Process, clock and I/O helpers that speak no CNI: child processes
+        // (`Subprocess`), the process environment, the monotonic clock,
+        // whole reads and writes of a descriptor, errno texts, Go's quoting.
+        .target(name: "SystemSupport", swiftSettings: ourModule),
         // The CNI spec: JSON, versions, errors, environment, CNI_ARGS,
         // results and their conversions, the command dispatcher, delegation.
-        .target(name: "CNISpec", swiftSettings: ourModule),
+        .target(name: "CNISpec", dependencies: ["SystemSupport"], swiftSettings: ourModule),
         // host-local's allocator (ranges, range sets, round-robin) and its
         // on-disk store, compatible with the reference's.
-        .target(name: "IPAM", dependencies: ["CNISpec"], swiftSettings: ourModule),
+        .target(name: "IPAM", dependencies: ["CNISpec", "SystemSupport"], swiftSettings: ourModule),
         // The host-local plugin: its config and its six commands.
-        .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM"], swiftSettings: ourModule),
-        // Linux networking through libnl: links, addresses, routes,
-        // namespaces, sysctls, masquerading.
-        .target(name: "LinuxNetworking", dependencies: ["CNetlink", "CNISpec"], swiftSettings: ourModule),
+        .target(name: "HostLocal", dependencies: ["CNISpec", "IPAM", "SystemSupport"], swiftSettings: ourModule),
+        // The kernel's network state, and the only importer of CNetlink:
+        // links, addresses, routes (rtnetlink through libnl), namespaces,
+        // sysctls, and the netfilter-netlink wire (message builder,
+        // attribute parser, socket, nf_tables ABI numbers) the firewall
+        // speaks nf_tables over.
+        .target(name: "Netlink", dependencies: ["CNetlink", "CNISpec", "SystemSupport"], swiftSettings: ourModule),
+        // Masquerading (iptables and nftables backends) and the MAC spoof
+        // check: nf_tables rules composed here, sent through Netlink's
+        // typed API; never the reverse.
+        .target(name: "Firewall", dependencies: ["Netlink", "CNISpec", "SystemSupport"], swiftSettings: ourModule),
         // The bridge plugin: its config and its six commands.
-        .target(name: "Bridge", dependencies: ["CNISpec", "LinuxNetworking"], swiftSettings: ourModule),
+        .target(name: "Bridge", dependencies: ["CNISpec", "Netlink", "Firewall", "SystemSupport"], swiftSettings: ourModule),
         // The release name the executables print in their about line; nil
         // except while scripts/release.sh builds.
         .target(name: "ReleaseVersion", swiftSettings: ourModule),
+        // The two executables, each a tiny main file in Sources/Executables
+        // (lowercase, like the binaries they build), calling its plugin
+        // library (CamelCase, beside them in Sources).
         .executableTarget(name: "host-local", dependencies: ["HostLocal", "ReleaseVersion"],
+                         path: "Sources/Executables/host-local",
                          swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
+                          path: "Sources/Executables/bridge",
                           swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
         .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
-        .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "LinuxNetworking", "CNISpec"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CNISpec", "SystemSupport"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netlink", "CNetlink", "CNISpec", "SystemSupport"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Netlink", "Firewall", "CNISpec"]),
     ]
 )

@@ -13,8 +13,9 @@
 #   --plugins: run the `bridge` and `host-local` in DIR (e.g. the static
 #   release build of scripts/build.sh, which starts faster under emulation)
 #   instead of the debug ones next to the test bundle.
-#   Default: the suites that talk to the kernel, the bridge plugin's and
-#   LinuxNetworking's (every bridge test runs host-local as its IPAM), minus
+#   Default: the suites that talk to the kernel, the bridge plugin's, the
+#   netlink layer's and the firewall's (every bridge test runs host-local as
+#   its IPAM), minus
 #   the benchmarks and the differential tests against the reference, which
 #   would double the time under emulation. host-local's own suites touch
 #   only the file system and run on the host.
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ ${#filters[@]} = 0 ]; then
-    filters=(--filter 'BridgeTests' --filter 'LinuxNetworkingTests'
+    filters=(--filter 'BridgeTests' --filter 'NetlinkTests' --filter 'FirewallTests'
              --skip 'Benchmark' --skip 'DifferentialTests')
 fi
 if [ "$build" = 1 ]; then

@@ -7,7 +7,7 @@
 # Tests that need this set-up (root + CNI_TEST_IN_NETNS=1) skip otherwise.
 #
 # Usage: scripts/test-in-netns.sh [swift test arguments...]
-#   e.g. scripts/test-in-netns.sh --scratch-path .build-nl --filter LinuxNetworkingTests
+#   e.g. scripts/test-in-netns.sh --scratch-path .build-nl --filter NetlinkTests
 set -eu
 
 if [ "$(id -u)" != 0 ]; then

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// ADD: wire one pod to the node's bridge.
 ///
@@ -26,7 +27,7 @@ struct AddCommand {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
         let ipam = config.isLayer3
-            ? try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths) : nil
+            ? try DelegatedPlugin.ipam(for: request) : nil
         if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
@@ -84,7 +85,7 @@ struct AddCommand {
                 try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
             }
 
-            // Addresses from IPAM.
+            // 5. Join IPAM: the addresses it allocated meanwhile.
             var result = CNIResult()
             if let pendingIPAM {
                 result = try CNIResult(bytes: try pendingIPAM.finish(), defaultVersion: request.version)
@@ -93,12 +94,12 @@ struct AddCommand {
                 }
             }
 
-            // 5. MAC spoof protection for the pod's MAC.
+            // 6. MAC spoof protection for the pod's MAC.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
                     try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
                                               containerID: request.containerID, ifname: request.ifname,
-                                              mac: mac.description)
+                                              mac: mac)
                 } catch {
                     throw CNIError.failed("failed to set up MAC spoof check", error)
                 }
@@ -109,7 +110,7 @@ struct AddCommand {
                 }
             }
 
-            // 6. Layer 3: addresses, routes, the gateway on the bridge,
+            // 7. Layer 3: addresses, routes, the gateway on the bridge,
             //    forwarding and masquerading.
             let container = ContainerInterface(pod: pod, namespace: namespace, name: request.ifname,
                                                index: containerLink.index)
@@ -124,7 +125,8 @@ struct AddCommand {
                 // time, and nothing may land after the teardown.
                 var pendingMasquerade: PendingMasqueradeSetUp? = nil
                 if config.ipMasq {
-                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                    let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
+                        .makeBackend(environment: request.environment)
                     rollback.register("IP masquerade") {
                         try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in
@@ -171,7 +173,7 @@ struct AddCommand {
                 try container.setUp()
             }
 
-            // 7. The port must be forwarding before the pod starts.
+            // 8. The port must be forwarding before the pod starts.
             if !config.disableContainerInterface {
                 let state: LinkInfo
                 do {
@@ -184,7 +186,7 @@ struct AddCommand {
                 }
             }
 
-            // 8. The result, interfaces in the reference's order. The bridge
+            // 9. The result, interfaces in the reference's order. The bridge
             //    is read again: an unpinned bridge MAC follows its ports.
             do {
                 let bridgeNow = try host.link(index: bridge.index)

@@ -1,5 +1,7 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
+import SystemSupport
 
 /// The bridge plugin's configuration: every key of the reference plugin,
 /// with its defaults, validated before anything touches the system.

@@ -1,5 +1,4 @@
 import CNISpec
-import LinuxNetworking
 
 /// The `bridge` plugin: every pod gets a veth pair whose host end is a port
 /// of the node's bridge, with addresses from the IPAM plugin named in
@@ -24,51 +23,11 @@ public struct BridgePlugin: CNIPlugin {
         try CheckCommand(request: request, config: BridgeConfig(request)).run()
     }
 
-    /// GC: forwarded to IPAM, then the firewall rules of this network whose
-    /// attachment is not in `cni.dev/valid-attachments` are removed. Every
-    /// step runs; the first error is reported.
-    ///
-    /// A request without the list removes no rule (see
-    /// `NetworkConfig.validAttachments()`), and still goes to IPAM, which
-    /// decides for itself (host-local then releases nothing).
     public func garbageCollect(_ request: CNIRequest) throws {
-        let config = try BridgeConfig(request)
-        let validAttachments = try request.config.validAttachments()
-        var firstError: CNIError? = nil
-        if config.isLayer3 {
-            do {
-                let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
-                _ = try ipam.execute(.gc, for: request)
-            } catch {
-                firstError = CNIError.wrapping(error)
-            }
-        }
-        guard let attachments = validAttachments else {
-            if let firstError { throw firstError }
-            return
-        }
-        do {
-            try Masquerade.garbageCollectEverywhere(network: request.networkName, validAttachments: attachments)
-        } catch {
-            if firstError == nil { firstError = CNIError.failed("failed to garbage-collect IP masquerade", error) }
-        }
-        if config.macSpoofCheck {
-            do {
-                try MACSpoofCheck().garbageCollect(network: request.networkName, validAttachments: attachments)
-            } catch {
-                if firstError == nil { firstError = CNIError.failed("failed to garbage-collect MAC spoof checks", error) }
-            }
-        }
-        if let firstError { throw firstError }
+        try GarbageCollectCommand(request: request, config: BridgeConfig(request)).run()
     }
 
-    /// STATUS: the bridge itself can always serve ADD; ask IPAM. An IPAM
-    /// plugin missing from `CNI_PATH` is code 50: ADD cannot be served.
     public func status(_ request: CNIRequest) throws {
-        let config = try BridgeConfig(request)
-        guard config.isLayer3 else { return }
-        let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths,
-                                       missingCode: .pluginNotAvailable)
-        _ = try ipam.execute(.status, for: request)
+        try StatusCommand(request: request, config: BridgeConfig(request)).run()
     }
 }

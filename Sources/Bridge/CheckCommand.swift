@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// CHECK: verify that what ADD made (as described by `prevResult`) is still
 /// in place — IPAM's reservation, the bridge, the pod's veth and its peer on
@@ -13,7 +14,7 @@ struct CheckCommand {
 
         // 1. IPAM's own check (skipped in L2 mode, where the reference fails).
         if config.isLayer3 {
-            let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+            let ipam = try DelegatedPlugin.ipam(for: request)
             _ = try ipam.execute(.check, for: request)
         }
 
@@ -102,14 +103,15 @@ struct CheckCommand {
 
             // 7. Firewall rules.
             if config.isLayer3 && config.ipMasq {
-                let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend).makeBackend()
+                let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
+                    .makeBackend(environment: request.environment)
                 try backend.check(network: request.networkName, containerID: request.containerID,
                                   ifname: request.ifname, addresses: result.ips.map(\.address),
                                   nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
             }
             if config.macSpoofCheck, let mac = container.mac {
                 try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,
-                                          ifname: request.ifname, mac: mac.description)
+                                          ifname: request.ifname, mac: mac)
             }
         } catch let error as CNIError {
             throw error

@@ -1,6 +1,7 @@
 import CNISpec
 import Glibc
-import LinuxNetworking
+import Netlink
+import SystemSupport
 
 /// The pod's end of the veth: its sysctls, addresses and routes, set
 /// through a netlink socket bound to the pod's namespace (the plugin's thread

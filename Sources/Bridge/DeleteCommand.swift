@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Firewall
+import Netlink
 
 /// DEL: remove everything ADD made for this attachment, in this order:
 /// the pod's interface (its veth peer goes with it), the IPAM reservation
@@ -44,7 +45,7 @@ struct DeleteCommand {
         // 2. The IPAM reservation.
         if config.isLayer3 {
             do {
-                let ipam = try DelegatedPlugin(type: request.config.ipamType ?? "", directories: request.paths)
+                let ipam = try DelegatedPlugin.ipam(for: request)
                 _ = try ipam.execute(.del, for: request)
             } catch {
                 record(error)
@@ -64,7 +65,8 @@ struct DeleteCommand {
         if config.isLayer3 && config.ipMasq {
             do {
                 try Masquerade.tearDownEverywhere(network: request.networkName, containerID: request.containerID,
-                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables)
+                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables,
+                                                  environment: request.environment)
             } catch {
                 record(CNIError.failed("failed to remove IP masquerade", error))
             }

@@ -1,5 +1,6 @@
 import CNISpec
-import LinuxNetworking
+import Netlink
+import SystemSupport
 
 /// Turning lower-layer errors into CNI errors, with a prefix that says which
 /// step failed (the reference's wording where it has one).
@@ -15,4 +16,14 @@ extension CNIError {
 /// the outcome (a rollback step that failed, a sysctl that is missing).
 func logWarning(_ message: String) {
     StandardIO.writeAll(fd: 2, "bridge: \(message)\n")
+}
+
+/// Runs `body` and reports a failure on stderr instead of throwing: for
+/// best-effort steps the reference also ignores.
+func ignoreFailure<E: Error>(_ body: () throws(E) -> Void) {
+    do {
+        try body()
+    } catch {
+        logWarning("\(error)")
+    }
 }

@@ -1,5 +1,6 @@
+import SystemSupport
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 extension NodeBridge {
     /// The bridge for a config with `vlan` or `vlanTrunk`: one that filters

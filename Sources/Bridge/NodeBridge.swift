@@ -1,5 +1,5 @@
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 /// The node's bridge (`cni0`): created on first use, shared by every pod,
 /// never deleted (as in the reference: removing it on the last DEL would race
@@ -209,15 +209,5 @@ struct NodeBridge {
         } catch {
             throw CNIError.failed("failed to enable forwarding", error)
         }
-    }
-}
-
-/// Runs `body` and reports a failure on stderr instead of throwing: for
-/// best-effort steps the reference also ignores.
-func ignoreFailure<E: Error>(_ body: () throws(E) -> Void) {
-    do {
-        try body()
-    } catch {
-        logWarning("\(error)")
     }
 }

@@ -1,6 +1,6 @@
 import CNISpec
 import Glibc
-import LinuxNetworking
+import Netlink
 
 /// `CNI_NETNS`, opened and checked before any side effect.
 enum PodNamespace {

@@ -1,5 +1,6 @@
+import SystemSupport
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 /// The VLAN membership `vlan`, `vlanTrunk` and `preserveDefaultVlan` give a
 /// bridge port (the pod's host veth, or the VLAN gateway's peer), in the

@@ -1,5 +1,6 @@
+import SystemSupport
 import CNISpec
-import LinuxNetworking
+import Netlink
 
 /// Where the gateway address lives when `vlan` and `isGateway` are set: not
 /// on the bridge (which belongs to no VLAN of its own), but on a veth pair

@@ -5,7 +5,7 @@
  *
  * Everything here is a thin static-inline wrapper with no state of its own;
  * ownership of libnl objects is mirrored on the Swift side
- * (Sources/LinuxNetworking/Netlink/Objects).
+ * (Sources/Netlink/Rtnetlink/Objects).
  */
 #ifndef CNETLINK_SHIM_H
 #define CNETLINK_SHIM_H

@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 /// Reads a resolv.conf into a result's `dns`, as the reference does:
 /// `nameserver` appends, `domain` sets (the last wins), `search` and

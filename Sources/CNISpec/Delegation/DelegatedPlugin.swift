@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// A plugin this one delegates to (the bridge's IPAM), found in `CNI_PATH`
 /// and executed with the same stdin and environment, only `CNI_COMMAND`

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// The entry point of both plugins: from environment and stdin to stdout,
 /// stderr and exit status, following the spec and the reference's skel.
@@ -21,7 +22,7 @@ public enum PluginMain {
     public static func run(_ plugin: some CNIPlugin, release: String? = nil) -> Never {
         // A delegate that exits without reading its stdin must not kill us.
         signal(SIGPIPE, SIG_IGN)
-        let outcome = handle(plugin, environment: processEnvironment(), release: release) {
+        let outcome = handle(plugin, environment: ProcessEnvironment.current(), release: release) {
             () throws(CNIError) -> [UInt8] in
             do throws(StandardIO.ReadError) {
                 return try StandardIO.readAll(fd: 0)
@@ -37,17 +38,6 @@ public enum PluginMain {
         StandardIO.writeAll(fd: 1, outcome.stdout)
         StandardIO.writeAll(fd: 2, outcome.stderr)
         exit(outcome.exitStatus)
-    }
-
-    /// This process's environment as `KEY=value` strings.
-    public static func processEnvironment() -> [String] {
-        var entries: [String] = []
-        var pointer = unsafe environ
-        while let entry = pointer.pointee {
-            entries.append(String(cString: entry))
-            pointer += 1
-        }
-        return entries
     }
 
     /// The whole protocol, without touching the process's own stdin/stdout:

@@ -1,4 +1,3 @@
-import CNISpec
 import Glibc
 
 /// The identity of one boot of the kernel: `/proc/sys/kernel/random/boot_id`,

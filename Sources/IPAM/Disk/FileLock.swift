@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 /// An exclusive `flock(2)` on the store's `lock` file: the very lock the
 /// reference takes (go-filemutex), so the two implementations serialise.

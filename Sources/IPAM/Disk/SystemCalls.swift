@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 // Thin wrappers over the Glibc calls the disk store uses: EINTR retries,
 // whole-buffer reads and writes, directory listing, and errors worded as Go

@@ -1,0 +1,56 @@
+/// Names, comments and rule texts (as nft prints them) of the MAC spoof
+/// check; the rules themselves are `MACSpoofCheckRules`. Pure.
+///
+/// Compatible with the reference (`pkg/link/spoofcheck.go`), in table
+/// `bridge nat`:
+/// - base chain `PREROUTING` (filter hook prerouting, priority dstnat = -300,
+///   policy accept), shared with ebtables-nft and never removed;
+/// - `iifname "<hostveth>" jump cni-br-iface-<ref> comment "macspoofchk-<ref>"` in it;
+/// - chain `cni-br-iface-<ref>`: `jump cni-br-iface-<ref>-mac`;
+/// - chain `cni-br-iface-<ref>-mac`: `ether saddr <mac> return`, then `drop`;
+/// every rule commented `macspoofchk-<ref>`, where ref = `<containerID>-<ifname>`.
+///
+/// Addition: the `cni-br-iface-<ref>` chain carries the chain comment
+/// `<sha512(network)[:16]>, net: <network>` so that GC, which works per
+/// network, can tell its attachments from other networks' (the table is
+/// shared by all networks). The reference never reads chain comments; chains
+/// it created carry none and are therefore left alone by GC.
+enum MACSpoofCheckPlan {
+    static let family = "bridge"
+    static let table = "nat"
+    static let baseChain = "PREROUTING"
+    static let chainPrefix = "cni-br-iface-"
+    static let commentPrefix = "macspoofchk-"
+
+    static func referenceID(containerID: String, ifname: String) -> String { containerID + "-" + ifname }
+
+    static func interfaceChain(containerID: String, ifname: String) -> String {
+        chainPrefix + referenceID(containerID: containerID, ifname: ifname)
+    }
+
+    static func macChain(containerID: String, ifname: String) -> String {
+        interfaceChain(containerID: containerID, ifname: ifname) + "-mac"
+    }
+
+    static func ruleComment(containerID: String, ifname: String) -> String {
+        commentPrefix + referenceID(containerID: containerID, ifname: ifname)
+    }
+
+    static func networkTag(_ network: String) -> String {
+        NFTablesMasqueradePlan.truncatedUTF8(NFTablesMasqueradePlan.networkHash(network) + ", net: " + String(network.filter { $0 != "\"" }),
+                      to: NFTablesMasqueradePlan.commentLimit)
+    }
+
+    /// The rules as nft prints them, per chain, for the attachment.
+    static func wantedRules(hostInterface: String, containerID: String, ifname: String, mac: String) -> [(chain: String, text: String)] {
+        let comment = "comment \"\(ruleComment(containerID: containerID, ifname: ifname))\""
+        let interfaceChain = interfaceChain(containerID: containerID, ifname: ifname)
+        let macChain = macChain(containerID: containerID, ifname: ifname)
+        return [
+            (baseChain, "iifname \"\(hostInterface)\" jump \(interfaceChain) \(comment)"),
+            (interfaceChain, "jump \(macChain) \(comment)"),
+            (macChain, "ether saddr \(mac.lowercased()) return \(comment)"),
+            (macChain, "drop \(comment)"),
+        ]
+    }
+}

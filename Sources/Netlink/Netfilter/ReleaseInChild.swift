@@ -1,0 +1,44 @@
+import CNetlink
+import Glibc
+
+/// Closes a netlink socket in a forked child, so that the wait the kernel
+/// attaches to its release happens there. The parent drops its own copy
+/// first (not the last reference while the child holds one), then lets the
+/// child go by closing a pipe; the child, whose standard descriptors are
+/// /dev/null (whoever reads the plugin's output is not held up), then exits,
+/// releasing the socket. The child runs only async-signal-safe calls and is
+/// reaped by whoever inherits it. If fork fails, the socket is closed here.
+enum ReleaseInChild {
+    static func release(_ handle: OpaquePointer) {
+        var gate: [Int32] = [-1, -1]
+        guard pipe(&gate) == 0 else {
+            nl_socket_free(handle)
+            return
+        }
+        for fd in gate { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Computed before fork: the child only makes system calls.
+        let kept = [nl_socket_get_fd(handle), gate[0]].filter { $0 > 2 }.sorted()
+        let pid = fork()
+        if pid == 0 {
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 {
+                dup2(null, 0); dup2(null, 1); dup2(null, 2)
+            }
+            // Keep only the socket and the gate: no copy of another pipe or
+            // file of the plugin outlives the parent's own in this child.
+            close(gate[1])
+            var first: Int32 = 3
+            for fd in kept {
+                if fd > first { _ = cnl_close_range(UInt32(first), UInt32(fd - 1)) }
+                first = fd + 1
+            }
+            _ = cnl_close_range(UInt32(first), UInt32.max)
+            var byte: UInt8 = 0
+            while read(gate[0], &byte, 1) < 0 && errno == EINTR {}
+            _exit(0)
+        }
+        nl_socket_free(handle)
+        close(gate[0])
+        close(gate[1])
+    }
+}
