@@ -55,10 +55,15 @@ let package = Package(
                          swiftSettings: ourModule, linkerSettings: shippedExecutable),
         .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
                           swiftSettings: ourModule, linkerSettings: shippedExecutable),
-        .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
-        .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
-        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
-        .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "LinuxNetworking", "CNISpec"]),
+        // What every test target shares: the child-process runner, JSON,
+        // scratch directories and files, and the one guard that keeps
+        // root-only tests out of the machine's namespaces. No product
+        // depends on it, so it is never linked into a plugin.
+        .target(name: "TestKit", path: "Tests/TestKit"),
+        .testTarget(name: "CNISpecTests", dependencies: ["CNISpec", "TestKit"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "TestKit"]),
+        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec", "TestKit"]),
+        .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec", "TestKit"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "LinuxNetworking", "CNISpec", "TestKit"]),
     ]
 )

@@ -1,6 +1,7 @@
 import CNISpec
 import Glibc
 @testable import LinuxNetworking
+import TestKit
 import Testing
 
 /// Times the netlink part of a bridge ADD in-process, in the order the

@@ -1,5 +1,6 @@
 import CNISpec
 import CNetlink
+import TestKit
 import Testing
 @testable import LinuxNetworking
 
@@ -9,7 +10,7 @@ import Testing
 /// the very expressions we would send. Each test works in a table of its
 /// own (gated like the other firewall integration tests).
 @Suite("Firewall: nf_tables over netlink (root, private netns)", .serialized,
-       .enabled(if: FirewallTestSandbox.isReady, FirewallTestSandbox.reason))
+       .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct FirewallNetlinkEncodingTests {
     static let family = UInt8(NFPROTO_INET)
 

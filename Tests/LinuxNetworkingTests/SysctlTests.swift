@@ -1,4 +1,5 @@
 @testable import LinuxNetworking
+import TestKit
 import Testing
 
 @Suite("SysctlKey")
