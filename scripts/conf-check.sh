@@ -56,10 +56,7 @@ node_up conf-check-run && node_tmpfs conf-check-varlib /var/lib && mkdir -p /var
 # loopback and other non-bridge plugins come from the reference set when PLUGIN_DIR lacks them
 export CNI_PATH=$PLUGDIR:/usr/lib/cni
 
-MAXV=$(CNI_COMMAND=VERSION "$PLUGDIR/bridge" </dev/null | $PY -c '
-import json, sys
-vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
-print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))') || { bad "bridge VERSION"; finish; }
+MAXV=$(highest_cni_version "$PLUGDIR/bridge") || { bad "bridge VERSION"; finish; }
 echo "# plugins: $PLUGDIR (highest CNI version: $MAXV)"
 
 nat_rules() { { iptables-save -t nat; ip6tables-save -t nat; command -v nft >/dev/null && nft list ruleset; } 2>/dev/null; }

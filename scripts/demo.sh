@@ -94,10 +94,7 @@ BG=()   # background servers we started
 stop_bg() { local p; for p in "${BG[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; BG=(); }
 wait_file() { local i; for i in $(seq 50); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
 
-MAXV=$(CNI_COMMAND=VERSION "$PLUGDIR/bridge" </dev/null | $PY -c '
-import json, sys
-vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
-print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))') || { bad "bridge VERSION"; finish; }
+MAXV=$(highest_cni_version "$PLUGDIR/bridge") || { bad "bridge VERSION"; finish; }
 
 # ------------------------------------------------------------------ 1. underlay, internet, nodes
 section "Building a $NODES-node cluster with $PODS pod(s) per node (plugins: $PLUGDIR, CNI $MAXV)"

@@ -27,6 +27,7 @@
 #   node_tmpfs NAME DIR         inside the node: a tmpfs on DIR (shadowing the machine's)
 #   node_up NAME                inside the node: a tmpfs on /run with /run/netns (so pod
 #                               namespaces vanish with the node), and lo up
+#   highest_cni_version PLUGIN  the highest CNI version PLUGIN's VERSION lists, up to 1.1.0
 
 : "${CHECK_OK=ok   - }" "${CHECK_FAIL=FAIL - }" "${CHECK_DETAIL=     | }"
 : "${CHECK_DETAIL_LINES:=0}" "${CHECK_SUMMARY_GAP:=0}"
@@ -95,4 +96,11 @@ node_tmpfs() { mount -t tmpfs "$1" "$2"; }
 
 node_up() {
     node_tmpfs "$1" /run && mkdir -p /run/netns && ip link set lo up
+}
+
+highest_cni_version() {
+    CNI_COMMAND=VERSION "$1" </dev/null | $PY -c '
+import json, sys
+vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
+print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))'
 }
