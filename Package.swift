@@ -60,7 +60,7 @@ let package = Package(
         // root-only tests out of the machine's namespaces. No product
         // depends on it, so it is never linked into a plugin.
         .target(name: "TestKit", path: "Tests/TestKit"),
-        .testTarget(name: "CNISpecTests", dependencies: ["CNISpec", "TestKit"]),
+        .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "TestKit"]),
         .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec", "TestKit"]),
         .testTarget(name: "LinuxNetworkingTests", dependencies: ["LinuxNetworking", "CNISpec", "TestKit"]),

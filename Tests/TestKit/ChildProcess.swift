@@ -195,19 +195,12 @@ public final class ChildProcess {
 
     private static func temporaryFile(containing bytes: [UInt8]) throws(LaunchFailure) -> String {
         var template = Array("/tmp/cni-test-io-XXXXXX".utf8CString)
-        // Without O_CLOEXEC (mkostemp is not in the Glibc module): a regular
-        // file leaking into a concurrent child for a moment is harmless.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw LaunchFailure(description: "mkstemp: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw LaunchFailure(description: "write: \(String(cString: strerror(errno)))") }
-            written += count
-        }
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        close(fd)
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        writeFile(path, bytes, mode: 0o600)
+        return path
     }
 
     private static func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar>? {
