@@ -71,11 +71,16 @@ let package = Package(
         .executableTarget(name: "bridge", dependencies: ["Bridge", "ReleaseVersion"],
                           path: "Sources/Executables/bridge",
                           swiftSettings: ourModule, linkerSettings: shippedExecutable),
+        // What every test target shares: the child-process runner, JSON,
+        // scratch directories and files, and the one guard that keeps
+        // root-only tests out of the machine's namespaces. No product
+        // depends on it, so it is never linked into a plugin.
+        .target(name: "TestKit", path: "Tests/TestKit"),
         .testTarget(name: "CNISpecTests", dependencies: ["CNISpec"]),
-        .testTarget(name: "IPAMTests", dependencies: ["IPAM"]),
-        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CNISpec", "SystemSupport"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netlink", "CNetlink", "CNISpec", "SystemSupport"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Netlink", "Firewall", "CNISpec"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "TestKit"]),
+        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "IPAM", "CNISpec", "TestKit"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CNISpec", "SystemSupport", "TestKit"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netlink", "CNetlink", "CNISpec", "SystemSupport", "TestKit"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Netlink", "Firewall", "CNISpec", "TestKit"]),
     ]
 )

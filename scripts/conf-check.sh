@@ -17,6 +17,9 @@
 # Last line: "N passed, M failed"; exit status 1 if anything failed.
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+CHECK_DETAIL='       | '
+# shellcheck source=lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 if [[ ${1:-} != --inside ]]; then
     PLUGDIR=
@@ -32,48 +35,28 @@ if [[ ${1:-} != --inside ]]; then
     for p in bridge host-local; do
         [[ -x $PLUGDIR/$p ]] || { echo "conf-check: no executable $PLUGDIR/$p" >&2; echo "0 passed, 1 failed"; exit 1; }
     done
-    missing=()
-    for t in ip:iproute2 ping:iputils-ping python3:python3 iptables:iptables unshare:util-linux; do
-        command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
-    done
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        echo "# apt-get install ${missing[*]}"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-            { echo "conf-check: apt-get failed" >&2; exit 2; }
-    fi
+    mapfile -t missing < <(missing_packages ip:iproute2 ping:iputils-ping python3:python3 iptables:iptables unshare:util-linux)
+    need_pkgs "${missing[@]}" || { echo "conf-check: apt-get failed" >&2; exit 2; }
     ABS=()
     for c in "${CONFS[@]}"; do ABS+=("$(realpath "$c")"); done
     WORK=$(mktemp -d /tmp/conf-check.XXXXXX)
     trap 'rm -rf -- "$WORK"' EXIT
-    timeout -s KILL "${CONF_CHECK_TIMEOUT:-300}" \
-        unshare -n -m --propagation private --pid --fork --kill-child --mount-proc \
-        bash "$(realpath "$0")" --inside "$PLUGDIR" "$WORK" "${ABS[@]}"
+    run_in_throwaway_node "${CONF_CHECK_TIMEOUT:-300}" "$(realpath "$0")" --inside "$PLUGDIR" "$WORK" "${ABS[@]}"
     exit $?
 fi
 
 # ================================================================ inside the throwaway node
 shift
 PLUGDIR=$1 WORK=$2; shift 2
-# the system python starts in ~30 ms; a version-manager shim first in PATH can take 10x that
-PY=python3; [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
 RUN=$REPO/scripts/cni-run.py
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; [[ -n ${2:-} ]] && printf '%s\n' "$2" | sed 's/^/       | /'; }
-t()   { local d=$1 out; shift; if out=$("$@" 2>&1); then ok "$d"; else bad "$d" "$out"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [[ $FAIL -eq 0 ]]; exit $?; }
 retry() { local n=$1; shift; until "$@" >/dev/null 2>&1; do n=$((n - 1)); [[ $n -le 0 ]] && { "$@"; return; }; sleep 0.5; done; }
 
-mount -t tmpfs conf-check-run /run && mkdir -p /run/netns &&
-    mount -t tmpfs conf-check-varlib /var/lib && mkdir -p /var/lib/cni || { bad "node setup (tmpfs on /run, /var/lib)"; finish; }
-ip link set lo up
+node_up conf-check-run && node_tmpfs conf-check-varlib /var/lib && mkdir -p /var/lib/cni ||
+    { bad "node setup (tmpfs on /run, /var/lib)"; finish; }
 # loopback and other non-bridge plugins come from the reference set when PLUGIN_DIR lacks them
 export CNI_PATH=$PLUGDIR:/usr/lib/cni
 
-MAXV=$(CNI_COMMAND=VERSION "$PLUGDIR/bridge" </dev/null | $PY -c '
-import json, sys
-vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
-print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))') || { bad "bridge VERSION"; finish; }
+MAXV=$(highest_cni_version "$PLUGDIR/bridge") || { bad "bridge VERSION"; finish; }
 echo "# plugins: $PLUGDIR (highest CNI version: $MAXV)"
 
 nat_rules() { { iptables-save -t nat; ip6tables-save -t nat; command -v nft >/dev/null && nft list ruleset; } 2>/dev/null; }

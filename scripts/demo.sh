@@ -32,6 +32,9 @@
 # and nothing left behind. Last line: "N passed, M failed"; exit status 1 if any check failed.
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+CHECK_OK='  ✓ ' CHECK_FAIL='  ✗ ' CHECK_DETAIL='      | ' CHECK_SUMMARY_GAP=1
+# shellcheck source=lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 if [[ ${1:-} != --inside ]]; then
     # ------------------------------------------------------------ outer part
@@ -59,24 +62,13 @@ if [[ ${1:-} != --inside ]]; then
     PLUGDIR=$(realpath "$PLUGDIR")
     [[ $EUID -eq 0 ]] || { echo "demo: must run as root" >&2; exit 2; }
     for p in bridge host-local; do [[ -x $PLUGDIR/$p ]] || { echo "demo: no executable $PLUGDIR/$p" >&2; exit 2; }; done
-    missing=()
-    for t in ip:iproute2 ping:iputils-ping python3:python3 iptables:iptables unshare:util-linux; do
-        command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
-    done
+    mapfile -t missing < <(missing_packages ip:iproute2 ping:iputils-ping python3:python3 iptables:iptables unshare:util-linux)
     [[ -x $PLUGDIR/loopback || -x /usr/lib/cni/loopback ]] || missing+=(containernetworking-plugins)
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        echo "# apt-get install ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
-            { echo "demo: apt-get failed" >&2; exit 2; }
-    fi
+    need_pkgs "${missing[@]}" || { echo "demo: apt-get failed" >&2; exit 2; }
     WORK=$(mktemp -d /tmp/cni-demo.XXXXXX)
     [[ $KEEP == 1 ]] || trap 'rm -rf -- "$WORK"' EXIT
     TTY=0; [[ -t 0 && -t 1 ]] && TTY=1
-    timeout --foreground -s KILL "${DEMO_TIMEOUT:-900}" \
-        unshare -n -m --propagation private --pid --fork --kill-child --mount-proc \
-        bash "$(realpath "$0")" --inside "$PLUGDIR" "$WORK" "$NODES" "$PODS" "$KEEP" "$TTY"
+    run_in_throwaway_node "${DEMO_TIMEOUT:-900}" "$(realpath "$0")" --inside "$PLUGDIR" "$WORK" "$NODES" "$PODS" "$KEEP" "$TTY"
     rc=$?
     [[ $rc -eq 137 ]] && echo "demo: time limit (${DEMO_TIMEOUT:-900}s) hit" && echo "0 passed, 1 failed"
     [[ $KEEP == 1 ]] && echo "# work dir kept: $WORK (conflists, ADD results, host-local stores)"
@@ -85,95 +77,24 @@ fi
 
 # ================================================================ inside the private namespaces
 PLUGDIR=$2 WORK=$3 NODES=$4 PODS=$5 KEEP=$6 TTY=$7
-# the system python starts in ~30 ms; a version-manager shim first in PATH can take 10x that
-PY=python3; [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
 RUN=$REPO/scripts/cni-run.py
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "  ✓ $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "  ✗ $1"; [[ -n ${2:-} ]] && printf '%s\n' "$2" | sed 's/^/      | /'; }
-check() { local d=$1; shift; local out; if out=$("$@" 2>&1); then ok "$d"; else bad "$d" "$out"; fi; }
-finish() { echo; echo "$PASS passed, $FAIL failed"; [[ $FAIL -eq 0 ]]; exit $?; }
 section() { echo; echo "== $*"; }
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 CLUSTER=10.244.0.0/16 UNDERLAY=192.168.100 INET=203.0.113.1 ROUTER=192.168.100.254 PORT=7777
 # the reference ignores nonMasqueradeCIDRs: with it, pod traffic across nodes is masqueraded too
 EXEMPTS=1; [[ $PLUGDIR == /usr/lib/cni ]] && EXEMPTS=0
-mount -t tmpfs demo-run /run && mkdir -p /run/netns || { bad "tmpfs on /run"; finish; }
-ip link set lo up
+node_up demo-run || { bad "tmpfs on /run"; finish; }
 mkdir -p "$WORK/results" "$WORK/logs"
 export CNI_PATH=$PLUGDIR:/usr/lib/cni     # loopback from the reference set if PLUGIN_DIR has none
 
-# ---- helpers in python: ICMP prober, UDP/TCP endpoints that report the peer address they see
-cat > "$WORK/nettool.py" <<'PYEOF'
-import os, select, socket, struct, sys, time
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-def ping(targets):
-    """ICMP echo to every target at once; resend to the silent ones twice; 1.5 s at most."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    ident, got = os.getpid() & 0xffff, set()
-    def send(i, t):
-        h = struct.pack('!BBHHH', 8, 0, 0, ident, i) + b'cni-demo'
-        s.sendto(h[:2] + struct.pack('!H', csum(h)) + h[4:], (t, 0))
-    start = time.monotonic()
-    for rnd, until in ((0, 0.5), (1, 1.0), (2, 1.5)):
-        for i, t in enumerate(targets):
-            if t not in got: send(i, t)
-        while len(got) < len(set(targets)):
-            left = start + until - time.monotonic()
-            if left <= 0 or not select.select([s], [], [], left)[0]: break
-            pkt, (src, _) = s.recvfrom(2048)
-            ihl = (pkt[0] & 15) * 4
-            typ, _, _, pid, seq = struct.unpack('!BBHHH', pkt[ihl:ihl + 8])
-            if typ == 0 and pid == ident and seq < len(targets) and targets[seq] == src: got.add(src)
-        if len(got) == len(set(targets)): break
-    for t in targets: print(t, 1 if t in got else 0)
-def udp_serve(port, log, addr):
-    # bound to one address, so a reply leaves from the address the client sent to (and
-    # conntrack can undo the client's masquerading)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port))
-    open(log + '.ready', 'w').close()
-    while True:
-        data, (ip, p) = s.recvfrom(512)
-        with open(log, 'a') as f: f.write(ip + '\n')
-        try: s.sendto(ip.encode(), (ip, p))
-        except OSError: pass          # no route back (a pod address seen from the internet)
-def udp_ask(host, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
-    for _ in range(3):
-        s.sendto(b'who am I?', (host, port))
-        try: print(s.recv(512).decode()); return 0
-        except socket.timeout: pass
-    print('no-reply'); return 1
-def tcp_serve(port, msg, ready):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('127.0.0.1', port)); s.listen(4); open(ready, 'w').close()
-    while True:
-        c, peer = s.accept(); c.sendall(f'{msg} (pid {os.getpid()}), you are {peer[0]}'.encode()); c.close()
-def tcp_ask(host, port):
-    try:
-        c = socket.create_connection((host, port), timeout=1); print(c.recv(512).decode()); return 0
-    except OSError as e:
-        print(f'{type(e).__name__}: {e.strerror or e}'); return 1
-cmd, a = sys.argv[1], sys.argv[2:]
-if cmd == 'ping': ping(a)
-elif cmd == 'udp-serve': udp_serve(int(a[0]), a[1], a[2])
-elif cmd == 'udp-ask': sys.exit(udp_ask(a[0], int(a[1])))
-elif cmd == 'tcp-serve': tcp_serve(int(a[0]), a[1], a[2])
-elif cmd == 'tcp-ask': sys.exit(tcp_ask(a[0], int(a[1])))
-PYEOF
-NT="$PY $WORK/nettool.py"
+# ---- scripts/demo/nettool.py: ICMP prober, UDP/TCP endpoints that report the peer address they see
+NT="$PY $REPO/scripts/demo/nettool.py"
 BG=()   # background servers we started
 stop_bg() { local p; for p in "${BG[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; BG=(); }
 wait_file() { local i; for i in $(seq 50); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
 
-MAXV=$(CNI_COMMAND=VERSION "$PLUGDIR/bridge" </dev/null | $PY -c '
-import json, sys
-vs = [v for v in json.load(sys.stdin)["supportedVersions"] if tuple(map(int, v.split("."))) <= (1, 1, 0)]
-print(max(vs, key=lambda v: tuple(map(int, v.split(".")))))') || { bad "bridge VERSION"; finish; }
+MAXV=$(highest_cni_version "$PLUGDIR/bridge") || { bad "bridge VERSION"; finish; }
 
 # ------------------------------------------------------------------ 1. underlay, internet, nodes
 section "Building a $NODES-node cluster with $PODS pod(s) per node (plugins: $PLUGDIR, CNI $MAXV)"
@@ -260,7 +181,7 @@ done
 NPODS=${#ALLPODS[@]}
 echo "  $NPODS pod ADDs (bridge + host-local, then loopback) in $(ms "$T") ms"
 if [[ ${#ADDFAIL[@]} -eq 0 ]]; then ok "ADD succeeded for all $NPODS pods"; else bad "ADD failed for ${#ADDFAIL[@]} of $NPODS pods" "$(printf '%s\n' "${ADDFAIL[@]}" | head -20)"; fi
-check "every pod got a unique address inside its node's pod CIDR" $PY -c '
+t "every pod got a unique address inside its node's pod CIDR" $PY -c '
 import ipaddress, sys
 seen = set()
 for item in sys.argv[1:]:
@@ -303,7 +224,7 @@ masq_as_configured() {   # NAT rules for every pod on its own node, and the clus
         [[ $rules -eq $PODS ]] || { echo "node$i: $rules $CLUSTER exemptions for $PODS pods"; return 1; }
     done
 }
-check "every node has masquerade rules for its pods, with the cluster CIDR exempt" masq_as_configured
+t "every node has masquerade rules for its pods, with the cluster CIDR exempt" masq_as_configured
 
 # ------------------------------------------------------------------ 4. reachability matrix
 section "Reachability (ICMP echo; ✓ = answered, ✗ = no answer; at most 3 probes per pair)"
@@ -312,84 +233,7 @@ INV=$WORK/inventory.txt; : > "$INV"
 for p in "${ALLPODS[@]}"; do echo "pod $p ${NODEOF[$p]} ${IP[$p]:--}" >> "$INV"; done
 for i in $(seq "$NODES"); do echo "node node$i $i $UNDERLAY.$i" >> "$INV"; done
 mkdir -p "$WORK/probe"
-cat > "$WORK/matrix.py" <<'PYEOF'
-"""plan: write <dir>/<source>.targets for every pod and node; report: print the matrices and
-PASS/FAIL/SKIP lines per category from the <dir>/<source> results."""
-import os, sys
-mode, inv, d = sys.argv[1:4]
-ent = [dict(zip(('kind', 'name', 'node', 'ip'), l.split())) for l in open(inv)]
-for e in ent: e['node'] = int(e['node'])
-pods = [e for e in ent if e['kind'] == 'pod' and e['ip'] != '-']
-nodes = [e for e in ent if e['kind'] == 'node']
-N = len(nodes); M = max(1, len(pods) // max(1, N))
-# Every same-node pod pair needs an ARP entry, and the kernel's neighbour table is shared by
-# all network namespaces (gc_thresh3 = 1024 entries machine-wide). Beyond a budget, each pod
-# probes only K of its same-node peers; traffic across nodes goes through the gateways and
-# costs no extra entries, so it stays a full mesh.
-BUDGET = 600
-rest = len(pods) + N * (M + N + 1) + N
-K = M - 1 if len(pods) * (M - 1) + rest <= BUDGET else max(1, min(M - 1, (BUDGET - rest) // max(1, len(pods))))
-def targets(s):
-    if s['kind'] == 'node':
-        return [t for t in pods + nodes if t is not s]
-    same = [t for t in pods if t['node'] == s['node']]
-    i = same.index(s)
-    peers = [same[(i + k) % len(same)] for k in range(1, len(same))][:K]
-    return peers + [t for t in pods if t['node'] != s['node']] + nodes
-if mode == 'plan':
-    n = 0
-    for s in [e for e in ent if e['kind'] == 'node' or e['ip'] != '-']:
-        ts = targets(s); n += len(ts)
-        with open(os.path.join(d, s['name'] + '.targets'), 'w') as f: f.write(' '.join(t['ip'] for t in ts))
-    print(n, K, M - 1)
-    sys.exit()
-res = {}
-for e in ent:
-    try:
-        for line in open(os.path.join(d, e['name'])):
-            t, v = line.split(); res[(e['name'], t)] = v == '1'
-    except (OSError, ValueError):
-        pass
-probed = lambda s, t: (s['name'], t['ip']) in res
-ok = lambda s, t: res.get((s['name'], t['ip']), False)
-if len(pods) + N <= 16:       # small cluster: every pair
-    w = max(len(e['name']) for e in ent) + 1
-    print('  ' + 'from \\ to'.ljust(w + 2) + ''.join(e['name'].rjust(w) for e in ent))
-    for s in ent:
-        print('  ' + s['name'].ljust(w + 2) + ''.join(('·' if s is t or not probed(s, t) else '✓' if ok(s, t) else '✗').rjust(w) for t in ent))
-    print()
-# per node: rows = the pods of node i / node i itself, columns = the pods of node j, all node IPs
-rows = []
-for n in nodes:
-    rows.append((f'pods@{n["name"]}', [p for p in pods if p['node'] == n['node']]))
-    rows.append((n['name'], [n]))
-cols = [(f'pods@n{n["node"]}', [p for p in pods if p['node'] == n['node']]) for n in nodes] + [('node IPs', nodes)]
-w = max(len(r) for r, _ in rows) + 2
-cw = max(max(len(c) for c, _ in cols), 7) + 2
-def cell(pairs):
-    pairs = [(s, t) for s, t in pairs if probed(s, t)]
-    if not pairs: return '·'
-    good = sum(ok(s, t) for s, t in pairs)
-    return '✓' if good == len(pairs) else f'✗{good}/{len(pairs)}'
-print('  ' + 'from \\ to'.ljust(w) + ''.join(c.rjust(cw) for c, _ in cols))
-for rn, rs in rows:
-    print('  ' + rn.ljust(w) + ''.join(cell([(s, t) for s in rs for t in cd if s is not t]).rjust(cw) for _, cd in cols))
-print()
-cats = [
-    ('pod -> pod, same node', [(s, t) for s in pods for t in pods if s is not t and s['node'] == t['node']]),
-    ('pod -> pod, across nodes', [(s, t) for s in pods for t in pods if s['node'] != t['node']]),
-    ('node -> pod, own node', [(s, t) for s in nodes for t in pods if s['node'] == t['node']]),
-    ('node -> pod, other nodes', [(s, t) for s in nodes for t in pods if s['node'] != t['node']]),
-    ('pod -> node (every node IP)', [(s, t) for s in pods for t in nodes]),
-]
-for name, pairs in cats:
-    pairs = [(s, t) for s, t in pairs if probed(s, t)]
-    if not pairs: print(f'SKIP {name} (no such pairs)'); continue
-    good = sum(ok(s, t) for s, t in pairs)
-    bad = [f'{s["name"]}->{t["name"]}' for s, t in pairs if not ok(s, t)][:10]
-    print(f'{"PASS" if good == len(pairs) else "FAIL"} {name}: {good}/{len(pairs)} pairs' + (f' (e.g. {" ".join(bad)})' if bad else ''))
-PYEOF
-read -r NPAIRS K KMAX < <($PY "$WORK/matrix.py" plan "$INV" "$WORK/probe")
+read -r NPAIRS K KMAX < <($PY "$REPO/scripts/demo/matrix.py" plan "$INV" "$WORK/probe")
 for f in "$WORK"/probe/*.targets; do
     name=$(basename "$f" .targets)
     ip netns exec "$name" $NT ping $(cat "$f") > "$WORK/probe/$name" 2>&1 &
@@ -398,7 +242,7 @@ done
 wait
 echo "  $NPAIRS pairs probed in $(ms "$T") ms"
 [[ $K -lt $KMAX ]] && echo "  (same node: each pod probes $K of its $KMAX neighbours - the kernel's ARP table, shared by all namespaces, holds 1024 entries)"
-$PY "$WORK/matrix.py" report "$INV" "$WORK/probe" > "$WORK/matrix.txt"
+$PY "$REPO/scripts/demo/matrix.py" report "$INV" "$WORK/probe" > "$WORK/matrix.txt"
 grep -v '^PASS\|^FAIL\|^SKIP' "$WORK/matrix.txt"
 while read -r verdict rest; do
     case $verdict in PASS) ok "$rest" ;; FAIL) bad "$rest" ;; SKIP) echo "  - $rest" ;; esac
@@ -464,18 +308,18 @@ done
 echo "  $NPODS pod DELs in $(ms "$T") ms"
 if [[ ${#DELFAIL[@]} -eq 0 ]]; then ok "DEL succeeded for all $NPODS pods"; else bad "DEL failed for ${#DELFAIL[@]} pods" "$(printf '%s\n' "${DELFAIL[@]}" | head -20)"; fi
 left=$(for p in "${ALLPODS[@]}"; do ip -n "$p" -o link show eth0 2>/dev/null | sed "s/^/$p: /"; done)
-check "no pod has an eth0 left" test -z "$left"
+t "no pod has an eth0 left" test -z "$left"
 left=$(for i in $(seq "$NODES"); do ip -n "node$i" -o link show master cni0 2>/dev/null | sed "s/^/node$i: /"; done)
-check "no veth left on any node's cni0" test -z "$left"
+t "no veth left on any node's cni0" test -z "$left"
 left=$(for i in $(seq "$NODES"); do ls "$WORK/node$i/ipam/k8s-pod-network" 2>/dev/null | grep -E '^[0-9.]+$' | sed "s/^/node$i: /"; done)
-check "no IP reservation files left in any host-local store" test -z "$left"
+t "no IP reservation files left in any host-local store" test -z "$left"
 left=$(for i in $(seq "$NODES"); do
     rules=$(nat_rules "node$i")
     { grep -E '^:CNI-|-j CNI-|jump CNI-' <<< "$rules"
       for p in "${ALLPODS[@]}"; do [[ -n ${IP[$p]} ]] && grep -wF "${IP[$p]}" <<< "$rules"; done; } | sed "s/^/node$i: /"
 done)
-check "no masquerade rules or CNI-* chains left for the pods" test -z "$left"
+t "no masquerade rules or CNI-* chains left for the pods" test -z "$left"
 left=$(for i in $(seq "$NODES"); do ls "$WORK/node$i/cache/results" 2>/dev/null; done)
-check "no cached results left in the runtimes" test -z "$left"
+t "no cached results left in the runtimes" test -z "$left"
 for p in "${ALLPODS[@]}"; do ip netns del "$p"; done
 finish

@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 export TZ=UTC0   # tar lists times in local time
 
-passed=0 failed=0
-check() {   # check "what" command...
+CHECK_OK='ok   ' CHECK_FAIL='FAIL '
+# shellcheck source=lib/common.sh
+. scripts/lib/common.sh
+check() {   # check "what" command... (its output shown as it runs)
     local what="$1"; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $what"
-    else failed=$((failed + 1)); echo "FAIL $what"; fi
+    if "$@"; then ok "$what"; else bad "$what"; fi
 }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -77,5 +78,4 @@ bin="$(scripts/build.sh 2>/dev/null)"
 check "after a release, a plain release build says version unknown again" \
     test "$(env -i "$bin/bridge" 2>&1 >/dev/null | head -n 1)" = "CNI bridge plugin (Swift) version unknown"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// What the bridge says when it is run by hand, without `CNI_COMMAND`.

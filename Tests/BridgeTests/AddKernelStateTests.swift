@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// What the node and the pod look like after a successful ADD

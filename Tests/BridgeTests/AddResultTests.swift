@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// The ADD result, version by version (REFERENCE.md §1.4, §2.3).

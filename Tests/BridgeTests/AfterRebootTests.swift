@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// A DEL or GC that reaches the node after a reboot, for an attachment made

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// `isGateway` on a bridge that already carries addresses: which ones

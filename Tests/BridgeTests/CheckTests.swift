@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// CHECK verifies that what ADD reported is still in place

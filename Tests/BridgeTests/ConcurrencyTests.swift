@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Many ADDs and DELs at once on one new bridge, as a node starting many

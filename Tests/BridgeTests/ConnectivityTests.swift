@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Traffic through the bridge, between pods the test made (nothing leaves

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// `isDefaultGateway` together with a default route from IPAM

@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// DEL is best effort and idempotent: it releases the address and removes
@@ -46,7 +47,7 @@ struct DeleteTests {
                 attachment.pod.destroy()
             case .stale:
                 attachment.pod.destroy()
-                TemporaryDirectory.write(attachment.netns, "")
+                writeFile(attachment.netns, "")
             }
             defer { if testCase.namespace == .stale { unlinkQuietly(attachment.netns) } }
 

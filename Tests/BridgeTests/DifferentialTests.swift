@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Our bridge against the reference (`/usr/lib/cni/bridge`, v1.1.1), run

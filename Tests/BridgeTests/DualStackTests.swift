@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// IPv4 and IPv6 ranges in one network.

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// ADD on a bridge that already exists, made by someone else (an

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// A failed ADD leaves nothing behind (REFERENCE.md §2.10: the reference
@@ -20,7 +21,7 @@ struct FailedAddTests {
                 attachment.netns = net.directory + "/no-such-netns"
             case .regularFile:
                 attachment.netns = net.directory + "/stale-netns"
-                TemporaryDirectory.write(attachment.netns, "")
+                writeFile(attachment.netns, "")
             case .directory:
                 attachment.netns = net.directory
             }

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// GC (spec 1.1.0): the reference has none; ours forwards it to IPAM and
@@ -97,8 +98,8 @@ struct GarbageCollectionAndStatusTests {
             let config = net.config("1.1.0", ["ipam": ["type": "recording-ipam"]])
             let outcome = try net.callForNetwork("GC", config: config)
             #expect(outcome.succeeded, "\(outcome)")
-            #expect(ChildProcess.readFile(directory + "/calls") == "GC\n")
-            #expect(try JSON.parse(ChildProcess.readFile(directory + "/stdin-GC")) == config)
+            #expect((readText(directory + "/calls") ?? "") == "GC\n")
+            #expect(try JSON.parse(readText(directory + "/stdin-GC") ?? "") == config)
         }
     }
 
@@ -107,7 +108,7 @@ struct GarbageCollectionAndStatusTests {
     private func installRecordingIPAM(_ net: TestNetwork) -> String {
         let directory = net.directory + "/plugins"
         _ = try? Tool.run("mkdir", "-p", directory)
-        TemporaryDirectory.writeExecutable(directory + "/recording-ipam", """
+        writeExecutable(directory + "/recording-ipam", """
             #!/bin/sh
             here=$(dirname "$0")
             echo "$CNI_COMMAND" >> "$here/calls"
@@ -130,8 +131,8 @@ struct GarbageCollectionAndStatusTests {
             let config = gcConfig(net.config("1.1.0", ["ipam": ["type": "recording-ipam"]]), valid: [])
             let outcome = try net.callForNetwork("GC", config: config)
             #expect(outcome.succeeded, "\(outcome)")
-            #expect(ChildProcess.readFile(directory + "/calls") == "GC\n")
-            #expect(try JSON.parse(ChildProcess.readFile(directory + "/stdin-GC")) == config)
+            #expect((readText(directory + "/calls") ?? "") == "GC\n")
+            #expect(try JSON.parse(readText(directory + "/stdin-GC") ?? "") == config)
         }
     }
 
@@ -148,12 +149,12 @@ struct GarbageCollectionAndStatusTests {
     func statusDelegates() throws {
         try withTestNetwork { net in
             let directory = installRecordingIPAM(net)
-            TemporaryDirectory.write(directory + "/fail-status", "")
+            writeFile(directory + "/fail-status", "")
             let outcome = try net.callForNetwork("STATUS", config: net.config("1.1.0", ["ipam": ["type": "recording-ipam"]]))
             #expect(!outcome.succeeded)
             #expect(outcome.errorCode == 50, "\(outcome)")
             #expect(outcome.errorMessage == "no addresses left in range")
-            #expect(ChildProcess.readFile(directory + "/calls") == "STATUS\n")
+            #expect((readText(directory + "/calls") ?? "") == "STATUS\n")
         }
     }
 

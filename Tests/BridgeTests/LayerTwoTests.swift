@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// A bridge without IPAM: the pod is plugged in at layer 2 only.

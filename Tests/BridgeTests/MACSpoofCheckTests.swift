@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// `macspoofchk`: nftables bridge-family rules that drop frames whose source

@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// ADDs with ipMasq killed with SIGKILL at any instant, then the DEL a

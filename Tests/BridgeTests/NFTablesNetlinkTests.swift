@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// The nftables backend speaks nf_tables over netlink: no `nft` process on
@@ -24,14 +25,14 @@ struct NFTablesNetlinkTests {
             try Tool.run("ip", "-n", name, "link", "set", "lo", "up")
             mkdir(traces, 0o755)
             let tracer = traced ? "strace -f -qq -e trace=execve -o \(traces)/call.$$ " : ""
-            TemporaryDirectory.writeExecutable(plugin, "#!/bin/sh\nexec ip netns exec \(name) \(tracer)\(Plugins.bridge)\n")
-            TemporaryDirectory.writeExecutable(referencePlugin,
+            writeExecutable(plugin, "#!/bin/sh\nexec ip netns exec \(name) \(tracer)\(Plugins.bridge)\n")
+            writeExecutable(referencePlugin,
                                                "#!/bin/sh\nCNI_PATH=/usr/lib/cni exec ip netns exec \(name) \(Plugins.referenceBridge)\n")
         }
 
         /// Forgets the traces of earlier calls.
         func resetTraces() {
-            for file in TemporaryDirectory.entries(traces) { unlink(traces + "/" + file) }
+            for file in directoryEntries(traces) { unlink(traces + "/" + file) }
         }
 
         func nft(_ arguments: String...) throws -> String {
@@ -40,8 +41,8 @@ struct NFTablesNetlinkTests {
 
         /// Every program the traced calls executed.
         func executed() -> [String] {
-            TemporaryDirectory.entries(traces).flatMap { file in
-                ChildProcess.readFile(traces + "/" + file).split(separator: "\n").compactMap { line -> String? in
+            directoryEntries(traces).flatMap { file in
+                (readText(traces + "/" + file) ?? "").split(separator: "\n").compactMap { line -> String? in
                     guard let start = line.firstRange(of: "execve(\""), let end = line[start.upperBound...].firstIndex(of: "\"") else { return nil }
                     return String(line[start.upperBound..<end])
                 }

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// `nonMasqueradeCIDRs`: with `ipMasq`, traffic from the pod to these

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// `vlan`, `vlanTrunk` and `preserveDefaultVlan` (the reference's v1.8

@@ -1,15 +1,16 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import Firewall
 
 /// Cost of each firewall operation (wall time, median of `rounds`), printed
-/// to stdout. Opt-in: needs the integration gate plus CNI_FIREWALL_BENCH=1.
+/// to stdout. Opt-in: needs the test node (`TestNode.isAvailable`) plus
+/// CNI_FIREWALL_BENCH=1.
 ///
-///     unshare -n -m --propagation private env CNI_TEST_IN_NETNS=1 CNI_FIREWALL_BENCH=1 \
-///       swift test --filter FirewallBenchmark
+///     CNI_FIREWALL_BENCH=1 scripts/test-in-netns.sh --filter FirewallBenchmark
 @Suite("Firewall benchmark", .serialized,
-       .enabled(if: FirewallTestSandbox.isReady && FirewallTestSandbox.benchmarkRequested, "set CNI_FIREWALL_BENCH=1 inside the test netns"))
+       .enabled(if: TestNode.isAvailable && FirewallTestSandbox.benchmarkRequested, "set CNI_FIREWALL_BENCH=1 inside the test netns"))
 struct FirewallBenchmarkTests {
     static let rounds = 30
 

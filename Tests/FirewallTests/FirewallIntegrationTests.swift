@@ -1,5 +1,6 @@
 import Glibc
 import CNISpec
+import TestKit
 import Testing
 @testable import Firewall
 
@@ -9,7 +10,7 @@ private func cidr(_ text: String) -> CIDR { CIDR(text)! }
 /// netns, CNI_TEST_IN_NETNS=1) and serialized: all suites share the test
 /// process's network namespace. Every test uses its own network names and
 /// container IDs, so leftovers of one test cannot satisfy another.
-@Suite("Firewall integration (root, private netns)", .serialized, .enabled(if: FirewallTestSandbox.isReady, FirewallTestSandbox.reason))
+@Suite("Firewall integration (root, private netns)", .serialized, .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct FirewallIntegrationTests {
     // MARK: - iptables
 

@@ -1,5 +1,6 @@
 import CNISpec
 import CNetlink
+import TestKit
 import Testing
 @testable import Firewall
 import Netlink
@@ -10,7 +11,7 @@ import Netlink
 /// the very expressions we would send. Each test works in a table of its
 /// own (gated like the other firewall integration tests).
 @Suite("Firewall: nf_tables over netlink (root, private netns)", .serialized,
-       .enabled(if: FirewallTestSandbox.isReady, FirewallTestSandbox.reason))
+       .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct FirewallNetlinkEncodingTests {
     static let family = UInt8(NFPROTO_INET)
 

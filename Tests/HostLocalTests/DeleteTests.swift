@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// DEL releases by (container ID, interface) and is idempotent

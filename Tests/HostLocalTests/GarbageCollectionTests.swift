@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// GC (spec 1.1.0): release every reservation not in the valid list; the

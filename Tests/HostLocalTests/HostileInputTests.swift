@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Whatever arrives on stdin or in the environment, the plugin ends with
@@ -121,13 +122,13 @@ struct HostileInputTests {
 
     @Test("a wrong type for any key", arguments: wrongTypes)
     func wrongType(members: String) {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         Self.expectCleanFailure(Self.config(members, dataDir: scratch.path))
     }
 
     @Test("GC with a malformed attachment list", arguments: [#"5"#, #"[5]"#, #"{"containerID": "c1"}"#, #"[{"containerID": 5, "ifname": "eth0"}]"#])
     func malformedAttachments(list: String) {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         let config = Self.config(#""cniVersion": "1.1.0", "ipam": {"type": "host-local", "subnet": "10.1.2.0/24"}, "cni.dev/valid-attachments": "# + list,
                                  dataDir: scratch.path)
         Self.expectCleanFailure(config, command: "GC")
@@ -146,7 +147,7 @@ struct HostileInputTests {
         #""ipam": {"type": "host-local", "subnet": "10.1.2.0/24"}, "runtimeConfig": {"ips": ["10.1.2.5@@"]}"#,
     ])
     func invalidUTF8(members: String) {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         var config = Self.config(members, dataDir: scratch.path)
         if let at = config.indices.first(where: { config[$0...].starts(with: [0x40, 0x40]) }) {
             config.replaceSubrange(at..<(at + 2), with: [0xc3, 0x28, 0xff])
@@ -156,7 +157,7 @@ struct HostileInputTests {
 
     @Test("invalid UTF-8 in dataDir: used as a path (as Go would, with U+FFFD) or refused, never a crash")
     func invalidUTF8InDataDir() {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         let config = Array(#"{"cniVersion": "1.0.0", "name": "\#(Self.name)", "ipam": {"type": "host-local", "subnet": "10.1.2.0/24", "dataDir": "\#(scratch.path)/"#.utf8)
             + [0x80] + Array(#""}}"#.utf8)
         Self.expectNoCrash(config)
@@ -170,7 +171,7 @@ struct HostileInputTests {
         #""ipam": {"type": "host-local", "subnet": "10.1.2.0/24", "resolvConf": "/etc/resolv.conf\u0000x"}"#,
     ])
     func nulBytes(members: String) {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         Self.expectCleanFailure(Self.config(members, dataDir: scratch.path))
         #expect(!exists("/tmp/x"))
     }
@@ -182,7 +183,7 @@ struct HostileInputTests {
 
     @Test("invalid UTF-8 and oversized values in the environment")
     func hostileEnvironment() {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         let config = Self.config(#""ipam": {"type": "host-local", "subnet": "10.1.2.0/24"}"#, dataDir: scratch.path)
         let base: [[UInt8]] = ["CNI_COMMAND=ADD", "CNI_NETNS=/x", "CNI_PATH=/x"].map { Array($0.utf8) }
         let id = Array("CNI_CONTAINERID=c1".utf8), ifname = Array("CNI_IFNAME=eth0".utf8)

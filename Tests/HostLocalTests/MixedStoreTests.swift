@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Ours and the reference on one store, in both directions: a node can

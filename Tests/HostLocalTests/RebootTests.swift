@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// After a reboot no pod of the earlier boot exists any more; the first
@@ -6,7 +7,7 @@ import Testing
 /// on by default). A reboot is simulated by running the plugin with another
 /// file bind-mounted over /proc/sys/kernel/random/boot_id, in a mount
 /// namespace of its own.
-@Suite("Reboots: reservations of an earlier boot are reclaimed", .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement))
+@Suite("Reboots: reservations of an earlier boot are reclaimed", .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct RebootTests {
     static let small = #""ranges": [[{"subnet": "10.1.2.0/29"}]]"#
 
@@ -14,7 +15,7 @@ struct RebootTests {
     struct Boot {
         let wrapper: [String]
 
-        init(_ bootID: String, scratch: ScratchDirectory) {
+        init(_ bootID: String, scratch: TemporaryDirectory) {
             let file = scratch.sub("boot_id-" + bootID)
             writeFile(file, bootID + "\n")
             wrapper = PrivateMounts.inOwnNamespace(after: "mount --bind '\(file)' /proc/sys/kernel/random/boot_id")

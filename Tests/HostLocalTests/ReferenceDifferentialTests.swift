@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Ours against the reference (Debian's v1.1.1): same configs, CNI_ARGS and
@@ -226,7 +227,7 @@ struct ReferenceDifferentialTests {
     }
 
     static func compareSteps(_ testCase: DifferentialCase) {
-        let resolvScratch = ScratchDirectory()
+        let resolvScratch = TemporaryDirectory()
         let resolvConf = resolvScratch.sub("resolv.conf")
         writeFile(resolvConf, "# test\nnameserver 10.0.0.53\nnameserver 2001:db8::53\ndomain a.example\nsearch a.example b.example\noptions ndots:2 edns0\n")
         let ipam = testCase.ipam.replacingAll("RESOLV_CONF", with: resolvConf)

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// ADD's result, in the shape of every spec version (REFERENCE §1.4, §3.1).
@@ -13,11 +14,11 @@ struct ResultTests {
             var members = ["\"cniVersion\": \"\(version)\"", "\"dns\": \(dns)"]
             for (key, isV6) in [("ip4", false), ("ip6", true)] {
                 guard let ip = ips.first(where: { $0.address.contains(":") == isV6 }) else { continue }
-                let familyRoutes = routes.filter { JSON($0)["dst"]!.string!.contains(":") == isV6 }
+                let familyRoutes = routes.filter { JSON(document: $0)["dst"]!.string!.contains(":") == isV6 }
                 members.append("\"\(key)\": {\"ip\": \"\(ip.address)\", \"gateway\": \"\(ip.gateway)\""
                     + (familyRoutes.isEmpty ? "" : ", \"routes\": [\(familyRoutes.joined(separator: ", "))]") + "}")
             }
-            return JSON("{" + members.joined(separator: ", ") + "}").normalizedResult
+            return JSON(document: "{" + members.joined(separator: ", ") + "}").normalizedResult
         default:
             let withVersion = version.hasPrefix("0.")
             let list = ips.map { ip in
@@ -26,7 +27,7 @@ struct ResultTests {
             }
             var members = ["\"cniVersion\": \"\(version)\"", "\"ips\": [\(list.joined(separator: ", "))]", "\"dns\": \(dns)"]
             if !routes.isEmpty { members.append("\"routes\": [\(routes.joined(separator: ", "))]") }
-            return JSON("{" + members.joined(separator: ", ") + "}").normalizedResult
+            return JSON(document: "{" + members.joined(separator: ", ") + "}").normalizedResult
         }
     }
 
@@ -83,15 +84,15 @@ struct ResultTests {
         let routes = #"[{"dst": "10.0.0.0/8", "gw": "10.1.2.254", "mtu": 1400, "advmss": 1360, "priority": 5, "table": 100, "scope": 253}, {"dst": "172.16.0.0/12"}]"#
         let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]], "routes": "# + routes, version: "1.1.0")
         let add = net.add("c1")
-        #expect(add.json?["routes"] == JSON(routes), "\(add)")
+        #expect(add.json?["routes"] == JSON(document: routes), "\(add)")
         // Versions before 1.1.0's route fields keep dst and gw.
         let old = net.add("c2", version: "0.4.0")
-        #expect(old.json?["routes"] == JSON(#"[{"dst": "10.0.0.0/8", "gw": "10.1.2.254"}, {"dst": "172.16.0.0/12"}]"#), "\(old)")
+        #expect(old.json?["routes"] == JSON(document: #"[{"dst": "10.0.0.0/8", "gw": "10.1.2.254"}, {"dst": "172.16.0.0/12"}]"#), "\(old)")
     }
 
     @Test("resolvConf is parsed into dns: comments and short lines skipped, the last domain wins", arguments: ["0.2.0", "0.4.0", "1.0.0", "1.1.0"])
     func resolvConf(version: String) {
-        let scratch = ScratchDirectory()
+        let scratch = TemporaryDirectory()
         let path = scratch.sub("resolv.conf")
         writeFile(path, """
             # a comment
@@ -108,7 +109,7 @@ struct ResultTests {
             """)
         let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]], "resolvConf": "\#(path)""#, version: version)
         let add = net.add("c1")
-        #expect(add.json?["dns"] == JSON(#"""
+        #expect(add.json?["dns"] == JSON(document: #"""
             {"nameservers": ["10.0.0.53", "2001:db8::53"], "domain": "cluster.local",
              "search": ["a.example", "b.example"], "options": ["ndots:5", "edns0"]}
             """#), "\(add)")
@@ -138,6 +139,6 @@ struct ResultTests {
         var call = net.request("ADD", "c1")
         call.stdin = Array(#"{"name": "testnet", "ipam": {"type": "host-local", "dataDir": "\#(net.dataDir)", "subnet": "10.1.2.0/24"}}"#.utf8)
         let add = call.run(.ours)
-        #expect(add.json == JSON(#"{"cniVersion": "0.1.0", "ip4": {"ip": "10.1.2.2/24", "gateway": "10.1.2.1"}, "dns": {}}"#), "\(add)")
+        #expect(add.json == JSON(document: #"{"cniVersion": "0.1.0", "ip4": {"ip": "10.1.2.2/24", "gateway": "10.1.2.1"}, "dns": {}}"#), "\(add)")
     }
 }

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// Static addresses from CNI_ARGS `IP=`, `args.cni.ips` and

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// STATUS (spec 1.1.0): code 50 when ADD could not get an address

@@ -1,6 +1,7 @@
 import CNISpec
 import Glibc
 @testable import IPAM
+import TestKit
 import Testing
 
 /// The store when the node misbehaves: a full disk, a read-only mount, a
@@ -35,7 +36,7 @@ struct StoreFailureTests {
     // MARK: Full disk
 
     @Test("a failed ADD on a full disk leaves no file of any kind and names the write that failed, as the reference does",
-          .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement),
+          .enabled(if: TestNode.isAvailable, TestNode.requirement),
           .enabled(if: Plugin.referenceIsInstalled, "reference /usr/lib/cni/host-local is not installed"))
     func fullDisk() {
         var messages: [Plugin: String] = [:]
@@ -60,7 +61,7 @@ struct StoreFailureTests {
     }
 
     @Test("on a full disk without O_TMPFILE the named temp file is removed again and the write is named",
-          .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement))
+          .enabled(if: TestNode.isAvailable, TestNode.requirement))
     func fullDiskNamedFallback() throws {
         let disk = SmallDisk()
         let net = disk.net
@@ -89,7 +90,7 @@ struct StoreFailureTests {
     // MARK: No O_TMPFILE
 
     @Test("when unnamed files cannot be linked (no /proc/self/fd), reservations go through the named temp file, which never stays",
-          .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement))
+          .enabled(if: TestNode.isAvailable, TestNode.requirement))
     func namedFallback() {
         let net = TestNetwork(ipam: Self.range)
         func run(_ command: String, _ id: String) -> CallOutcome {
@@ -113,7 +114,7 @@ struct StoreFailureTests {
     // MARK: Read-only store
 
     @Test("CHECK and STATUS on a read-only store answer from the reservation files when the reference wrote last",
-          .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement),
+          .enabled(if: TestNode.isAvailable, TestNode.requirement),
           .enabled(if: Plugin.referenceIsInstalled, "reference /usr/lib/cni/host-local is not installed"))
     func readOnlyCheck() {
         let disk = SmallDisk()
@@ -132,7 +133,7 @@ struct StoreFailureTests {
     }
 
     @Test("DEL on a read-only store fails with code 11 and keeps the reservation; once writable, DEL succeeds (the reference says success and leaks it)",
-          .enabled(if: PrivateMounts.isAvailable, PrivateMounts.requirement),
+          .enabled(if: TestNode.isAvailable, TestNode.requirement),
           .enabled(if: Plugin.referenceIsInstalled, "reference /usr/lib/cni/host-local is not installed"))
     func readOnlyDelete() {
         let disk = SmallDisk()

@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// The store on disk, byte for byte the reference's (REFERENCE §3.4), so

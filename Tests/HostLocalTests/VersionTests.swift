@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// VERSION and the "about" text.
@@ -11,7 +12,7 @@ struct VersionTests {
         call.stdin = Array(stdin.utf8)
         let version = call.run(.ours)
         #expect(version.succeeded, "\(version)")
-        #expect(version.json == JSON(#"{"cniVersion": "1.1.0", "supportedVersions": \#(Self.all)}"#))
+        #expect(version.json == JSON(document: #"{"cniVersion": "1.1.0", "supportedVersions": \#(Self.all)}"#))
     }
 
     @Test("without CNI_COMMAND the plugin says what it is on stderr and succeeds")
@@ -21,8 +22,8 @@ struct VersionTests {
         let about = call.run(.ours)
         #expect(about.succeeded, "\(about)")
         #expect(about.process.stdout.isEmpty)
-        #expect(about.process.stderrText.contains("host-local"))
-        #expect(about.process.stderrText.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
+        #expect(about.process.stderr.contains("host-local"))
+        #expect(about.process.stderr.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
     }
 
     @Test("a build not cut by scripts/release.sh says version unknown in its about line")
@@ -30,7 +31,7 @@ struct VersionTests {
         var call = PluginCall(command: nil)
         call.rawEnvironment = [Array("PATH=/usr/bin:/bin".utf8)]
         let about = call.run(.ours)
-        let firstLine = about.process.stderrText.split(separator: "\n", omittingEmptySubsequences: false).first
+        let firstLine = about.process.stderr.split(separator: "\n", omittingEmptySubsequences: false).first
         #expect(firstLine == "CNI host-local plugin (Swift) version unknown", "\(about)")
     }
 

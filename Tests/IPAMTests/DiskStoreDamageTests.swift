@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 
@@ -25,7 +26,7 @@ struct DiskStoreDamageTests {
     static let damages: [Damage] = [
         Damage(testDescription: "every bucket truncated to half") { index in
             forEachBucket(index) { path in
-                let bytes = readBytes(path)!
+                let bytes = readFile(path)!
                 writeText(path, String(decoding: bytes[..<(bytes.count / 2)], as: UTF8.self))
             }
         },
@@ -80,7 +81,7 @@ struct DiskStoreDamageTests {
     ]
 
     static func forEachBucket(_ index: String, _ body: (String) -> Void) {
-        for name in listNames(index) where name.count == 4 && name.hasPrefix("b") { body(index + "/" + name) }
+        for name in directoryEntries(index) where name.count == 4 && name.hasPrefix("b") { body(index + "/" + name) }
     }
 
     private func allocator(_ store: DiskStore) -> Allocator<DiskStore> { Allocator(rangeSets: sets, store: store) }
@@ -126,14 +127,14 @@ struct DiskStoreDamageTests {
         #expect(fileMode(index).map { $0 & S_IFMT } == S_IFDIR)
         let top = mtime(store.path)
         #expect(top.tv_nsec != 0 && mtime(index + "/stamp-v2").tv_nsec == top.tv_nsec && mtime(index).tv_nsec == top.tv_nsec)
-        for name in listNames(index) {
+        for name in directoryEntries(index) {
             #expect(name == "stamp-v2" || name == "tmp" || (name.count == 4 && name.hasPrefix("b")), "left in .index: \(name)")
             if name.count == 4 && name.hasPrefix("b") {
                 #expect(fileMode(index + "/" + name).map { $0 & S_IFMT } == S_IFREG)
                 #expect(readText(index + "/" + name)?.hasPrefix("# swift-cni host-local index v2\n") == true)
             }
         }
-        #expect(listNames(store.path).filter { !$0.hasPrefix(".") } == ["10.0.0.4", "10.0.0.5", "10.0.0.50", "10.0.0.6", "last_reserved_ip.0", "lock"])
+        #expect(directoryEntries(store.path).filter { !$0.hasPrefix(".") } == ["10.0.0.4", "10.0.0.5", "10.0.0.50", "10.0.0.6", "last_reserved_ip.0", "lock"])
     }
 
     @Test("a bucket rewritten behind our back after the stamp is not believed, even when well formed")
@@ -157,9 +158,9 @@ struct DiskStoreDamageTests {
         #expect(readText(store.path + "/10.0.0.2") == "a\r\neth0")
         #expect(readText(store.path + "/10.0.0.4") == "b\r\neth0")
         #expect(fileMode(store.path + "/10.0.0.4").map { $0 & 0o777 } == 0o600)
-        #expect(listNames(store.path + "/.index/tmp").isEmpty)
+        #expect(directoryEntries(store.path + "/.index/tmp").isEmpty)
         #expect(try store.withLock { () throws(CNIError) in try allocator(store).release(containerID: "a", ifname: "eth0") }.count == 1)
-        #expect(listNames(store.path) == [".index", "10.0.0.3", "10.0.0.4", "last_reserved_ip.0", "lock"])
+        #expect(directoryEntries(store.path) == [".index", "10.0.0.3", "10.0.0.4", "last_reserved_ip.0", "lock"])
     }
 
     @Test("a read-only session writes nothing: an untrusted or damaged index is read around, not rebuilt")
@@ -168,13 +169,13 @@ struct DiskStoreDamageTests {
         _ = try writer.withLock { () throws(CNIError) in try allocator(writer).allocate(containerID: "a", ifname: "eth0") }
         writeText(writer.path + "/10.0.0.9", "r\r\neth0")
         DiskStoreDamageTests.forEachBucket(writer.path + "/.index") { writeText($0, "garbage") }
-        let before = listNames(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }
+        let before = directoryEntries(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }
         let reader = try #require(try DiskStore.openForReading(dataDir: temp.path, network: "n"))
         let found = try reader.withLock { () throws(CNIError) in
             try ["a", "r", "zz"].map { id throws(CNIError) in try allocator(reader).find(containerID: id, ifname: "eth0") }
         }
         #expect(found == [[ip("10.0.0.2")], [ip("10.0.0.9")], []])
-        let after = listNames(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }
+        let after = directoryEntries(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }
         #expect(after.elementsEqual(before) { $0 == $1 })
         #expect(try DiskStore.openForReading(dataDir: temp.path, network: "missing") == nil)
         #expect(!exists(temp.path + "/missing"))

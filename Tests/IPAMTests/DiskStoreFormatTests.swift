@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 
@@ -35,8 +36,8 @@ struct DiskStoreFormatTests {
         #expect(fileMode(dir) == S_IFDIR | (0o755 & ~currentUmask()))
         #expect(fileMode(dir + "/.index").map { $0 & 0o777 } == 0o700)
         // Nothing else at the top; no temp files left behind.
-        #expect(listNames(dir) == [".index", "10.1.2.2", "2001:db8:1::2", "last_reserved_ip.0", "last_reserved_ip.1", "lock"])
-        #expect(listNames(dir + "/.index/tmp").isEmpty)
+        #expect(directoryEntries(dir) == [".index", "10.1.2.2", "2001:db8:1::2", "last_reserved_ip.0", "last_reserved_ip.1", "lock"])
+        #expect(directoryEntries(dir + "/.index/tmp").isEmpty)
     }
 
     @Test("the data directory and its parents are created; the path is cleaned")
@@ -59,7 +60,7 @@ struct DiskStoreFormatTests {
     func badNetworkNames(name: String) {
         let error = caught { () throws(CNIError) in try DiskStore.open(dataDir: temp.path, network: name) }
         #expect(error?.code == .invalidNetworkConfig)
-        #expect(listNames(temp.path).isEmpty)
+        #expect(directoryEntries(temp.path).isEmpty)
     }
 
     @Test("round-robin continues across calls and processes, from last_reserved_ip")
@@ -123,7 +124,7 @@ struct DiskStoreFormatTests {
         #expect(Set(released.map(\.name)) == ["10.1.2.2", "2001:db8:1::2"])
         // The legacy file of c2 goes with a DEL of any interface of c2.
         try store.withLock { () throws(CNIError) in try allocator.release(containerID: "c2", ifname: "eth0") }
-        #expect(listNames(dir).filter { $0.first != "." && $0 != "lock" }
+        #expect(directoryEntries(dir).filter { $0.first != "." && $0 != "lock" }
             == ["10.1.2.4", "10.1.2.5", "2001:db8:1::3", "last_reserved_ip.0", "last_reserved_ip.1"])
         #expect(readText(dir + "/10.1.2.4") == "c3\r\neth0")
     }
@@ -161,10 +162,10 @@ struct DiskStoreFormatTests {
         let sets = [rangeSet("10.0.0.0/24")]
         for id in ["a", "b", "c"] { _ = try allocate(store, sets, id) }
         let indexDir = store.path + "/.index"
-        let names = listNames(indexDir)
+        let names = directoryEntries(indexDir)
         #expect(names.contains("stamp-v2"))
         for name in names where fileMode(indexDir + "/" + name).map({ $0 & S_IFMT }) == S_IFREG {
-            let bytes = readBytes(indexDir + "/" + name) ?? []
+            let bytes = readFile(indexDir + "/" + name) ?? []
             #expect(!bytes.contains(0x0d), "\(name) holds a carriage return")
             #expect(bytes.first == UInt8(ascii: "#"), "\(name) does not start with #")
         }

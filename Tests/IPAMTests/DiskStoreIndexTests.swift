@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 
@@ -121,12 +122,12 @@ struct DiskStoreIndexTests {
         writeText(index + "/tmp/.tmp-reservation", "dead\r\neth0")
         writeText(index + "/.tmp-other", "dead\r\neth0")
         setMtime(index + "/stamp-v2", timespec(tv_sec: 0, tv_nsec: 0))
-        for name in listNames(index) where name.hasPrefix("b") { writeText(index + "/" + name, "# swift-cni host-local index v2\n10.0.0.2 a%0") }
+        for name in directoryEntries(index) where name.hasPrefix("b") { writeText(index + "/" + name, "# swift-cni host-local index v2\n10.0.0.2 a%0") }
         #expect(try find(store, "a") == [ip("10.0.0.2")])
         #expect(try find(store, "b") == [ip("10.0.0.3")])
         #expect(try find(store, "dead") == [])
-        #expect(!listNames(index).contains { $0.hasPrefix(".tmp") })
-        #expect(listNames(index + "/tmp").isEmpty)
+        #expect(!directoryEntries(index).contains { $0.hasPrefix(".tmp") })
+        #expect(directoryEntries(index + "/tmp").isEmpty)
         #expect(try allocate(store, "c") == ip("10.0.0.4"))
         #expect(readText(store.path + "/last_reserved_ip.0") == "10.0.0.4")
     }
@@ -152,7 +153,7 @@ struct DiskStoreIndexTests {
             try allocator(store).garbageCollect(valid: [Attachment(containerID: "b", ifname: "eth0")])
         }
         #expect(Set(released.map(\.name)) == ["10.0.0.2", "10.0.0.4", "10.0.0.99"])
-        #expect(listNames(store.path) == [".index", "10.0.0.3", "last_reserved_ip.0", "lock"])
+        #expect(directoryEntries(store.path) == [".index", "10.0.0.3", "last_reserved_ip.0", "lock"])
         #expect(try find(store, "b") == [ip("10.0.0.3")])
     }
 
@@ -172,7 +173,7 @@ struct DiskStoreIndexTests {
             return all
         }
         #expect(released.count == 300)
-        #expect(listNames(store.path).count == 300 + 3)
+        #expect(directoryEntries(store.path).count == 300 + 3)
         // A rebuild from scratch agrees with the incrementally kept index.
         removeTree(store.path + "/.index")
         for n in [1, 2, 301, 598, 599] {

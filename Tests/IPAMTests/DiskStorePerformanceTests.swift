@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 

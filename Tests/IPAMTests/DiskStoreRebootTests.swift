@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 
@@ -31,7 +32,7 @@ struct DiskStoreRebootTests {
     }
 
     private func reservationNames(_ store: DiskStore) -> [String] {
-        listNames(store.path).filter { IPAddress($0) != nil }
+        directoryEntries(store.path).filter { IPAddress($0) != nil }
     }
 
     @Test("the first ADD of a new boot releases what we reserved in the earlier one, as DEL would; round-robin continues")
@@ -49,7 +50,7 @@ struct DiskStoreRebootTests {
         #expect(try add(store, "a", boot: Self.bootB).address == ip("10.0.0.6"))
         // Later calls of the same boot release nothing; the earlier boot's journal is gone.
         #expect(try add(store, "e", boot: Self.bootB).reclaimed == [])
-        #expect(listNames(store.path + "/.index/boots") == [Self.bootB.text])
+        #expect(directoryEntries(store.path + "/.index/boots") == [Self.bootB.text])
     }
 
     @Test("never a reservation of the current boot, nor one whose boot is unknown")
@@ -108,7 +109,7 @@ struct DiskStoreRebootTests {
         #expect(failed != nil)
         #expect(try add(store, "c", boot: Self.bootC).reclaimed == ["10.0.0.3"])
         #expect(reservationNames(store) == ["10.0.0.5", "10.1.0.1", "10.1.0.2"])
-        #expect(listNames(store.path + "/.index/boots") == [Self.bootC.text])
+        #expect(directoryEntries(store.path + "/.index/boots") == [Self.bootC.text])
     }
 
     @Test("the journal never looks like a reservation to the reference's walk, and reservation files stay byte-compatible")
@@ -137,7 +138,7 @@ struct DiskStoreRebootTests {
         try add(store, "b", boot: Self.bootA)
         #expect(store.reclaimableAddresses(current: Self.bootA) == [])
         #expect(store.reclaimableAddresses(current: Self.bootB) == [ip("10.0.0.2"), ip("10.0.0.3")])
-        #expect(listNames(store.path + "/.index/boots") == [Self.bootA.text])
+        #expect(directoryEntries(store.path + "/.index/boots") == [Self.bootA.text])
     }
 
     @Test("compacting a journal keeps exactly the reservations still held (a boot with many pods come and gone)")
@@ -154,7 +155,7 @@ struct DiskStoreRebootTests {
         let lines = try #require(readText(path)).split(separator: "\n")
         #expect(lines.count == 5)
         #expect(lines.dropFirst().map { $0.split(separator: " ")[1] } == ["c0%0D%0Aeth0", "c50%0D%0Aeth0", "c100%0D%0Aeth0", "c150%0D%0Aeth0"])
-        #expect(listNames(store.path + "/.index/boots") == [Self.bootA.text])
+        #expect(directoryEntries(store.path + "/.index/boots") == [Self.bootA.text])
         #expect(try add(store, "new", boot: Self.bootB).reclaimed.count == 4)
     }
 

@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import TestKit
 import Testing
 @testable import IPAM
 
@@ -22,7 +23,7 @@ struct DiskStoreSafetyTests {
         symlink(temp.sub("elsewhere"), temp.sub("data/net"))
         let error = caught { () throws(CNIError) in try DiskStore.open(dataDir: temp.sub("data"), network: "net") }
         #expect(error?.message == "open \(temp.sub("data/net")): is a symbolic link; refusing to follow it")
-        #expect(listNames(temp.sub("elsewhere")).isEmpty)
+        #expect(directoryEntries(temp.sub("elsewhere")).isEmpty)
     }
 
     @Test("a lock file that is a symlink is refused")
@@ -71,7 +72,7 @@ struct DiskStoreSafetyTests {
         _ = mkdir(temp.sub("victimdir"), 0o755)
         symlink(temp.sub("victimdir"), store.path + "/.index")
         _ = try allocate(store, "a")
-        #expect(listNames(temp.sub("victimdir")).isEmpty)
+        #expect(directoryEntries(temp.sub("victimdir")).isEmpty)
         #expect(fileMode(store.path + "/.index").map { $0 & S_IFMT } == S_IFDIR)
     }
 

@@ -2,6 +2,7 @@ import CNISpec
 import Glibc
 @testable import Netlink
 import SystemSupport
+import TestKit
 import Testing
 
 /// Times the netlink part of a bridge ADD in-process, in the order the

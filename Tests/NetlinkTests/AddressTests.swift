@@ -1,5 +1,6 @@
 import CNISpec
 @testable import Netlink
+import TestKit
 import Testing
 
 @Suite("Addresses (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))
@@ -16,10 +17,10 @@ struct AddressTests {
         #expect(listed.map(\.cidr) == [cidr])
         #expect(listed.first?.scope == .universe)
         #expect(listed.first?.interfaceIndex == index)
-        let shown = try Command.ipJSON("-n", fixture.pod.name, "addr", "show", "dev", "eth0")
-        let info = (shown.first?["addr_info"] as? [[String: Any]])?.first { $0["family"] as? String == "inet" }
-        #expect(info?["local"] as? String == "10.88.0.10")
-        #expect(info?["broadcast"] as? String == "10.88.255.255")
+        let shown = try Tool.ipJSON("-n", fixture.pod.name, "addr", "show", "dev", "eth0")
+        let info = shown.first?["addr_info"]?.array?.first { $0["family"]?.string == "inet" }
+        #expect(info?["local"]?.string == "10.88.0.10")
+        #expect(info?["broadcast"]?.string == "10.88.255.255")
     }
 
     @Test("adding the same address again is EEXIST, or alreadyExisted when tolerated")

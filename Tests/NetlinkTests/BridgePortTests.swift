@@ -1,13 +1,13 @@
 @testable import Netlink
+import TestKit
 import Testing
 
 @Suite("Bridge port options (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct BridgePortTests {
     /// `info_slave_data` of the port as `ip -d` reports it.
-    private func portData(_ fixture: VethFixture) throws -> [String: Any] {
-        let shown = try Command.ipJSON("-d", "link", "show", "dev", fixture.hostVethName)
-        let linkInfo = shown.first?["linkinfo"] as? [String: Any]
-        return linkInfo?["info_slave_data"] as? [String: Any] ?? [:]
+    private func portData(_ fixture: VethFixture) throws -> JSON {
+        let shown = try Tool.ipJSON("-d", "link", "show", "dev", fixture.hostVethName)
+        return shown.first?["linkinfo"]?["info_slave_data"] ?? [:]
     }
 
     @Test("hairpin mode turns on and off", arguments: [true, false])
@@ -19,7 +19,7 @@ struct BridgePortTests {
         try fixture.host.setBridgePort(index: index, hairpin: on)
 
         let data = try portData(fixture)
-        #expect(data["hairpin"] as? Bool == on)
+        #expect(data["hairpin"]?.bool == on)
     }
 
     @Test("port isolation turns on and off", arguments: [true, false])
@@ -31,7 +31,7 @@ struct BridgePortTests {
         try fixture.host.setBridgePort(index: index, isolated: on)
 
         let data = try portData(fixture)
-        #expect(data["isolated"] as? Bool == on)
+        #expect(data["isolated"]?.bool == on)
     }
 
     @Test("both options travel in one request and leave each other alone")
@@ -43,8 +43,8 @@ struct BridgePortTests {
         try fixture.host.setBridgePort(index: index, hairpin: false)
 
         let data = try portData(fixture)
-        #expect(data["hairpin"] as? Bool == false)
-        #expect(data["isolated"] as? Bool == true)
+        #expect(data["hairpin"]?.bool == false)
+        #expect(data["isolated"]?.bool == true)
     }
 
     @Test("a link without a bridge master is notSupported")

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Netlink
+import TestKit
 import Testing
 
 /// Whether the test node's kernel filters VLANs on bridges, probed with
@@ -8,10 +9,10 @@ enum KernelBridgeVLANs {
     static let available: Bool = {
         guard TestNode.isAvailable else { return false }
         let probe = TestNode.uniqueName("vprobe")
-        guard (try? Command.run(["ip", "link", "add", probe, "type", "bridge", "vlan_filtering", "1"])) != nil else {
+        guard (try? Tool.run(["ip", "link", "add", probe, "type", "bridge", "vlan_filtering", "1"])) != nil else {
             return false
         }
-        _ = try? Command.run(["ip", "link", "del", probe])
+        _ = try? Tool.run(["ip", "link", "del", probe])
         return true
     }()
     static let lacking: Bool = TestNode.isAvailable && !available
@@ -38,13 +39,13 @@ private final class VLANBridgeFixture {
     /// so instead of printing JSON).
     func shownVLANs() throws -> [String] {
         let arguments = ["bridge", "-j", "vlan", "show", "dev", portName]
-        var text = try Command.run(arguments)
+        var text = try Tool.run(arguments)
         var parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
         for _ in 0..<5 where parsed == nil {
-            text = try Command.run(arguments)
+            text = try Tool.run(arguments)
             parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
         }
-        guard let parsed else { throw Command.Failure(arguments: arguments, status: 0, output: text) }
+        guard let parsed else { throw UnparsableListing(arguments: arguments, output: text) }
         return parsed.flatMap { ($0["vlans"] as? [[String: Any]]) ?? [] }.flatMap { entry -> [String] in
             guard let first = entry["vlan"] as? Int else { return [] }
             let last = entry["vlanEnd"] as? Int ?? first
@@ -149,4 +150,11 @@ struct MissingBridgeVLANTests {
         defer { _ = try? host.deleteLink(named: name) }
         #expect(try host.bridgeVLANFiltering(index: host.link(named: name).index) == .unsupported)
     }
+}
+
+/// `bridge -j vlan show` printed something that is not its JSON listing.
+private struct UnparsableListing: Error, CustomStringConvertible {
+    let arguments: [String]
+    let output: String
+    var description: String { "\(arguments.joined(separator: " ")): not a JSON listing: \(output)" }
 }

@@ -2,6 +2,7 @@ import CNISpec
 import Glibc
 @testable import Netlink
 import SystemSupport
+import TestKit
 import Testing
 
 @Suite("Links (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))
@@ -73,9 +74,9 @@ struct LinkTests {
         #expect(podInterface.peerIndex == hostVeth.index)
         #expect(try fixture.host.linkIfPresent(named: "eth0") == nil)
 
-        let shown = try Command.ipJSON("-n", fixture.pod.name, "link", "show", "eth0")
-        #expect(shown.first?["address"] as? String == "0a:58:0a:58:00:0a")
-        #expect(shown.first?["mtu"] as? Int == 1400)
+        let shown = try Tool.ipJSON("-n", fixture.pod.name, "link", "show", "eth0")
+        #expect(shown.first?["address"]?.string == "0a:58:0a:58:00:0a")
+        #expect(shown.first?["mtu"]?.int == 1400)
     }
 
     @Test("the host end comes up with the create request; the peer comes up through the pod socket")

@@ -1,5 +1,6 @@
 import Glibc
 @testable import Netlink
+import TestKit
 import Testing
 
 @Suite("NetworkNamespace: opening and validating CNI_NETNS")
@@ -111,7 +112,7 @@ struct NetworkNamespaceEnterTests {
         try podSocket.createBridge(name: marker)
         #expect(try podSocket.linkIfPresent(named: marker) != nil)
         #expect(try NetlinkSocket().linkIfPresent(named: marker) == nil)
-        let names = try Command.ipJSON("-n", pod.name, "link", "show").compactMap { $0["ifname"] as? String }
+        let names = try Tool.ipJSON("-n", pod.name, "link", "show").compactMap { $0["ifname"]?.string }
         #expect(names.contains(marker))
     }
 }

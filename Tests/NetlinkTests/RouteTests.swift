@@ -1,6 +1,7 @@
 import CNISpec
 import Glibc
 @testable import Netlink
+import TestKit
 import Testing
 
 @Suite("Routes (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))
@@ -29,9 +30,9 @@ struct RouteTests {
         #expect(listed.first?.outputInterface == index)
         #expect(listed.first?.protocolID == RouteInfo.protocolBoot)
         #expect(listed.first?.scope == .universe)
-        let shown = try Command.ipJSON("-n", fixture.pod.name, "route", "show", "default")
-        #expect(shown.first?["gateway"] as? String == "10.88.0.1")
-        #expect(shown.first?["dev"] as? String == "eth0")
+        let shown = try Tool.ipJSON("-n", fixture.pod.name, "route", "show", "default")
+        #expect(shown.first?["gateway"]?.string == "10.88.0.1")
+        #expect(shown.first?["dev"]?.string == "eth0")
     }
 
     @Test("an IPv6 default route via a gateway is listed back")

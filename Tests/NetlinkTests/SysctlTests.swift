@@ -1,4 +1,5 @@
 @testable import Netlink
+import TestKit
 import Testing
 
 @Suite("SysctlKey")

@@ -39,28 +39,14 @@
 set -u
 
 E2E_LIB_DIR=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
-E2E_PASS=0 E2E_FAIL=0
 # Inside the node the counts are saved after every check, so that a node killed by
 # E2E_TIMEOUT still reports what it got through.
-e2e_save_counts() { [ -n "${E2E_COUNTS:-}" ] && echo "$E2E_PASS $E2E_FAIL" >"$E2E_COUNTS"; return 0; }
-ok()  { E2E_PASS=$((E2E_PASS + 1)); e2e_save_counts; echo "ok   - $1"; }
-bad() {
-    E2E_FAIL=$((E2E_FAIL + 1)); e2e_save_counts; echo "FAIL - $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | tail -n 30 | sed 's/^/     | /'; fi
-    return 1
-}
+check_counted() { [ -n "${E2E_COUNTS:-}" ] && echo "$PASS $FAIL" >"$E2E_COUNTS"; return 0; }
+CHECK_DETAIL_LINES=30
+# ok, bad, t, need_pkgs: shellcheck source=../lib/common.sh
+. "$E2E_LIB_DIR/../lib/common.sh"
 skip() { echo "skip - $1"; }
 note() { echo "# $*"; }
-# t DESC CMD... : passes when CMD exits 0.
-t() {
-    local desc=$1 out; shift
-    if out=$("$@" 2>&1); then
-        ok "$desc"
-        if [ "${VERBOSE:-0}" = 1 ] && [ -n "$out" ]; then printf '%s\n' "$out" | sed 's/^/     | /'; fi
-        return 0
-    fi
-    bad "$desc" "$out"
-}
 # tn DESC CMD... : passes when CMD fails.
 tn() {
     local desc=$1 out; shift
@@ -83,20 +69,6 @@ eventually() {
     done
 }
 is_ipv4() { [[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; }
-
-# need_pkgs PKG... : installs the missing ones (apt-get update only when needed).
-need_pkgs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "# apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null 2>&1 && return 0
-    apt-get update -qq >/dev/null 2>&1
-    apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
-}
 
 # ------------------------------------------------------------------ trace
 # One JSON object per plugin call:
@@ -193,7 +165,7 @@ e2e_outer() {
     { wait "$child"; } 2>/dev/null || rc=$?   # (no "Killed" job notice on a timeout)
     kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
     child='' watchdog=''
-    [ -f "$E2E_WORK/counts" ] && read -r E2E_PASS E2E_FAIL <"$E2E_WORK/counts"
+    [ -f "$E2E_WORK/counts" ] && read -r PASS FAIL <"$E2E_WORK/counts"
     if [ ! -f "$E2E_WORK/done" ]; then
         bad "node did not finish (exit status $rc$([ $rc = 137 ] && echo ", killed: E2E_TIMEOUT=${E2E_TIMEOUT:-300}s?"))"
     fi
@@ -209,8 +181,8 @@ e2e_outer() {
 
     if [ "${KEEP:-0}" = 1 ]; then note "work dir kept: $E2E_WORK"; else rm -rf "$E2E_WORK"; fi
     note "$E2E_NAME total $(( $(date +%s) - t0 ))s"
-    echo "$E2E_PASS passed, $E2E_FAIL failed"
-    [ "$E2E_FAIL" -eq 0 ]
+    echo "$PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ]
 }
 
 # host_same WHAT BEFORE AFTER : notes whether a piece of host state is as before the run.
@@ -270,7 +242,7 @@ overlay_writes() {
 
 e2e_node_main() {
     E2E_COUNTS=$E2E_WORK/counts
-    e2e_save_counts
+    check_counted
     # what e2e_prepare handed over (KEY=VALUE lines)
     if [ -f "$E2E_WORK/prepare.env" ]; then set -a; . "$E2E_WORK/prepare.env"; set +a; fi
     if ! e2e_node_setup; then

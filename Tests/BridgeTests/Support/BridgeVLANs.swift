@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// The test node kernel's bridge VLAN filtering, read with iproute2 (an

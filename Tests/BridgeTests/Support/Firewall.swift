@@ -1,3 +1,5 @@
+import TestKit
+
 /// What the node's netfilter holds for one attachment, whatever backend put
 /// it there. Container IDs are unique per test, so a rule that mentions one
 /// belongs to that test.

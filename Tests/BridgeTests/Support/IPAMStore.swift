@@ -1,11 +1,12 @@
 import Glibc
+import TestKit
 
 /// host-local's reservations on disk: one file per address, named after it,
 /// in `<dataDir>/<network>/`. Other files there (`lock`,
 /// `last_reserved_ip.<n>`, an implementation's index) are not reservations.
 enum IPAMStore {
     static func reservedAddresses(dataDir: String, network: String) -> [String] {
-        TemporaryDirectory.entries(dataDir + "/" + network).filter(isIPAddress)
+        directoryEntries(dataDir + "/" + network).filter(isIPAddress)
     }
 
     private static func isIPAddress(_ text: String) -> Bool {

@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 
 /// Reads kernel state with `ip -j` and /proc, /sys: an oracle independent of
 /// the code under test. `pod == nil` means the test node (where bridges and
@@ -60,12 +61,12 @@ enum Kernel {
 
     /// A sysctl of the test node, e.g. `net/ipv4/ip_forward`.
     static func sysctl(_ key: String) -> String {
-        ChildProcess.readFile("/proc/sys/" + key).trimmingWhitespace
+        (readText("/proc/sys/" + key) ?? "").trimmingWhitespace
     }
 
     /// A file under /sys/class/net of the test node, e.g.
     /// `vethab12cd34/brport/hairpin_mode`.
     static func sysfs(_ path: String) -> String {
-        ChildProcess.readFile("/sys/class/net/" + path).trimmingWhitespace
+        (readText("/sys/class/net/" + path) ?? "").trimmingWhitespace
     }
 }

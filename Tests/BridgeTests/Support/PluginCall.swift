@@ -1,3 +1,5 @@
+import TestKit
+
 /// What a plugin printed and how it exited, read the way a runtime reads it.
 struct PluginOutcome: CustomStringConvertible {
     let output: ChildProcess.Output

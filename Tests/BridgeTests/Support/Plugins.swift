@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 
 /// Where the executables under test, the IPAM plugin and the reference
 /// plugins are.
@@ -73,7 +74,7 @@ enum IPAMPlugin {
     private static func speaksSpec110(_ path: String) -> Bool {
         guard access(path, X_OK) == 0,
               let output = try? ChildProcess.run(path, environment: ["CNI_COMMAND=VERSION"],
-                                                 stdin: #"{"cniVersion":"1.1.0"}"#, timeoutSeconds: 10),
+                                                 stdin: #"{"cniVersion":"1.1.0"}"#, timeout: .seconds(10)),
               output.succeeded,
               let version = try? JSON.parse(output.stdout),
               let supported = version["supportedVersions"]?.array
@@ -95,7 +96,7 @@ enum IPAMPlugin {
             sed 's/"cniVersion"[[:space:]]*:[[:space:]]*"1\\.1\\.0"/"cniVersion":"1.0.0"/g' | \(Plugins.referenceHostLocal)
 
             """
-        TemporaryDirectory.writeExecutable(directory + "/host-local", script)
+        writeExecutable(directory + "/host-local", script)
         standInDirectory = directory
         atexit {
             if let directory = IPAMPlugin.standInDirectory { TemporaryDirectory.remove(directory) }

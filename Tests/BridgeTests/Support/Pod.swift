@@ -1,3 +1,5 @@
+import TestKit
+
 /// A pod's network namespace, made with `ip netns add` in the test node.
 /// Deleted by `destroy()` (the namespace takes its end of any veth with it).
 final class Pod: Sendable {

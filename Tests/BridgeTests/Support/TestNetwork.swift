@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 /// One test's private network: its own bridge name, network name, subnet,

@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 import Testing
 
 /// The two host-local executables these tests run: ours (the one this
@@ -99,15 +100,15 @@ struct PluginCall: Sendable {
 /// process ended.
 struct CallOutcome: Sendable, CustomStringConvertible {
     let plugin: Plugin
-    let process: ProcessOutcome
+    let process: ChildProcess.Output
 
-    init(plugin: Plugin, process: ProcessOutcome) {
+    init(plugin: Plugin, process: ChildProcess.Output) {
         self.plugin = plugin
         self.process = process
     }
 
     /// stdout parsed as exactly one JSON document.
-    var json: JSON? { JSON(parsing: process.stdout) }
+    var json: JSON? { JSON(parsing: process.stdoutBytes) }
 
     /// Exit 0, with a killed or stuck process never counting as success.
     var succeeded: Bool { process.exitStatus == 0 && !process.timedOut }
@@ -128,8 +129,8 @@ struct CallOutcome: Sendable, CustomStringConvertible {
         if process.timedOut { text += "timed out, " }
         if let signal = process.signal { text += "killed by signal \(signal), " }
         if let status = process.exitStatus { text += "exit \(status), " }
-        text += "stdout: \(process.stdoutText.isEmpty ? "(empty)" : process.stdoutText)"
-        if !process.stderr.isEmpty { text += ", stderr: \(process.stderrText)" }
+        text += "stdout: \(process.stdout.isEmpty ? "(empty)" : process.stdout)"
+        if !process.stderr.isEmpty { text += ", stderr: \(process.stderr)" }
         return text
     }
 }

@@ -1,29 +1,15 @@
 import Glibc
+import TestKit
 import Testing
 
 /// Mounts for tests that need a filesystem of their own (a tiny tmpfs to
 /// fill, one to remount read-only) or a plugin run in a mount namespace of
 /// its own (no /proc, another boot ID).
 ///
-/// Only where the whole test process runs in a private mount namespace as
-/// root: `scripts/test-in-netns.sh` starts it so (`unshare -n -m
-/// --propagation private`). Checked here as a last guard: the process's
-/// mount namespace must not be PID 1's, so no mount ever reaches the
+/// Only where `TestNode.isAvailable`: root, in the private network and mount
+/// namespaces `scripts/test-in-netns.sh` makes, so no mount ever reaches the
 /// machine's own.
 enum PrivateMounts {
-    static let isAvailable: Bool = {
-        guard getuid() == 0, let flag = getenv("CNI_TEST_IN_NETNS"), String(cString: flag) == "1" else { return false }
-        var own = stat()
-        var initial = stat()
-        guard stat("/proc/self/ns/mnt", &own) == 0 else { return false }
-        if stat("/proc/1/ns/mnt", &initial) == 0, initial.st_ino == own.st_ino, initial.st_dev == own.st_dev {
-            return false
-        }
-        return true
-    }()
-
-    static let requirement: Comment = "needs root in a private mount namespace: run scripts/test-in-netns.sh"
-
     /// A fresh tmpfs of `kilobytes` on `path` (made if missing).
     static func mountTmpfs(_ path: String, kilobytes: Int) {
         _ = mkdir(path, 0o755)

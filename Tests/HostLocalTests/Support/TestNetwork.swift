@@ -1,4 +1,5 @@
 import Glibc
+import TestKit
 
 /// One host-local network with its own fresh, temporary dataDir: the calls
 /// a runtime makes against it, and what its store holds on disk.
@@ -7,7 +8,7 @@ import Glibc
 /// `{"cniVersion": V, "name": N, "ipam": {"type": "host-local", "dataDir": D, <ipam>}, <topLevel>}`,
 /// where `ipam` and `topLevel` are JSON members written by the test.
 final class TestNetwork: @unchecked Sendable {
-    let scratch = ScratchDirectory()
+    let scratch = TemporaryDirectory()
     let name: String
     let ipam: String
     let topLevel: String

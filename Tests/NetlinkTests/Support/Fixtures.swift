@@ -1,5 +1,6 @@
 import CNISpec
 @testable import Netlink
+import TestKit
 
 /// A bridge in the test node plus a pod namespace with a veth pair between
 /// them, built with the API under test; removed when the value goes away.
