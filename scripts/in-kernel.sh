@@ -2,7 +2,9 @@
 # Runs one command as root inside a second kernel: Debian 12's LTS kernel
 # (scripts/kernel/prepare.sh fetches and caches it) booted under QEMU with
 # TCG, its root being the host's `/` read-only with a tmpfs layer on top
-# (scripts/kernel/init). The command starts in the current directory, its
+# (scripts/kernel/init), and the current directory exported on its own at
+# the same path (it may lie under /tmp, which the guest mounts afresh, or on
+# another file system than /). The command starts in that directory, its
 # output (stdout and stderr together) comes out on stdout, and its exit
 # status is this script's. The guest has no network device (-nic none): it
 # can only touch its own kernel. Status 125: the guest did not finish (boot
@@ -31,6 +33,7 @@ prepared=$(date +%s%N)
 run="$(mktemp -d /tmp/in-kernel.XXXXXX)"
 trap 'rm -rf "$run"' EXIT
 echo "$kernel" >"$run/kernel"
+echo "$PWD" >"$run/workdir"
 {
     printf 'export PATH=%q HOME=/root LANG=C.UTF-8\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     printf 'cd %q || exit 126\n' "$PWD"
@@ -49,6 +52,7 @@ timeout "$limit" qemu-system-x86_64 \
     -chardev stdio,id=output,signal=off -serial chardev:output \
     -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$run,mount_tag=result,security_model=none,multidevs=remap" \
+    -virtfs "local,path=$PWD,mount_tag=work,security_model=none,readonly=on,multidevs=remap" \
     </dev/null || status=$?
 
 if [ ! -f "$run/status" ]; then
