@@ -335,6 +335,15 @@ def del_with_stale_netns(c):
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
 
 
+@rule('steps.bridge DEL.*', 'DEL with a netns path through a regular file ("/run/netns/pod/": not a directory): '
+      'the reference fails without releasing anything; ours takes the namespace as gone, releases the reservation '
+      'and the rules, and succeeds', 'DEL always cleans up.', diverges=True)
+def del_with_netns_beneath_file(c):
+    out = c.out('ref')
+    return _is_error(out) and out.get('msg', '').startswith('failed to Statfs') and \
+        'not a directory' in out.get('msg', '') and not c.failed('ours', c.step_index)
+
+
 # -- CHECK ----------------------------------------------------------------------------------------
 
 def _l2(conf):
