@@ -335,6 +335,14 @@ def del_with_stale_netns(c):
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
 
 
+@rule('steps.bridge ADD.*', 'an mtu above 65535: ours refuses it before anything is made (code 7, "invalid MTU"); '
+      'the reference hands it to the kernel, which refuses it ("invalid argument")', 'Error codes.', diverges=True)
+def mtu_above_maximum(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ours) and ours.get('msg', '').startswith('invalid MTU ') and \
+        (not _is_error(ref) or 'invalid argument' in ref.get('msg', ''))
+
+
 @rule('steps.bridge DEL.*', 'DEL with a netns path through a regular file ("/run/netns/pod/": not a directory): '
       'the reference fails without releasing anything; ours takes the namespace as gone, releases the reservation '
       'and the rules, and succeeds', 'DEL always cleans up.', diverges=True)
