@@ -34,10 +34,6 @@ struct NodeBridge {
                 bridge = existing
             } else {
                 (bridge, macPinnedHere) = try createPinnedBridge()
-                // A new bridge must not accept router advertisements.
-                ignoreFailure { () throws(SysctlError) in
-                    _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
-                }
             }
         } catch where error.kind == .notSupported && config.usesVLANs {
             throw Self.kernelLacksVLANFiltering(name, error)
@@ -46,6 +42,12 @@ struct NodeBridge {
         }
         guard bridge.isBridge else {
             throw CNIError(.internal, "failed to create bridge \"\(name)\": \"\(name)\" already exists but is not a bridge")
+        }
+        // The bridge's routes are ours: it must not accept router
+        // advertisements, whoever made it (the reference sets this on every
+        // ADD too; a read when it is 0 already).
+        ignoreFailure { () throws(SysctlError) in
+            _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
         }
         do {
             if config.isGateway && config.isLayer3 && !(bridge.mac?.isValidUnicast ?? false) {

@@ -28,20 +28,6 @@ def known(field, finding, status, diverges=False):
 OPEN = 'open: found by the fuzzer, reported to the lead'
 
 
-def _bridge_names(c):
-    return {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
-
-
-def _pre_link(c, name):
-    return any(l['name'] == name for l in c.case.get('pre', {}).get('links', []))
-
-
-@known('node.links.*.sysctl.ipv6.accept_ra', 'F1: an existing bridge is reused without setting its accept_ra to 0 '
-       '(the reference writes it on every ADD)', OPEN)
-def existing_bridge_accept_ra(c):
-    return c.path[2] in _bridge_names(c) and _pre_link(c, c.path[2]) and (c.ref, c.ours) == ('0', '1')
-
-
 def _json_wording(msg):
     return any(m in msg for m in ('cannot unmarshal', 'invalid character', 'invalid literal', 'unexpected end of JSON',
                                   'error unmarshall network config', 'missing network name'))
