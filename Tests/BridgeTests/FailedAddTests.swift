@@ -148,6 +148,9 @@ struct FailedAddTests {
             #expect(outcome.errorMessage.contains("already exists but is not a bridge"), "\(outcome)")
             #expect(try attachment.pod.linkNames() == ["lo"])
             #expect(net.reservedAddresses.isEmpty)
+            // IPAM was never asked (the reference sets up the bridge first):
+            // no store, no moved last_reserved_ip.
+            #expect(!TemporaryDirectory.exists(net.dataDir + "/" + net.networkName))
         }
     }
 

@@ -52,13 +52,6 @@ def route_without_dst(c):
     return _is_error(ours) and 'invalid route: missing dst' in ours.get('msg', '')
 
 
-@known('store.*', 'F6: bridge ADD asks IPAM before it checks the bridge: an ADD that fails on the bridge (a '
-       'non-bridge link of that name) still moves last_reserved_ip and creates the store', OPEN)
-def ipam_before_bridge(c):
-    return any(c.cmd(s) == 'ADD' and _is_error(c.out('ref', i)) and
-               'failed to create bridge' in c.out('ref', i).get('msg', '') for i, s in enumerate(c.steps()))
-
-
 @known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
        'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
 def second_interface_route_exists(c):
