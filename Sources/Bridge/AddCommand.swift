@@ -32,8 +32,11 @@ struct AddCommand {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
 
-        // VLANs need a VLAN-filtering bridge: made or checked now, so that a
-        // kernel without bridge VLAN filtering fails the ADD with nothing done.
+        // A link of the bridge's name that is no bridge fails the ADD before
+        // IPAM is asked. VLANs need a VLAN-filtering bridge: made or checked
+        // now, so that a kernel without bridge VLAN filtering fails the ADD
+        // with nothing done.
+        try NodeBridge(host: host, config: config).refuseNonBridge()
         let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
 
         return try Rollback.run { rollback in

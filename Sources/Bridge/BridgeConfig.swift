@@ -21,7 +21,9 @@ public struct BridgeConfig: Sendable {
     /// although `ipMasq` is on, in addition to the pod's subnet. Stored as
     /// network prefixes (host bits cleared), in config order.
     public var nonMasqueradeCIDRs: [CIDR] = []
-    /// 0: the kernel's default.
+    /// 0 or less: the kernel's default (Go's netlink library, which the
+    /// reference uses, sets no MTU unless it is positive). Above 65535 only
+    /// ADD refuses it.
     public var mtu = 0
     public var hairpinMode = false
     public var promiscMode = false
@@ -32,9 +34,15 @@ public struct BridgeConfig: Sendable {
     public var macSpoofCheck = false
     public var disableContainerInterface = false
     public var portIsolation = false
-    /// The container interface's MAC: `runtimeConfig.mac`, else
-    /// `args.cni.mac`, else CNI_ARGS `MAC`.
-    public var containerMAC: String? = nil
+    /// The container interface's MAC as requested: `runtimeConfig.mac`,
+    /// else `args.cni.mac`, else CNI_ARGS `MAC`. Not validated here: only
+    /// ADD uses it (see `validateForAdd`), so DEL and CHECK work whatever
+    /// it holds, as in the reference.
+    public var requestedMAC: String? = nil
+
+    /// `requestedMAC` in canonical form; nil when none was requested or it
+    /// is not a MAC (which `validateForAdd` refuses).
+    public var containerMAC: String? { requestedMAC.flatMap(Self.canonicalMAC) }
 
     /// Whether an IPAM plugin is configured (L3); without one the bridge
     /// works at layer 2 and assigns no addresses.
@@ -66,7 +74,7 @@ public struct BridgeConfig: Sendable {
             isDefaultGateway = try reader.bool("isDefaultGateway") ?? false
             forceAddress = try reader.bool("forceAddress") ?? false
             ipMasq = try reader.bool("ipMasq") ?? false
-            mtu = try reader.int("mtu", range: 0...65535) ?? 0
+            mtu = try reader.int("mtu") ?? 0
             hairpinMode = try reader.bool("hairpinMode") ?? false
             promiscMode = try reader.bool("promiscMode") ?? false
             vlan = try reader.int("vlan") ?? 0
@@ -97,29 +105,43 @@ public struct BridgeConfig: Sendable {
         guard (0...4094).contains(vlan) else {
             throw CNIError(.invalidNetworkConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)")
         }
+        requestedMAC = try Self.requestedMAC(config: config, cniArgs: cniArgs)
+        if isLayer3 && disableContainerInterface {
+            throw CNIError(.invalidNetworkConfig, "cannot use IPAM when DisableContainerInterface flag is set")
+        }
+        if isDefaultGateway { isGateway = true }
+    }
+
+    /// What only ADD refuses, before it creates anything: DEL and CHECK
+    /// still work with such a config (DEL is best effort, and the reference
+    /// makes these checks in ADD only).
+    public func validateForAdd(version: CNIVersion) throws(CNIError) {
+        try validateBridgeName()
+        if hairpinMode && promiscMode {
+            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time")
+        }
+        if let mac = requestedMAC, containerMAC == nil {
+            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
+        }
+        guard mtu <= 65535 else {
+            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
+        }
+        // A 0.1.0/0.2.0 result needs an IP.
+        if !isLayer3 && version.resultFormat == .legacy020 {
+            throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
+                           details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
+        }
+    }
+
+    /// The bridge's name must be one the kernel accepts. Only ADD and CHECK
+    /// look the bridge up; DEL never touches it, so it cleans up whatever
+    /// this key holds.
+    public func validateBridgeName() throws(CNIError) {
         guard !bridgeName.isEmpty, bridgeName.utf8.count <= 15, !bridgeName.contains("/"),
               !bridgeName.contains(":"), !bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace),
               bridgeName != ".", bridgeName != ".." else {
             throw CNIError(.invalidNetworkConfig,
                            "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
-        }
-        containerMAC = try Self.containerMAC(config: config, cniArgs: cniArgs)
-        if isLayer3 && disableContainerInterface {
-            throw CNIError(.invalidNetworkConfig, "cannot use IPAM when DisableContainerInterface flag is set")
-        }
-        if isDefaultGateway { isGateway = true }
-        if hairpinMode && promiscMode {
-            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time")
-        }
-    }
-
-    /// What only ADD refuses, before it creates anything: DEL and CHECK
-    /// still work with such a config.
-    public func validateForAdd(version: CNIVersion) throws(CNIError) {
-        // A 0.1.0/0.2.0 result needs an IP.
-        if !isLayer3 && version.resultFormat == .legacy020 {
-            throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
-                           details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
         }
     }
 
@@ -168,10 +190,10 @@ public struct BridgeConfig: Sendable {
         }
     }
 
-    /// `runtimeConfig.mac` > `args.cni.mac` > CNI_ARGS `MAC`, validated.
+    /// `runtimeConfig.mac` > `args.cni.mac` > CNI_ARGS `MAC`, as given.
     /// CNI_ARGS may hold only `MAC` and `IgnoreUnknown` unless
     /// `IgnoreUnknown` is set, as in the reference.
-    private static func containerMAC(config: NetworkConfig, cniArgs: String) throws(CNIError) -> String? {
+    private static func requestedMAC(config: NetworkConfig, cniArgs: String) throws(CNIError) -> String? {
         let args = try CNIArgs(cniArgs, knownKeys: ["MAC"])
         var mac = args["MAC"]
         if let cni = config.args?["cni"]?.objectValue, let fromArgs = cni["mac"]?.stringValue, !fromArgs.isEmpty {
@@ -181,10 +203,7 @@ public struct BridgeConfig: Sendable {
             mac = fromRuntime
         }
         guard let mac, !mac.isEmpty else { return nil }
-        guard let canonical = canonicalMAC(mac) else {
-            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
-        }
-        return canonical
+        return mac
     }
 
     /// Lowercase colon-separated form of a 6-byte MAC written with `:` or

@@ -10,6 +10,7 @@ struct CheckCommand {
     let config: BridgeConfig
 
     func run() throws {
+        try config.validateBridgeName()
         let namespace = try PodNamespace.open(request)
 
         // 1. IPAM's own check (skipped in L2 mode, where the reference fails).

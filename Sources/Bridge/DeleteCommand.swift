@@ -22,11 +22,16 @@ struct DeleteCommand {
             if firstError == nil { firstError = error } else { logWarning(error.description) }
         }
 
+        // 0. The pod's namespace. When it is there but cannot be opened, or
+        //    is our own, touch nothing at all, not even IPAM: the interface
+        //    may still hold the address, and the runtime retries a failed DEL.
+        let podNamespace = try PodNamespace.openIfPresent(request)
+
         // 1. The interface, if its namespace is still there. DEL goes on as
         //    soon as the kernel no longer lists it (its veth peer leaves the
         //    bridge at the same moment); see `EarlyReturnLinkDeletion`.
         do throws(CNIError) {
-            if let namespace = try PodNamespace.openIfPresent(request) {
+            if let namespace = podNamespace {
                 do {
                     let pod = try NetlinkSocket(in: namespace)
                     if let link = try pod.linkIfPresent(named: request.ifname) {
@@ -37,8 +42,6 @@ struct DeleteCommand {
                 }
             }
         } catch {
-            // Our own namespace: touch nothing at all, not even IPAM.
-            if error.code == .invalidNetNS { throw error }
             record(error)
         }
 

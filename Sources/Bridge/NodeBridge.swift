@@ -22,6 +22,26 @@ struct NodeBridge {
         let macPinnedHere: Bool
     }
 
+    /// Fails when a link of the bridge's name exists and is no bridge:
+    /// checked before IPAM is asked, so that such an ADD leaves the store
+    /// as it was (no reservation made and taken back, no moved
+    /// `last_reserved_ip`), as the reference's, which sets up the bridge
+    /// first. `ensure()` checks again (the link may change meanwhile).
+    func refuseNonBridge() throws(CNIError) {
+        let existing: LinkInfo?
+        do {
+            existing = try host.linkIfPresent(named: config.bridgeName)
+        } catch {
+            throw CNIError.failed("failed to create bridge \"\(config.bridgeName)\"", error)
+        }
+        if let existing, !existing.isBridge { throw notABridge }
+    }
+
+    private var notABridge: CNIError {
+        CNIError(.internal,
+                 "failed to create bridge \"\(config.bridgeName)\": \"\(config.bridgeName)\" already exists but is not a bridge")
+    }
+
     /// Creates the bridge if missing, checks it is one, gives it a MAC if it
     /// has none and will get a gateway address, applies `promiscMode` and
     /// brings it up.
@@ -34,18 +54,18 @@ struct NodeBridge {
                 bridge = existing
             } else {
                 (bridge, macPinnedHere) = try createPinnedBridge()
-                // A new bridge must not accept router advertisements.
-                ignoreFailure { () throws(SysctlError) in
-                    _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
-                }
             }
         } catch where error.kind == .notSupported && config.usesVLANs {
             throw Self.kernelLacksVLANFiltering(name, error)
         } catch {
             throw CNIError.failed("failed to create bridge \"\(name)\"", error)
         }
-        guard bridge.isBridge else {
-            throw CNIError(.internal, "failed to create bridge \"\(name)\": \"\(name)\" already exists but is not a bridge")
+        guard bridge.isBridge else { throw notABridge }
+        // The bridge's routes are ours: it must not accept router
+        // advertisements, whoever made it (the reference sets this on every
+        // ADD too; a read when it is 0 already).
+        ignoreFailure { () throws(SysctlError) in
+            _ = try Sysctl.ensure(.interface(.v6, name, "accept_ra"), "0")
         }
         do {
             if config.isGateway && config.isLayer3 && !(bridge.mac?.isValidUnicast ?? false) {

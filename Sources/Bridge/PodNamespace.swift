@@ -20,8 +20,11 @@ enum PodNamespace {
     }
 
     /// For DEL: nil when there is nothing left to clean up inside — the path
-    /// is empty, gone, or no longer a namespace (a stale bind-mount target
-    /// after a reboot). Other failures are errors.
+    /// is empty, gone (also when a component of it is no longer a
+    /// directory), or no longer a namespace (a stale bind-mount target after
+    /// a reboot). Other failures (permissions, descriptors) are errors: the
+    /// namespace may still hold the interface, so DEL must not release its
+    /// address.
     static func openIfPresent(_ request: CNIRequest) throws(CNIError) -> NetworkNamespace? {
         guard !request.netns.isEmpty else { return nil }
         let namespace: NetworkNamespace
@@ -30,6 +33,10 @@ enum PodNamespace {
         } catch {
             switch error {
             case .pathNotFound, .notANamespace, .notANetworkNamespace:
+                return nil
+            case .statfsFailed(_, let errno) where errno == ENOENT || errno == ENOTDIR:
+                return nil
+            case .openFailed(_, let errno) where errno == ENOENT || errno == ENOTDIR:
                 return nil
             default:
                 throw CNIError(.internal, "failed to open netns \"\(request.netns)\": \(error)")

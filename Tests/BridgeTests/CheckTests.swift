@@ -28,6 +28,26 @@ struct CheckTests {
         }
     }
 
+    @Test("after ADD succeeds whatever MAC CNI_ARGS names (only ADD uses and validates it, as in the reference)")
+    func ignoresInvalidMAC() throws {
+        try afterAdd { net, attachment, config, _ in
+            let outcome = try net.call("CHECK", attachment, config: config, cniArgs: "IgnoreUnknown=1;MAC=zz")
+            #expect(outcome.succeeded, "\(outcome)")
+        }
+    }
+
+    @Test("with hairpinMode and promiscMode checks the bridge's promiscuous mode, as the reference does")
+    func hairpinWithPromiscChecksState() throws {
+        try afterAdd { net, attachment, config, _ in
+            var both = config
+            both["hairpinMode"] = true
+            both["promiscMode"] = true
+            let outcome = try net.call("CHECK", attachment, config: both)
+            #expect(outcome.errorMessage.hasPrefix("Bridge interface \(net.bridgeName) configured Promisc Mode true"),
+                    "\(outcome)")
+        }
+    }
+
     @Test("fails once the container's address is removed")
     func addressRemoved() throws {
         try afterAdd { net, attachment, config, _ in

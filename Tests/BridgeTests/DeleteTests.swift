@@ -12,6 +12,7 @@ struct DeleteTests {
         case empty = "not given (CNI_NETNS empty)"
         case deleted = "deleted"
         case stale = "a stale regular file"
+        case beneathFile = "a path beneath a regular file"
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -38,6 +39,7 @@ struct DeleteTests {
             #expect(net.reservedAddresses == [net.address(2)])
             try #require(try !Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty,
                          "ADD made no masquerade rules")
+            let givenPath = attachment.netns
             switch testCase.namespace {
             case .present:
                 break
@@ -48,8 +50,12 @@ struct DeleteTests {
             case .stale:
                 attachment.pod.destroy()
                 writeFile(attachment.netns, "")
+            case .beneathFile:
+                attachment.pod.destroy()
+                writeFile(attachment.netns, "")
+                attachment.netns += "/"
             }
-            defer { if testCase.namespace == .stale { unlinkQuietly(attachment.netns) } }
+            defer { if [.stale, .beneathFile].contains(testCase.namespace) { unlinkQuietly(givenPath) } }
 
             let outcome = try net.call("DEL", attachment, config: net.withPrevResult(config, result))
             #expect(outcome.succeeded, "\(outcome)")
@@ -124,6 +130,56 @@ struct DeleteTests {
             try net.add(attachment, config: config)
             #expect(try net.call("DEL", attachment, config: config).succeeded)
             #expect(try Kernel.addresses(of: net.bridgeName) == [net.gateway + "/24"])
+        }
+    }
+
+    /// Configs that only ADD refuses (the reference checks them in ADD only).
+    struct AddOnlyRefusal: CustomTestStringConvertible, Sendable {
+        let name: String
+        let overrides: JSON
+        var cniArgs: String? = nil
+        var testDescription: String { name }
+    }
+
+    static let addOnlyRefusals: [AddOnlyRefusal] = [
+        AddOnlyRefusal(name: "hairpinMode with promiscMode", overrides: ["hairpinMode": true, "promiscMode": true]),
+        AddOnlyRefusal(name: "an invalid MAC in CNI_ARGS", overrides: [:], cniArgs: "IgnoreUnknown=1;MAC=zz"),
+        AddOnlyRefusal(name: "an invalid MAC in args.cni.mac", overrides: ["args": ["cni": ["mac": "zz"]]]),
+        AddOnlyRefusal(name: "an invalid MAC in runtimeConfig.mac", overrides: ["runtimeConfig": ["mac": "00:11:22"]]),
+        AddOnlyRefusal(name: "a negative mtu", overrides: ["mtu": -1]),
+        AddOnlyRefusal(name: "an invalid bridge name", overrides: ["bridge": ""]),
+        AddOnlyRefusal(name: "an mtu above 65535", overrides: ["mtu": 70000]),
+    ]
+
+    @Test("succeeds and cleans up with a config that only ADD refuses:", arguments: addOnlyRefusals)
+    func addOnlyRefusalsDoNotStopDelete(_ refusal: AddOnlyRefusal) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try net.add(attachment, config: net.config("1.0.0"))
+            let outcome = try net.call("DEL", attachment, config: net.config("1.0.0", refusal.overrides),
+                                       cniArgs: refusal.cniArgs)
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("whose IPAM fails still removes the pod's interface, then reports the IPAM error")
+    func ipamFailureAfterInterface() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            var config = net.config("1.0.0")
+            try net.add(attachment, config: config)
+            let scratch = TemporaryDirectory.make(prefix: "del-ipam")
+            defer { TemporaryDirectory.remove(scratch) }
+            writeFile(scratch + "/notadir", "")
+            var ipam = try #require(config["ipam"])
+            ipam["dataDir"] = .string(scratch + "/notadir")
+            config["ipam"] = ipam
+            let outcome = try net.call("DEL", attachment, config: config)
+            #expect(!outcome.succeeded, "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
         }
     }
 

@@ -86,6 +86,17 @@ struct ExistingBridgeTests {
         try Kernel.link(net.bridgeName)?["address"]?.string
     }
 
+    @Test("ADD stops it accepting router advertisements (accept_ra 0), as on a bridge it creates")
+    func acceptRA() throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            let sysctl = "net/ipv6/conf/\(net.bridgeName)/accept_ra"
+            try #require(Kernel.sysctl(sysctl) == "1", "a new bridge's accept_ra is not 1 on this kernel")
+            try net.add(try net.attachment(), config: net.config("1.0.0"))
+            #expect(Kernel.sysctl(sysctl) == "0")
+        }
+    }
+
     @Test("ADD succeeds, brings the bridge up and keeps or pins its MAC", arguments: preStates)
     func ours(_ preState: PreState) throws {
         try withTestNetwork { net in

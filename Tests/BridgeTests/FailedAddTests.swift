@@ -34,6 +34,18 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with an mtu above 65535, fails with code 7 before any side effect")
+    func mtuAboveMaximum() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["mtu": 65536]))
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage == "invalid MTU 65536 (must be at most 65535)")
+            #expect(try !Kernel.linkExists(net.bridgeName))
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("with CNI_NETNS naming the plugin's own namespace, fails with code 8 and touches nothing")
     func ownNamespace() throws {
         try withTestNetwork { net in
@@ -137,6 +149,9 @@ struct FailedAddTests {
             #expect(outcome.errorMessage.contains("already exists but is not a bridge"), "\(outcome)")
             #expect(try attachment.pod.linkNames() == ["lo"])
             #expect(net.reservedAddresses.isEmpty)
+            // IPAM was never asked (the reference sets up the bridge first):
+            // no store, no moved last_reserved_ip.
+            #expect(!exists(net.dataDir + "/" + net.networkName))
         }
     }
 

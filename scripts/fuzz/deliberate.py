@@ -64,8 +64,7 @@ MODELS = [
      'why': 'a static address for an attachment that already holds one in that range set is refused as '
             'dynamic allocation refuses it; the reference skips the check (REFERENCE.md §3.8.7). The model '
             'answers only in that situation; otherwise the reference binary runs',
-     'readme': 'A static address for an attachment that already holds one is refused.',
-     'pending': 'store'},            # the README item comes with that branch
+     'readme': 'A static address for an attachment that already holds one is refused.'},
 ]
 
 
@@ -139,10 +138,13 @@ class Context:
 RULES = []
 # README items that no comparison can observe: not every item needs a rule.
 NOT_OBSERVABLE = {
-    'Concurrent ADDs on a new bridge': 'the fuzzer runs one call at a time',
     "host-local's cost does not grow with the store.": 'timing; its `.index/` is left out of the store comparison (observe.py)',
     'Crash safety.': 'needs a kill at an instant; scripts/test.sh covers it',
     'DEL returns once the kernel has removed the interface.': 'timing only',
+    'Reservations of an earlier boot are released': 'needs another boot ID; scripts/test.sh covers it',
+    'Firewall rules without helper processes.': 'processes are not observed; the rules themselves are '
+                                                'compared (and cases never set nonMasqueradeCIDRs)',
+    'A bridge without a MAC': 'no pre-state makes a bridge that lost its last port (its MAC all zeros)',
 }
 
 
@@ -233,6 +235,19 @@ def spoofcheck_network_comment(c):
     only_ours = [x for x in c.ours if x not in c.ref]
     return not [x for x in c.ref if x not in c.ours] and all(
         re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', x) for x in only_ours)
+
+
+# -- The gateway address on a bridge that already has addresses ----------------------------------
+
+@rule('*', 'two IPv4 range sets each get their gateway on the bridge, and a bridge that already has the gateway '
+      'next to another address of its subnet serves ADD; the reference refuses both with "already has an IP '
+      'address different from"', 'The gateway address on a bridge that already has addresses', diverges=True)
+def gateway_next_to_other_addresses(c):
+    if c.path[0] != 'steps' or c.cmd() != 'ADD':
+        return False
+    ref = c.out('ref')
+    return (_is_error(ref) and 'already has an IP address different from' in ref.get('msg', '')
+            and not c.failed('ours', c.step_index))
 
 
 # -- A failed ADD leaves nothing behind ---------------------------------------------------------
@@ -333,6 +348,23 @@ def del_with_stale_netns(c):
     out = c.out('ref')
     return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and not c.failed('ours', c.step_index) and \
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
+
+
+@rule('steps.bridge ADD.*', 'an mtu above 65535: ours refuses it before anything is made (code 7, "invalid MTU"); '
+      'the reference hands it to the kernel, which refuses it ("invalid argument")', 'Error codes.', diverges=True)
+def mtu_above_maximum(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ours) and ours.get('msg', '').startswith('invalid MTU ') and \
+        (not _is_error(ref) or 'invalid argument' in ref.get('msg', ''))
+
+
+@rule('steps.bridge DEL.*', 'DEL with a netns path through a regular file ("/run/netns/pod/": not a directory): '
+      'the reference fails without releasing anything; ours takes the namespace as gone, releases the reservation '
+      'and the rules, and succeeds', 'DEL always cleans up.', diverges=True)
+def del_with_netns_beneath_file(c):
+    out = c.out('ref')
+    return _is_error(out) and out.get('msg', '').startswith('failed to Statfs') and \
+        'not a directory' in out.get('msg', '') and not c.failed('ours', c.step_index)
 
 
 # -- CHECK ----------------------------------------------------------------------------------------
@@ -462,6 +494,23 @@ def failed_add_store_not_opened(c):
         not c.failed('ours', i) and c.cmd(s) == 'ADD' for i, s in enumerate(c.steps()))
 
 
+@rule('store.*', 'CHECK and STATUS write nothing anywhere; the reference (or its model) creates the store '
+      'directory and lock when they are missing', 'A read-only store is not a silent leak.')
+def check_status_write_nothing(c):
+    opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
+    return opened and c.ours == MISSING_VALUE and all(c.cmd(s) in ('CHECK', 'STATUS') for s in c.steps())
+
+
+_BUILT_IN_NAT = ['*nat', ':PREROUTING ACCEPT', ':INPUT ACCEPT', ':OUTPUT ACCEPT', ':POSTROUTING ACCEPT', 'COMMIT']
+
+
+@rule('node.ip*tables', 'a failed ADD with ipMasq whose masquerade rules were made and taken back leaves the '
+      'nat table with only its built-in chains (which any iptables call creates); the reference failed before '
+      'it reached its masquerade step', 'A failed ADD leaves nothing behind.')
+def failed_add_empty_nat_table(c):
+    return _failed_add(c) and c.ref == [] and c.ours == _BUILT_IN_NAT
+
+
 @rule('steps.bridge ADD.*', 'a second ADD meets the pod interface the reference left after the first ADD failed',
       'A failed ADD leaves nothing behind.', diverges=True)
 def failed_add_leftover_pod_interface(c):
@@ -514,7 +563,7 @@ def _static_request(c):
 @rule('steps.bridge ADD.*', 'a static address for an attachment that already holds one: our host-local refuses it, '
       'so our bridge ADD fails where the reference hands out a second address (host-local steps use the '
       'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
-      diverges=True, pending="store")
+      diverges=True)
 def static_duplicate_through_bridge(c):
     ours = c.out('ours')
     return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \

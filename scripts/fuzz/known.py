@@ -23,133 +23,9 @@ def known(field, finding, status, diverges=False):
     return register
 
 
-def _pre_bridge_addrs(c):
-    return [a for l in c.case.get('pre', {}).get('links', []) if l.get('type') == 'bridge' for a in l.get('addrs', [])]
-
-
-def _by(c, side, i):
-    return c.result['raw'][side][i]['by']
-
-
-@known('*', 'issue 7.1: forceAddress does not replace a conflicting bridge address (IPv4: the bridge ends with '
-       'none; IPv6: ADD fails with 999 "cannot assign requested address")', 'fix pending on branch bridgefix',
-       diverges=True)
-def force_address(c):
-    forced = any(c.conf(s).get('forceAddress') is True and (c.conf(s).get('isGateway') is True or
-                 c.conf(s).get('isDefaultGateway') is True) for s in c.steps())
-    if not forced or not _pre_bridge_addrs(c):
-        return False
-    if c.path[0] == 'steps':
-        out = c.out('ours')
-        return not c.failed('ref', c.step_index) and _is_error(out) and 'failed to set bridge addr' in out.get('msg', '')
-    return c.path[0] == 'node' and (c.path[1] == 'links' and c.path[3:4] == ('addrs',) or c.path[1] == 'routes')
-
-
-def _legacy_files(c):
-    """Legacy reservation files of the pre-state, and containers whose files a
-    step rewrote in place as legacy ones ({name or '*': content})."""
-    files = {k.split('/')[-1]: v for k, v in c.case.get('pre', {}).get('store', {}).items()
-             if '\r\n' not in v and not k.split('/')[-1].startswith(('last_reserved_ip', 'lock'))}
-    for s in c.steps():
-        if s.get('plugin') == 'store' and s.get('rewrite') == 'legacy':
-            files['*' + s['containerID']] = s['containerID']
-    return files
-
-
-@known('*', 'issue 7.2: reservation files in the legacy format (container ID only) are not matched by DEL, CHECK, '
-       "ADD's duplicate check or GC", 'fix pending on branch store', diverges=True)
-def legacy_reservations(c):
-    legacy = _legacy_files(c)
-    if not legacy:
-        return False
-    if c.path[0] == 'store':                  # DEL or GC released it on the reference side only
-        name = c.path[1].split('/')[-1]
-        content = c.ours.get('content', '').strip() if isinstance(c.ours, dict) else ''
-        return c.ref == MISSING_VALUE and (name in legacy or content in legacy.values())
-    if c.path[0] != 'steps' or c.step.get('env', {}).get('CNI_CONTAINERID') not in {v.strip() for v in legacy.values()}:
-        return False
-    ref, ours = c.out('ref'), c.out('ours')
-    if c.cmd() == 'CHECK':
-        return not c.failed('ref', c.step_index) and _is_error(ours) and 'Failed to find address' in ours.get('msg', '')
-    if c.cmd() == 'ADD':
-        return _is_error(ref) and 'duplicate allocation is not allowed' in ref.get('msg', '') and \
-            not c.failed('ours', c.step_index)
-    return False
-
-
-def _gc_without_list(s, c):
-    conf = c.conf(s)
-    return c.cmd(s) == 'GC' and 'cni.dev/valid-attachments' not in conf and 'cni.dev/attachments' not in conf
-
-
-@known('*', 'issue 7.3: GC without an attachment list releases every reservation (and bridge GC removes every '
-       'masquerade rule)', 'fix pending on branch store', diverges=True)
-def gc_without_list(c):
-    gcs = [i for i, s in enumerate(c.steps()) if _gc_without_list(s, c)]
-    if not gcs:
-        return False
-    if c.path[0] == 'store':                  # released by our GC only
-        return c.ours == MISSING_VALUE
-    if c.path[0] == 'node' and c.path[1] in ('iptables', 'ip6tables', 'nft'):
-        return True
-    if c.path[0] == 'steps' and c.step_index == gcs[0] and c.cmd() == 'GC':
-        return not c.failed('ref', c.step_index)    # not a no-op: ours fails (e.g. looking for IPAM)
-    if c.path[0] == 'steps' and c.step_index > gcs[0]:
-        ours = c.out('ours')
-        return not c.failed('ref', c.step_index) and _is_error(ours) and 'Failed to find address' in ours.get('msg', '')
-    return False
-
-
-@known('steps.bridge STATUS.out.code', 'issue 7.4: bridge STATUS answers 7, not 50, when the IPAM plugin cannot '
-       'be found', 'fix pending on branch bridgefix')
-def status_missing_ipam(c):
-    ref = c.out('ref')
-    return c.ref == 50 and c.ours == 7 and 'failed to find plugin' in ref.get('msg', '')
-
-
-@known('steps.host-local ADD.*', 'issue 7.5: a static address for an attachment that already holds one in the '
-       'range set makes a second reservation', 'fix pending on branch store', diverges=True)
-def static_duplicate(c):
-    return _by(c, 'ref', c.step_index) == 'model:static-duplicate' and not c.failed('ours', c.step_index)
-
-
-
 # ---- Found by the fuzzer, open (reported with issue 7's fuzzer; not triaged yet) ------------------
 
 OPEN = 'open: found by the fuzzer, reported to the lead'
-
-
-def _bridge_names(c):
-    return {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
-
-
-def _pre_link(c, name):
-    return any(l['name'] == name for l in c.case.get('pre', {}).get('links', []))
-
-
-@known('node.links.*.sysctl.ipv6.accept_ra', 'F1: an existing bridge is reused without setting its accept_ra to 0 '
-       '(the reference writes it on every ADD)', OPEN)
-def existing_bridge_accept_ra(c):
-    return c.path[2] in _bridge_names(c) and _pre_link(c, c.path[2]) and (c.ref, c.ours) == ('0', '1')
-
-
-@known('steps.bridge ADD.*', 'F2: a bridge address in an overlapping IPv6 subnet (fd00:1::1/48 against a /125 '
-       'gateway) is not seen as a conflict without forceAddress: ours adds the gateway beside it', OPEN, diverges=True)
-def ipv6_overlap_not_conflict(c):
-    ref = c.out('ref')
-    return _is_error(ref) and 'already has an IP address different from' in ref.get('msg', '') and \
-        not c.failed('ours', c.step_index)
-
-
-ADD_ONLY_CHECKS = ('cannot set hairpin mode and promiscuous mode at the same time', 'invalid MAC address')
-
-
-@known('steps.bridge *', 'F3: DEL and CHECK fail on checks the reference makes only in ADD (hairpinMode with '
-       'promiscMode; an invalid MAC in CNI_ARGS/args/runtimeConfig): a DEL that must be best effort fails', OPEN,
-       diverges=True)
-def del_check_add_only_validation(c):
-    ours = c.out('ours')
-    return c.cmd() in ('DEL', 'CHECK') and _is_error(ours) and any(m in ours.get('msg', '') for m in ADD_ONLY_CHECKS)
 
 
 def _json_wording(msg):
@@ -176,13 +52,6 @@ def route_without_dst(c):
     return _is_error(ours) and 'invalid route: missing dst' in ours.get('msg', '')
 
 
-@known('store.*', 'F6: bridge ADD asks IPAM before it checks the bridge: an ADD that fails on the bridge (a '
-       'non-bridge link of that name) still moves last_reserved_ip and creates the store', OPEN)
-def ipam_before_bridge(c):
-    return any(c.cmd(s) == 'ADD' and _is_error(c.out('ref', i)) and
-               'failed to create bridge' in c.out('ref', i).get('msg', '') for i, s in enumerate(c.steps()))
-
-
 @known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
        'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
 def second_interface_route_exists(c):
@@ -192,7 +61,8 @@ def second_interface_route_exists(c):
 
 
 @known('steps.bridge CHECK.*', "F8: CHECK does not compare the bridge's MAC with prevResult's (the reference fails "
-       "when an unpinned bridge MAC has moved to a new port's)", OPEN)
+       "when an unpinned bridge MAC has moved to a new port's); intermittent: it shows only when the new port's random "
+       "MAC sorts below the bridge's", OPEN)
 def check_bridge_mac(c):
     ref = c.out('ref')
     return _is_error(ref) and "Mac doesn't match" in ref.get('msg', '') and not c.failed('ours', c.step_index)
@@ -233,14 +103,6 @@ def spaced_reservation(c):
     return first_line != first_line.strip()
 
 
-@known('steps.*', 'F12: a negative `mtu` is refused at config load with a Go type error ("cannot unmarshal number -1 '
-       'into Go struct field NetConf.mtu of type int", which Go would not say), so DEL fails too; the reference '
-       'decodes it and its DEL succeeds', OPEN, diverges=True)
-def negative_mtu(c):
-    ours = c.out('ours')
-    return _is_error(ours) and 'cannot unmarshal number -' in ours.get('msg', '')
-
-
 @known('steps.*', 'F13: a key set to JSON null is taken as absent; Go decodes it as the zero value (ipam.subnet: null '
        'becomes an empty legacy range, which the reference rejects with "invalid CIDR address: ")', OPEN, diverges=True)
 def null_as_absent(c):
@@ -263,14 +125,6 @@ def netlink_error_wording(c):
     return ': ' in r and operation(r) == operation(o) and r.rsplit(': ', 1)[-1] == o.rsplit(': ', 1)[-1]
 
 
-@known('pod.links.*', 'F15: a DEL whose IPAM fails (dataDir is not a directory) leaves the pod interface; the '
-       'reference deletes the interface first, then reports the IPAM error', OPEN)
-def del_keeps_interface_when_ipam_fails(c):
-    dels = [i for i, s in enumerate(c.steps()) if c.cmd(s) == 'DEL' and c.failed('ref', i) and c.failed('ours', i)]
-    return bool(dels) and c.ref == MISSING_VALUE and isinstance(c.ours, dict)
-
-
-
 @known('node.*', 'F16: an ADD that fails on a config error the reference reports before touching anything '
        '(args.cni.mac of the wrong type) has already brought an existing bridge up', OPEN)
 def bridge_up_before_config_error(c):
@@ -278,7 +132,6 @@ def bridge_up_before_config_error(c):
     failed_early = adds and all(c.failed('ref', i) and c.failed('ours', i) and
                                 'cannot unmarshal' in (c.out('ref', i) or {}).get('msg', '') for i in adds)
     return bool(failed_early) and (c.path[1] == 'routes' or c.path[3:] == ('flags',))
-
 
 
 @known('steps.bridge *', 'F17: args.cni.mac of the wrong JSON type is not a config error (DEL, or ADD with a MAC from '
@@ -299,24 +152,11 @@ def foreign_family_gateway(c):
         'invalid argument' in ref.get('msg', '') and not c.failed('ours', c.step_index)
 
 
-
 @known('steps.bridge CHECK.*', 'F19: CHECK without prevResult (its ADD failed) answers "Interface name eth0 not '
        'found"; 1.1.1 answers "Interface name missing " (upstream HEAD: "Required prevResult missing")', OPEN)
 def check_without_prev_result(c):
     ref = c.out('ref')
     return _is_error(ref) and ref.get('msg', '').startswith('Interface name missing')
-
-
-
-@known('*', 'F20: DEL with a netns path that cannot be opened ("/run/netns/pod/": not a directory) releases the '
-       'reservation but still fails, its message wrapped as "failed to open netns ...: failed to Statfs ..."; the '
-       'reference fails without releasing', OPEN, diverges=True)
-def del_unusable_netns(c):
-    if c.path[0] != 'steps' or c.cmd() != 'DEL':
-        return False
-    ref, ours = c.out('ref'), c.out('ours')
-    return _is_error(ref) and ref.get('msg', '').startswith('failed to Statfs') and \
-        (not _is_error(ours) or ref.get('msg', '') in ours.get('msg', ''))
 
 
 @known('node.*', 'F21: forceAddress with two IPv4 range sets (two gateways): ours ends with the first gateway on the '
