@@ -24,9 +24,11 @@ public enum StandardIO {
         }
     }
 
-    /// Writes all of `bytes` to `fd`, ignoring failures (a closed stdout
-    /// leaves nothing better to do).
-    public static func writeAll(fd: Int32, _ bytes: [UInt8]) {
+    /// Writes all of `bytes` to `fd` (EINTR retried); returns 0, or the
+    /// errno of the write that failed. Callers writing to stdout or stderr
+    /// ignore it: a closed stream leaves nothing better to do.
+    @discardableResult
+    public static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Int32 {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
@@ -34,13 +36,15 @@ public enum StandardIO {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                return
+                return errno
             }
             offset += written
         }
+        return 0
     }
 
-    public static func writeAll(fd: Int32, _ text: String) {
+    @discardableResult
+    public static func writeAll(fd: Int32, _ text: String) -> Int32 {
         writeAll(fd: fd, Array(text.utf8))
     }
 

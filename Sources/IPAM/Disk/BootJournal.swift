@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// The identity of one boot of the kernel: `/proc/sys/kernel/random/boot_id`,
 /// a random UUID drawn at boot. It never repeats, so "made in another boot"
@@ -196,7 +197,7 @@ struct BootJournal {
         var info = stat()
         guard fstat(file.raw, &info) == 0 else { return nil }
         for entry in entries { bytes += entry.line }
-        guard writeAll(file.raw, bytes) == 0, file.close() == 0 else { return nil }
+        guard StandardIO.writeAll(fd: file.raw, bytes) == 0, file.close() == 0 else { return nil }
         return (Int(info.st_size), Int(info.st_size) + bytes.count)
     }
 }

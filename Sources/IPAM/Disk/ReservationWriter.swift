@@ -1,5 +1,6 @@
 import CNISpec
 import Glibc
+import SystemSupport
 
 /// Creates reservation files in the store directory, complete or not at
 /// all, for one lock session of `DiskStore`.
@@ -81,7 +82,7 @@ final class ReservationWriter {
                 }
                 throw ioError("open", path(name), code)
             }
-            let status = writeAll(opened.raw, content)
+            let status = StandardIO.writeAll(fd: opened.raw, content)
             guard status == 0 else { throw ioError("write", path(name), status) }
             file = opened
             pending = (opened, content)

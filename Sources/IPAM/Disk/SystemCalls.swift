@@ -81,22 +81,6 @@ func readSmallFile(in directory: Int32, _ name: String, limit: Int, modified: Un
     }
 }
 
-/// Writes all of `bytes` to `fd`; returns 0 or an errno.
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
-    var offset = 0
-    while offset < bytes.count {
-        let count = bytes.withUnsafeBytes { buffer in
-            write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        offset += count
-    }
-    return 0
-}
-
 /// Creates `name` in `directory` afresh (removing whatever had the name),
 /// writes `bytes` and closes it. Mode 0600. A file that cannot be written
 /// completely is removed again. Returns nil or the failure.
@@ -105,7 +89,7 @@ func createFile(in directory: Int32, _ name: String, _ bytes: [UInt8]) -> IOFail
     guard let file = FileDescriptor.open(in: directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else {
         return IOFailure(operation: "open", code: errno)
     }
-    var status = writeAll(file.raw, bytes)
+    var status = StandardIO.writeAll(fd: file.raw, bytes)
     if status == 0 { status = file.close() }
     guard status == 0 else {
         _ = unlinkat(directory, name, 0)
