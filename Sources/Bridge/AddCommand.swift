@@ -17,6 +17,9 @@ struct AddCommand {
     func run() throws -> CNIResult {
         // 1. Validate what only ADD refuses, and the pod's namespace.
         try config.validateForAdd(version: request.version)
+        if config.isGateway {
+            try ForeignFamilyGateway.refuse(inRangesOf: request.config, bridge: config.bridgeName)
+        }
         let namespace = try PodNamespace.open(request)
         let host: NetlinkSocket
         let pod: NetlinkSocket
@@ -94,6 +97,9 @@ struct AddCommand {
                 result = try CNIResult(bytes: try pendingIPAM.finish(), defaultVersion: request.version)
                 guard !result.ips.isEmpty else {
                     throw CNIError(.internal, "IPAM plugin returned missing IP config")
+                }
+                if config.isGateway {
+                    try ForeignFamilyGateway.refuse(in: result.ips, bridge: config.bridgeName)
                 }
             }
 

@@ -68,6 +68,7 @@ public struct BridgeConfig: Sendable {
 
     public init(config: NetworkConfig, cniArgs: String) throws(CNIError) {
         let reader = ConfigReader(config.raw, structName: "NetConf")
+        var macs: (args: String?, runtime: String?) = (nil, nil)
         do throws(CNIError) {
             bridgeName = try reader.string("bridge") ?? "cni0"
             isGateway = try reader.bool("isGateway") ?? false
@@ -95,6 +96,7 @@ public struct BridgeConfig: Sendable {
             if let trunk = try reader.array("vlanTrunk", typeName: "[]*bridge.trunk") {
                 vlanTrunk = try trunk.map { value throws(CNIError) in try Self.trunkEntry(value) }
             }
+            macs = try Self.macFields(config)
         } catch {
             if error.message.hasPrefix("json: ") { throw error.prefixed("failed to load netconf") }
             throw error
@@ -105,7 +107,7 @@ public struct BridgeConfig: Sendable {
         guard (0...4094).contains(vlan) else {
             throw CNIError(.invalidNetworkConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)")
         }
-        requestedMAC = try Self.requestedMAC(config: config, cniArgs: cniArgs)
+        requestedMAC = try Self.requestedMAC(macs, cniArgs: cniArgs)
         if isLayer3 && disableContainerInterface {
             throw CNIError(.invalidNetworkConfig, "cannot use IPAM when DisableContainerInterface flag is set")
         }
@@ -190,20 +192,30 @@ public struct BridgeConfig: Sendable {
         }
     }
 
+    /// The MACs of `args.cni.mac` and `runtimeConfig.mac`, decoded with the
+    /// rest of the config as the reference's `NetConf` decodes them: a value
+    /// of the wrong type (`"mac": 5`) is a config error of every command,
+    /// before anything is touched, worded as Go words it.
+    private static func macFields(_ config: NetworkConfig) throws(CNIError) -> (args: String?, runtime: String?) {
+        let cni = try config.args.map { args throws(CNIError) in
+            try ConfigReader(args, structName: ".args").object("cni", typeName: "main.BridgeArgs")
+        } ?? nil
+        let fromArgs = try cni.map { object throws(CNIError) in
+            try ConfigReader(object, structName: "BridgeArgs.args.cni").string("mac")
+        } ?? nil
+        let fromRuntime = try config.runtimeConfig.map { object throws(CNIError) in
+            try ConfigReader(object, structName: ".runtimeConfig").string("mac")
+        } ?? nil
+        return (fromArgs, fromRuntime)
+    }
+
     /// `runtimeConfig.mac` > `args.cni.mac` > CNI_ARGS `MAC`, as given.
     /// CNI_ARGS may hold only `MAC` and `IgnoreUnknown` unless
     /// `IgnoreUnknown` is set, as in the reference.
-    private static func requestedMAC(config: NetworkConfig, cniArgs: String) throws(CNIError) -> String? {
+    private static func requestedMAC(_ fields: (args: String?, runtime: String?),
+                                     cniArgs: String) throws(CNIError) -> String? {
         let args = try CNIArgs(cniArgs, knownKeys: ["MAC"])
-        var mac = args["MAC"]
-        if let cni = config.args?["cni"]?.objectValue, let fromArgs = cni["mac"]?.stringValue, !fromArgs.isEmpty {
-            mac = fromArgs
-        }
-        if let fromRuntime = config.runtimeConfig?["mac"]?.stringValue, !fromRuntime.isEmpty {
-            mac = fromRuntime
-        }
-        guard let mac, !mac.isEmpty else { return nil }
-        return mac
+        return [fields.runtime, fields.args, args["MAC"]].compactMap { $0 }.first { !$0.isEmpty }
     }
 
     /// Lowercase colon-separated form of a 6-byte MAC written with `:` or

@@ -30,6 +30,7 @@ public struct HostLocalConfig: Sendable {
             throw CNIError(.invalidNetworkConfig, "IPAM config missing 'ipam' key")
         }
         let reader = ConfigReader(ipam, structName: "IPAMConfig")
+        try Self.refuseNullCIDRs(ipam: ipam, runtimeConfig: config.runtimeConfig)
 
         // 1. Range sets.
         var rangeSetConfigs: [ParsedRangeSet] = []
@@ -95,18 +96,41 @@ public struct HostLocalConfig: Sendable {
         }
     }
 
+    /// A CIDR key set to `null` (`subnet`, a range's `subnet`, a route's
+    /// `dst`) fails as it does in the reference, whose CIDR type decodes
+    /// `null` as the empty string and fails to parse it while the JSON is
+    /// decoded, before anything else is checked: "invalid CIDR address: ".
+    /// Every other key set to `null` is as good as absent, as in Go.
+    private static func refuseNullCIDRs(ipam: JSONObject, runtimeConfig: JSONObject?) throws(CNIError) {
+        func ranges(_ sets: JSONValue?) -> [JSONObject] {
+            (sets?.arrayValue ?? []).flatMap { $0.arrayValue ?? [] }.compactMap(\.objectValue)
+        }
+        let cidrs: [JSONValue?] = [ipam["subnet"]]
+            + (ranges(ipam["ranges"]) + ranges(runtimeConfig?["ipRanges"])).map { $0["subnet"] }
+            + (ipam["routes"]?.arrayValue ?? []).compactMap(\.objectValue).map { $0["dst"] }
+        if cidrs.contains(where: { $0?.isNull == true }) {
+            throw CNIError(.invalidNetworkConfig, "invalid CIDR address: ")
+        }
+    }
+
     /// The range sets of `ranges` or `ipRanges`. Only JSON errors are thrown
     /// here; everything else is checked once all range sets are parsed, in
-    /// the reference's order and with their numbers in the whole config.
+    /// the reference's order and with their numbers in the whole config. A
+    /// `null` set is an empty one, a `null` range one without a subnet, as
+    /// Go decodes them.
     private static func rangeSets(_ values: [JSONValue], key: String) throws(CNIError) -> [ParsedRangeSet] {
         var sets: [ParsedRangeSet] = []
         for value in values {
-            guard let ranges = value.arrayValue else {
+            guard let ranges = value.isNull ? [] : value.arrayValue else {
                 throw CNIError(.invalidNetworkConfig,
                                "json: cannot unmarshal \(value.typeName) into Go struct field IPAMConfig.\(key) of type allocator.RangeSet")
             }
             var set = ParsedRangeSet()
             for range in ranges {
+                if range.isNull {
+                    set.firstRangeWithoutSubnet = set.firstRangeWithoutSubnet ?? set.configs.count
+                    continue
+                }
                 guard let object = range.objectValue else {
                     throw CNIError(.invalidNetworkConfig,
                                    "json: cannot unmarshal \(range.typeName) into Go struct field IPAMConfig.\(key) of type allocator.Range")

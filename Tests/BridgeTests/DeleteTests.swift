@@ -164,6 +164,20 @@ struct DeleteTests {
         }
     }
 
+    @Test("with a MAC of the wrong JSON type fails with code 7 and releases nothing, as the reference's does")
+    func macOfTheWrongType() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try net.add(attachment, config: net.config("1.0.0"))
+            let outcome = try net.call("DEL", attachment, config: net.config("1.0.0", ["args": ["cni": ["mac": 5]]]))
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage ==
+                    "failed to load netconf: json: cannot unmarshal number into Go struct field BridgeArgs.args.cni.mac of type string")
+            #expect(try attachment.pod.linkNames() == ["eth0", "lo"])
+            #expect(net.reservedAddresses == [net.address(2)])
+        }
+    }
+
     @Test("whose IPAM fails still removes the pod's interface, then reports the IPAM error")
     func ipamFailureAfterInterface() throws {
         try withTestNetwork { net in

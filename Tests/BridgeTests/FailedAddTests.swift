@@ -194,6 +194,43 @@ struct FailedAddTests {
         }
     }
 
+    /// A MAC key of the wrong JSON type: decoded with the rest of the
+    /// config, as the reference's NetConf decodes it, so refused before
+    /// anything is touched, whichever MAC would win.
+    struct WrongTypeMAC: CustomTestStringConvertible, Sendable {
+        let name: String
+        let overrides: JSON
+        let message: String
+        var testDescription: String { name }
+    }
+
+    static let wrongTypeMACs = [
+        WrongTypeMAC(name: "args.cni.mac", overrides: ["args": ["cni": ["mac": 5]]],
+                     message: "failed to load netconf: json: cannot unmarshal number into Go struct field BridgeArgs.args.cni.mac of type string"),
+        WrongTypeMAC(name: "args.cni.mac, with a valid runtimeConfig.mac",
+                     overrides: ["args": ["cni": ["mac": 5]], "runtimeConfig": ["mac": "02:00:00:00:00:05"]],
+                     message: "failed to load netconf: json: cannot unmarshal number into Go struct field BridgeArgs.args.cni.mac of type string"),
+        WrongTypeMAC(name: "args.cni", overrides: ["args": ["cni": 5]],
+                     message: "failed to load netconf: json: cannot unmarshal number into Go struct field .args.cni of type main.BridgeArgs"),
+        WrongTypeMAC(name: "runtimeConfig.mac", overrides: ["runtimeConfig": ["mac": true]],
+                     message: "failed to load netconf: json: cannot unmarshal bool into Go struct field .runtimeConfig.mac of type string"),
+    ]
+
+    @Test("with a MAC of the wrong JSON type fails with code 7 and leaves an existing bridge down",
+          arguments: wrongTypeMACs)
+    func macOfTheWrongType(_ mac: WrongTypeMAC) throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            let attachment = try net.attachment()
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", mac.overrides))
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage == mac.message)
+            #expect(try Kernel.link(net.bridgeName)?["operstate"]?.string == "DOWN")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("for an attachment that already exists fails and leaves the first one intact")
     func duplicateAdd() throws {
         try withTestNetwork { net in
