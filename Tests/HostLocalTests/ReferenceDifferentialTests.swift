@@ -139,6 +139,31 @@ struct ReferenceDifferentialTests {
         DifferentialCase(name: "an empty subnet in a range", ipam: #""ranges": [[{"subnet": ""}]]"#, steps: [.add("c1", fails: 7)]),
     ]
 
+    /// Keys set to null, as Go decodes them: a CIDR (a subnet, a route's
+    /// dst) parses the empty string and fails while the JSON is decoded,
+    /// before any other check; a null range set is an empty one, a null
+    /// range one without subnet; any other null is as good as absent.
+    static let nulls: [DifferentialCase] = [
+        DifferentialCase(name: "a null legacy subnet", ipam: #""subnet": null, "ranges": [[{"subnet": "10.1.2.0/24"}]]"#,
+                         steps: [.add("c1", fails: 7), .del("c1", fails: 7)]),
+        DifferentialCase(name: "a null subnet in a range", ipam: #""ranges": [[{"subnet": null}]]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null subnet in runtimeConfig.ipRanges", ipam: range,
+                         topLevel: #""runtimeConfig": {"ipRanges": [[{"subnet": null}]]}"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null route dst", ipam: range + #", "routes": [{"dst": null}]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null CIDR is reported before the ranges are checked",
+                         ipam: #""ranges": [[{"subnet": "10.1.2.1/24"}]], "routes": [{"dst": null}]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null range set is an empty one", ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}], null]"#,
+                         steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null range has no subnet", ipam: #""ranges": [[null]]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "a null ipRanges set is an empty one", ipam: range,
+                         topLevel: #""runtimeConfig": {"ipRanges": [null]}"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "any other null is absent",
+                         ipam: #""rangeStart": null, "gateway": null, "resolvConf": null, "routes": null, "#
+                             + #""ranges": [[{"subnet": "10.1.2.0/24", "rangeStart": null, "rangeEnd": null, "gateway": null}]]"#,
+                         topLevel: #""args": {"cni": {"ips": null}}, "runtimeConfig": {"ips": null, "ipRanges": null}, "dns": null"#,
+                         steps: [.add("c1"), .del("c1")]),
+    ]
+
     static let stores: [DifferentialCase] = [
         DifferentialCase(name: "a legacy file is released by DEL and found by CHECK", ipam: range,
                          setup: { net in
@@ -212,6 +237,9 @@ struct ReferenceDifferentialTests {
 
     @Test("invalid configurations", arguments: invalidConfigs)
     func invalidConfig(_ testCase: DifferentialCase) { Self.compare(testCase) }
+
+    @Test("keys set to null", arguments: nulls)
+    func null(_ testCase: DifferentialCase) { Self.compare(testCase) }
 
     @Test("existing stores", arguments: stores)
     func existingStore(_ testCase: DifferentialCase) { Self.compare(testCase) }

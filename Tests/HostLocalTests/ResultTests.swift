@@ -90,6 +90,19 @@ struct ResultTests {
         #expect(old.json?["routes"] == JSON(document: #"[{"dst": "10.0.0.0/8", "gw": "10.1.2.254"}, {"dst": "172.16.0.0/12"}]"#), "\(old)")
     }
 
+    /// The reference hands such a route out as `{"dst": "<nil>"}` and keeps
+    /// the reservation; its bridge then fails on it (README, "Where we
+    /// differ").
+    @Test("a route without dst, or null, is refused with code 7 before anything is reserved",
+          arguments: [#"{}"#, #"{"gw": "10.1.2.254"}"#, "null"])
+    func routeWithoutDestination(route: String) {
+        let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]], "routes": ["# + route + "]")
+        let add = net.add("c1")
+        #expect(add.error?.code == 7, "\(add)")
+        #expect(add.error?.message.hasPrefix("invalid route: ") == true, "\(add)")
+        #expect(net.ipFiles.isEmpty)
+    }
+
     @Test("resolvConf is parsed into dns: comments and short lines skipped, the last domain wins", arguments: ["0.2.0", "0.4.0", "1.0.0", "1.1.0"])
     func resolvConf(version: String) {
         let scratch = TemporaryDirectory()
