@@ -72,6 +72,17 @@ struct AddResultTests {
         }
     }
 
+    @Test("without isGateway, hands out a range gateway of the other family as IPAM gave it, as the reference does")
+    func foreignFamilyGatewayWithoutIsGateway() throws {
+        try withTestNetwork { net in
+            let ipam: JSON = ["type": "host-local", "dataDir": .string(net.dataDir),
+                              "ranges": [[["subnet": .string(net.subnet6), "gateway": "192.0.2.1"]]]]
+            let result = try net.add(try net.attachment(), config: net.config("1.0.0", ["ipam": ipam]))
+            #expect(result["ips"]?[0]?["gateway"]?.string == "192.0.2.1", "\(result)")
+            #expect(try Kernel.addresses(of: net.bridgeName).isEmpty)
+        }
+    }
+
     @Test("adds a default route via the gateway with isDefaultGateway", arguments: interfaceVersions)
     func defaultRoute(version: String) throws {
         try withTestNetwork { net in

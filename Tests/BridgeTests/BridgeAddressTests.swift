@@ -115,6 +115,11 @@ struct BridgeAddressTests {
                  present: { _ in [] },
                  outcome: { .succeeds([$0.gateway + "/24", "10.124.\($0.subnetIndex).1/24"]) },
                  reference: { .succeeds(["10.124.\($0.subnetIndex).1/24"]) }),
+        PreState(name: "two IPv4 ranges, another address of the first one's subnet", family: .twoIPv4,
+                 forceAddress: true,
+                 present: { [$0.address(254) + "/24"] },
+                 outcome: { .succeeds([$0.gateway + "/24", "10.124.\($0.subnetIndex).1/24"]) },
+                 reference: { .succeeds(["10.124.\($0.subnetIndex).1/24"]) }),
     ]
 
     /// Makes the bridge with the pre-state's addresses, then ADDs with

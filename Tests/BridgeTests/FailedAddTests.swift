@@ -231,6 +231,67 @@ struct FailedAddTests {
         }
     }
 
+    /// A range gateway of the other family than its subnet cannot go on
+    /// the bridge (README, "Where we differ"): refused from host-local's
+    /// keys before anything is touched.
+    struct ForeignGateway: CustomTestStringConvertible, Sendable {
+        let name: String
+        let overrides: @Sendable (TestNetwork) -> JSON
+        let message: @Sendable (TestNetwork) -> String
+        var testDescription: String { name }
+    }
+
+    static let foreignGateways = [
+        ForeignGateway(name: "an IPv4 gateway in an IPv6 range",
+                       overrides: { net in ["ipam": ["type": "host-local", "dataDir": .string(net.dataDir),
+                                                     "ranges": [[["subnet": .string(net.subnet6), "gateway": "192.0.2.1"]]]]] },
+                       message: { net in "invalid gateway 192.0.2.1 for subnet \(net.subnet6): not an IPv6 address, so isGateway cannot put it on bridge \"\(net.bridgeName)\"" }),
+        ForeignGateway(name: "an IPv6 gateway in an IPv4 range (legacy keys)",
+                       overrides: { net in ["ipam": ["type": "host-local", "dataDir": .string(net.dataDir),
+                                                     "subnet": .string(net.subnet), "gateway": "fd00::1"]] },
+                       message: { net in "invalid gateway fd00::1 for subnet \(net.subnet): not an IPv4 address, so isGateway cannot put it on bridge \"\(net.bridgeName)\"" }),
+        ForeignGateway(name: "an IPv4 gateway in an IPv6 runtimeConfig.ipRanges range",
+                       overrides: { net in ["runtimeConfig": ["ipRanges": [[["subnet": .string(net.subnet6), "gateway": "192.0.2.1"]]]]] },
+                       message: { net in "invalid gateway 192.0.2.1 for subnet \(net.subnet6): not an IPv6 address, so isGateway cannot put it on bridge \"\(net.bridgeName)\"" }),
+    ]
+
+    @Test("with isGateway and a range gateway of the other family fails with code 7 before any side effect",
+          arguments: foreignGateways, ["isGateway", "isDefaultGateway"])
+    func foreignFamilyGateway(_ foreign: ForeignGateway, key: String) throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", foreign.overrides(net).merging([key: true]))
+            let outcome = try net.call("ADD", attachment, config: config)
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage == foreign.message(net))
+            #expect(try !Kernel.linkExists(net.bridgeName))
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("with isGateway and an IPAM result whose gateway is of the other family fails with code 7, leaving nothing behind")
+    func foreignFamilyGatewayFromIPAM() throws {
+        try withTestNetwork { net in
+            // Another IPAM type (host-local under another name): only its result tells.
+            let plugins = TemporaryDirectory.make(prefix: "foreign-gateway-ipam")
+            defer { TemporaryDirectory.remove(plugins) }
+            makeSymlink(plugins + "/other-ipam", pointingTo: IPAMPlugin.directory + "/host-local")
+            net.cniPath = plugins
+            let attachment = try net.attachment()
+            let config = net.config("1.0.0", ["isGateway": true,
+                                              "ipam": ["type": "other-ipam", "dataDir": .string(net.dataDir),
+                                                       "ranges": [[["subnet": .string(net.subnet6), "gateway": "192.0.2.1"]]]]])
+            let outcome = try net.call("ADD", attachment, config: config)
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage == "invalid gateway 192.0.2.1 for subnet \(net.subnet6): not an IPv6 address, so isGateway cannot put it on bridge \"\(net.bridgeName)\"")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            #expect(try Kernel.addresses(of: net.bridgeName).isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("for an attachment that already exists fails and leaves the first one intact")
     func duplicateAdd() throws {
         try withTestNetwork { net in
