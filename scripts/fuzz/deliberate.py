@@ -22,7 +22,7 @@ An entry whose README item arrives with another branch says so in
 `pending`. Findings that are not deliberate but not fixed yet are not
 here: they are in known.py.
 """
-import fnmatch, json, re
+import fnmatch, ipaddress, json, re
 
 MISSING_VALUE = '<missing>'
 
@@ -248,6 +248,63 @@ def gateway_next_to_other_addresses(c):
     ref = c.out('ref')
     return (_is_error(ref) and 'already has an IP address different from' in ref.get('msg', '')
             and not c.failed('ours', c.step_index))
+
+
+def _v4_gateways_forced(c):
+    """The IPv4 gateways (as address/prefix) of the ADDs of this case that
+    succeeded on our side with forceAddress, when one ADD had two or more."""
+    found, several = set(), False
+    for i, s in enumerate(c.steps()):
+        conf = c.conf(s)
+        out = c.out('ours', i)
+        if c.cmd(s) != 'ADD' or conf.get('forceAddress') is not True or c.failed('ours', i) or \
+                not isinstance(out, dict) or not isinstance(out.get('ips'), list):
+            continue
+        gateways = {'%s/%s' % (ip['gateway'], ip['address'].split('/')[1]) for ip in out['ips']
+                    if isinstance(ip, dict) and ':' not in str(ip.get('gateway', ':')) and '/' in str(ip.get('address'))}
+        found |= gateways
+        several = several or len(gateways) > 1
+    return found if several else set()
+
+
+@rule('node.*', 'with forceAddress and two IPv4 range sets, the reference replaces each gateway by the next and '
+      'keeps only the last (and its subnet route); ours keeps every range set\'s gateway, and replaces only addresses '
+      'that are not one of its own gateways', 'The gateway address on a bridge that already has addresses')
+def force_address_keeps_every_gateway(c):
+    if not (isinstance(c.ref, list) and isinstance(c.ours, list)) or c.path[1:2] not in (('links',), ('routes',)):
+        return False
+    gateways = _v4_gateways_forced(c)
+    only_ours = [x for x in c.ours if x not in c.ref]
+    if not gateways or not only_ours or [x for x in c.ref if x not in c.ours]:
+        return False
+    if c.path[1] == 'links':
+        return c.path[3:] == ('addrs',) and c.path[2] in _bridge_names(c) and set(only_ours) <= gateways
+    networks = {str(ipaddress.ip_interface(g).network) for g in gateways}
+    return all(r.split()[1] in networks and _route_dev(r) in _bridge_names(c) for r in only_ours)
+
+
+@rule('steps.bridge ADD.*', 'isGateway with a range gateway of the other family than its subnet: ours refuses it '
+      '(code 7) before any side effect; the reference fails after IPAM for an IPv6 range ("could not add IP address '
+      'to ...: invalid argument", or "not the same IP family" adding the default route), and for an IPv4 range puts '
+      'an IPv6 address with the IPv4 prefix length on the bridge', 'A gateway of the other family is refused with '
+      '`isGateway`.', diverges=True)
+def foreign_family_gateway(c):
+    ours = c.out('ours')
+    return _is_error(ours) and ours.get('code') == 7 and re.match(
+        r'invalid gateway \S+ for subnet \S+: not an IPv[46] address, so isGateway cannot put it on bridge ',
+        ours.get('msg', '')) is not None
+
+
+# -- IPAM routes --------------------------------------------------------------------------------
+
+@rule('steps.*', 'an IPAM route without dst, or null, is refused (code 7) before anything is reserved; the reference '
+      'host-local hands it out as {"dst": "<nil>"} (or null) and keeps the reservation, and its bridge then fails '
+      '("invalid CIDR address: <nil>", a panic for null) without releasing it', 'An IPAM route without `dst` is '
+      'refused.', diverges=True)
+def route_without_dst(c):
+    ours = c.out('ours')
+    return _is_error(ours) and ours.get('code') == 7 and \
+        ours.get('msg') in ('invalid route: missing dst', 'invalid route: expected an object, got null')
 
 
 # -- A failed ADD leaves nothing behind ---------------------------------------------------------

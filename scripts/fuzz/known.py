@@ -44,14 +44,6 @@ def json_error_wording(c):
         _is_error(ref) and _is_error(ours) and _json_wording(ours.get('msg', ''))
 
 
-@known('steps.*', 'F5: an IPAM route without `dst` is refused ("invalid route: missing dst", code 7); the '
-       'reference host-local accepts it and returns {"dst": "<nil>"}, which the reference bridge then fails to '
-       'parse ("invalid CIDR address: <nil>"), keeping the reservation', OPEN, diverges=True)
-def route_without_dst(c):
-    ours = c.out('ours')
-    return _is_error(ours) and 'invalid route: missing dst' in ours.get('msg', '')
-
-
 @known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
        'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
 def second_interface_route_exists(c):
@@ -103,14 +95,6 @@ def spaced_reservation(c):
     return first_line != first_line.strip()
 
 
-@known('steps.*', 'F13: a key set to JSON null is taken as absent; Go decodes it as the zero value (ipam.subnet: null '
-       'becomes an empty legacy range, which the reference rejects with "invalid CIDR address: ")', OPEN, diverges=True)
-def null_as_absent(c):
-    ref = c.out('ref')
-    return _is_error(ref) and ref.get('msg', '').rstrip().endswith('invalid CIDR address:') and \
-        not c.failed('ours', c.step_index)
-
-
 @known('steps.*.out.msg', 'F14: netlink errors carry our own context and spelling: "failed to delete \\"lo\\": '
        'delete link ifindex 1: operation not supported" (reference: "failed to delete \\"lo\\": operation not '
        'supported"), "failed to add route \'10.77.0.0/16 via 10.99.0.1 dev eth1\': add route ... : network is '
@@ -125,48 +109,11 @@ def netlink_error_wording(c):
     return ': ' in r and operation(r) == operation(o) and r.rsplit(': ', 1)[-1] == o.rsplit(': ', 1)[-1]
 
 
-@known('node.*', 'F16: an ADD that fails on a config error the reference reports before touching anything '
-       '(args.cni.mac of the wrong type) has already brought an existing bridge up', OPEN)
-def bridge_up_before_config_error(c):
-    adds = [i for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD']
-    failed_early = adds and all(c.failed('ref', i) and c.failed('ours', i) and
-                                'cannot unmarshal' in (c.out('ref', i) or {}).get('msg', '') for i in adds)
-    return bool(failed_early) and (c.path[1] == 'routes' or c.path[3:] == ('flags',))
-
-
-@known('steps.bridge *', 'F17: args.cni.mac of the wrong JSON type is not a config error (DEL, or ADD with a MAC from '
-       'runtimeConfig: ours succeeds; '
-       'the reference fails "cannot unmarshal number into Go struct field BridgeArgs.args.cni.mac of type string"); '
-       'see also F16', OPEN, diverges=True)
-def mac_type_ignored_by_del(c):
-    ref = c.out('ref')
-    return _is_error(ref) and 'args.cni.mac' in ref.get('msg', '') and not c.failed('ours', c.step_index)
-
-
-@known('steps.bridge ADD.*', 'F18: an IPv6 range whose gateway is an IPv4 address (gateway 192.0.2.1 in '
-       'fd00:1::/120) with isGateway: ours succeeds and puts no gateway on the bridge; the reference fails '
-       '"failed to set bridge addr: could not add IP address to \\"cni0\\": invalid argument"', OPEN, diverges=True)
-def foreign_family_gateway(c):
-    ref = c.out('ref')
-    return _is_error(ref) and 'could not add IP address to' in ref.get('msg', '') and \
-        'invalid argument' in ref.get('msg', '') and not c.failed('ours', c.step_index)
-
-
 @known('steps.bridge CHECK.*', 'F19: CHECK without prevResult (its ADD failed) answers "Interface name eth0 not '
        'found"; 1.1.1 answers "Interface name missing " (upstream HEAD: "Required prevResult missing")', OPEN)
 def check_without_prev_result(c):
     ref = c.out('ref')
     return _is_error(ref) and ref.get('msg', '').startswith('Interface name missing')
-
-
-@known('node.*', 'F21: forceAddress with two IPv4 range sets (two gateways): ours ends with the first gateway on the '
-       'bridge, the reference with none (each gateway replaces the other); neither has both', OPEN)
-def force_two_gateways(c):
-    conf = c.conf(c.steps()[0])
-    ipam = conf.get('ipam') if isinstance(conf.get('ipam'), dict) else {}
-    sets = ipam.get('ranges') if isinstance(ipam.get('ranges'), list) else []
-    v4 = [s for s in sets if isinstance(s, list) and s and isinstance(s[0], dict) and ':' not in str(s[0].get('subnet'))]
-    return conf.get('forceAddress') is True and len(v4) > 1 and (c.path[1] == 'routes' or c.path[3:] == ('addrs',))
 
 
 def explain(case, result, path, ref, ours):
