@@ -25,7 +25,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     var runner: CommandRunner
 
     /// Runs the iptables tools with `environment` (the plugin call's).
-    public init(environment: [String] = ProcessEnvironment.current()) {
+    public init(environment: [String]) {
         self.runner = CommandRunner(environment: environment)
     }
 
@@ -33,7 +33,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     /// Usable when it can list a chain, like the reference's probe (which
     /// lists filter INPUT; this lists the nat table's POSTROUTING, which we need).
-    public static func isUsable(environment: [String] = ProcessEnvironment.current()) -> Bool {
+    public static func isUsable(environment: [String]) -> Bool {
         guard let path = try? CommandRunner.locate("iptables") else { return false }
         guard let output = try? CommandRunner(environment: environment).run(path, ["-w", "-t", "nat", "-S", "POSTROUTING"]) else { return false }
         return output.status.succeeded

@@ -1,5 +1,4 @@
 import CNISpec
-import SystemSupport
 
 /// Operations that, like the reference's DEL, must cover rules installed by
 /// either backend: the attachment may have been set up by another version of
@@ -17,7 +16,7 @@ public enum Masquerade {
     /// deletion (see `NetfilterSocket` on closing).
     public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
                                           likelyHolder: MasqueradeBackendKind = .iptables,
-                                          environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+                                          environment: [String]) throws(FirewallError) {
         try forEachBackend(last: likelyHolder, environment: environment) { backend throws(FirewallError) in
             try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
         }
@@ -25,7 +24,7 @@ public enum Masquerade {
 
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
     public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>,
-                                                environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+                                                environment: [String]) throws(FirewallError) {
         try forEachBackend(environment: environment) { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }

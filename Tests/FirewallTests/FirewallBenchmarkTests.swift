@@ -3,6 +3,7 @@ import Glibc
 import TestKit
 import Testing
 @testable import Firewall
+import SystemSupport
 
 /// Cost of each firewall operation (wall time, median of `rounds`), printed
 /// to stdout. Opt-in: needs the test node (`TestNode.isAvailable`) plus
@@ -57,7 +58,7 @@ struct FirewallBenchmarkTests {
 
     @Test("single tool runs")
     func toolRuns() throws {
-        let runner = CommandRunner()
+        let runner = CommandRunner(environment: ProcessEnvironment.current())
         for (name, tool, arguments) in [
             ("iptables -w -t nat -S", "iptables", ["-w", "-t", "nat", "-S"]),
             ("ip6tables -w -t nat -S", "ip6tables", ["-w", "-t", "nat", "-S"]),
@@ -77,7 +78,7 @@ struct FirewallBenchmarkTests {
         var probes: [Double] = []
         for _ in 0..<Self.rounds {
             let start = Self.now()
-            _ = MasqueradeBackendKind.resolve(nil)
+            _ = MasqueradeBackendKind.resolve(nil, environment: ProcessEnvironment.current())
             probes.append(Self.now() - start)
         }
         Self.report("backend auto-selection probe", probes)
@@ -85,7 +86,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables backend, one IPv4 address")
     func iptablesV4() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4",
             setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!]) },
             tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
@@ -93,7 +94,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables backend, IPv4 + IPv6")
     func iptablesDual() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4+v6",
             setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
             tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
@@ -112,7 +113,8 @@ struct FirewallBenchmarkTests {
         var samples: [Double] = []
         for round in 0..<Self.rounds {
             let start = Self.now()
-            try Masquerade.tearDownEverywhere(network: "benchnet", containerID: "gone\(round)", ifname: "eth0")
+            try Masquerade.tearDownEverywhere(network: "benchnet", containerID: "gone\(round)", ifname: "eth0",
+                                              environment: ProcessEnvironment.current())
             samples.append(Self.now() - start)
         }
         Self.report("tearDownEverywhere (nothing there)", samples)
@@ -128,7 +130,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables setUp with 200 other attachments present")
     func iptablesLoaded() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         for index in 0..<200 {
             try backend.setUp(network: "loadnet", containerID: "load\(index)", ifname: "eth0", addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
         }

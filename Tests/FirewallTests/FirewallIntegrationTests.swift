@@ -3,6 +3,7 @@ import CNISpec
 import TestKit
 import Testing
 @testable import Firewall
+import SystemSupport
 
 private func cidr(_ text: String) -> CIDR { CIDR(text)! }
 
@@ -16,7 +17,7 @@ struct FirewallIntegrationTests {
 
     @Suite("iptables masquerade")
     struct IPTables {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
 
         func natRules(_ tool: String = "iptables") throws -> [String] {
             try FirewallTestSandbox.run(tool, ["-w", "-t", "nat", "-S"]).split(separator: "\n").map(String.init)
@@ -303,11 +304,11 @@ struct FirewallIntegrationTests {
     func tearDownEverywhere() throws {
         let network = FirewallTestSandbox.uniqueID("any-net")
         let id = FirewallTestSandbox.uniqueID("ctr")
-        try IPTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
+        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
         try NFTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
-        try Masquerade.tearDownEverywhere(network: network, containerID: id, ifname: "eth0")
+        try Masquerade.tearDownEverywhere(network: network, containerID: id, ifname: "eth0", environment: ProcessEnvironment.current())
         #expect(throws: FirewallError.self) {
-            try IPTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
+            try IPTablesMasquerade(environment: ProcessEnvironment.current()).check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
         }
         #expect(throws: FirewallError.self) {
             try NFTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
@@ -316,7 +317,7 @@ struct FirewallIntegrationTests {
 
     @Test("automatic backend selection picks iptables when it works")
     func automaticSelection() {
-        #expect(MasqueradeBackendKind.resolve(nil) == .iptables)
+        #expect(MasqueradeBackendKind.resolve(nil, environment: ProcessEnvironment.current()) == .iptables)
     }
 
     // MARK: - macspoofchk
