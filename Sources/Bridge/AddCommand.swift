@@ -17,6 +17,7 @@ struct AddCommand {
     func run() throws -> CNIResult {
         // 1. Validate what only ADD refuses, and the pod's namespace.
         try config.validateForAdd(version: request.version)
+        let ifname = try request.interfaceName
         let namespace = try PodNamespace.open(request)
         let host: NetlinkSocket
         let pod: NetlinkSocket
@@ -28,7 +29,7 @@ struct AddCommand {
         }
         let ipam = config.isLayer3
             ? try DelegatedPlugin.ipam(for: request) : nil
-        if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+        if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
 
@@ -72,7 +73,7 @@ struct AddCommand {
             let containerLink: LinkInfo
             do {
                 hostVeth = try host.link(named: hostVethName)
-                containerLink = try pod.link(named: request.ifname)
+                containerLink = try pod.link(named: ifname)
                 if config.hairpinMode || config.portIsolation {
                     try host.setBridgePort(index: hostVeth.index, hairpin: config.hairpinMode,
                                            isolated: config.portIsolation)
@@ -81,11 +82,11 @@ struct AddCommand {
                 throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
             }
             ignoreFailure { () throws(SysctlError) in
-                try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+                try Sysctl.write(.interface(.v6, hostVethName.text, "accept_ra"), "0")
             }
             // 4b. The port's VLANs (they go with the veth on rollback).
             if let vlans = PortVLANs(config) {
-                try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
+                try vlans.apply(toPort: hostVeth.index, named: hostVethName.text, host: host)
             }
 
             // 5. Join IPAM: the addresses it allocated meanwhile.
@@ -100,7 +101,7 @@ struct AddCommand {
             // 6. MAC spoof protection for the pod's MAC.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
-                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
+                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName.text,
                                               containerID: request.containerID, ifname: request.ifname,
                                               mac: mac)
                 } catch {
@@ -214,19 +215,20 @@ struct AddCommand {
     /// Creates the pair with a fresh random host name, retrying on a name
     /// collision (at most 10 times). Returns the host end's name.
     private func createVeth(host: NetlinkSocket, pod: NetlinkSocket, namespace: NetworkNamespace,
-                            bridge: LinkInfo) throws(CNIError) -> String {
+                            bridge: LinkInfo) throws(CNIError) -> InterfaceName {
+        let ifname = try request.interfaceName
         let mac = config.containerMAC.flatMap { MACAddress($0) }
         var lastError: NetlinkError? = nil
         for _ in 0..<10 {
             let name = VethName.random()
             do {
-                try host.createVethPair(name: name, peerName: request.ifname, peerNamespace: namespace,
+                try host.createVethPair(name: name, peerName: ifname, peerNamespace: namespace,
                                         mtu: config.mtu > 0 ? config.mtu : nil, peerMAC: mac,
                                         up: true, masterIndex: bridge.index)
                 return name
             } catch where error.isAlreadyExists {
                 lastError = error
-                if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+                if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
                     throw CNIError(.internal,
                                    "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
                 }

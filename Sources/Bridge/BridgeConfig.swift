@@ -137,11 +137,19 @@ public struct BridgeConfig: Sendable {
     /// look the bridge up; DEL never touches it, so it cleans up whatever
     /// this key holds.
     public func validateBridgeName() throws(CNIError) {
-        guard !bridgeName.isEmpty, bridgeName.utf8.count <= 15, !bridgeName.contains("/"),
-              !bridgeName.contains(":"), !bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace),
-              bridgeName != ".", bridgeName != ".." else {
-            throw CNIError(.invalidNetworkConfig,
-                           "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+        _ = try bridgeInterfaceName
+    }
+
+    /// `bridgeName` as the kernel name ADD and CHECK look up (`InterfaceName`'s
+    /// rule), or code 7 naming the key's value.
+    public var bridgeInterfaceName: InterfaceName {
+        get throws(CNIError) {
+            do {
+                return try InterfaceName(bridgeName)
+            } catch {
+                throw CNIError(.invalidNetworkConfig,
+                               "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+            }
         }
     }
 

@@ -41,7 +41,7 @@ struct CheckCommand {
             let pod = try NetlinkSocket(in: namespace)
 
             // 3. The bridge.
-            guard let bridge = try host.linkIfPresent(named: config.bridgeName) else {
+            guard let bridge = try host.linkIfPresent(named: config.bridgeInterfaceName) else {
                 throw CNIError(.internal, "Interface name \(config.bridgeName) not found")
             }
             guard bridge.isBridge else {
@@ -56,7 +56,7 @@ struct CheckCommand {
             }
 
             // 4. The pod's interface.
-            guard let container = try pod.linkIfPresent(named: request.ifname) else {
+            guard let container = try pod.linkIfPresent(named: request.interfaceName) else {
                 throw CNIError(.internal, "Interface name \(request.ifname) not found")
             }
             guard container.isVeth else {

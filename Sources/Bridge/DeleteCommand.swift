@@ -34,7 +34,7 @@ struct DeleteCommand {
             if let namespace = podNamespace {
                 do {
                     let pod = try NetlinkSocket(in: namespace)
-                    if let link = try pod.linkIfPresent(named: request.ifname) {
+                    if let link = try pod.linkIfPresent(named: request.interfaceName) {
                         _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
                     }
                 } catch {

@@ -10,14 +10,14 @@ struct LinkTests {
     @Test("a created bridge reads back as an up bridge with its MTU")
     func createBridge() throws {
         let socket = try NetlinkSocket()
-        let name = TestNode.uniqueName("br")
+        let name = InterfaceName.unique("br")
         defer { _ = try? socket.deleteLink(named: name, ifMissing: .tolerate) }
 
         #expect(try socket.createBridge(name: name, mtu: 1400, up: true) == .added)
 
         let bridge = try socket.link(named: name)
         #expect(bridge.isBridge)
-        #expect(bridge.name == name)
+        #expect(bridge.name == name.text)
         #expect(bridge.mtu == 1400)
         #expect(bridge.isUp)
         #expect(bridge.mac != nil)
@@ -27,7 +27,7 @@ struct LinkTests {
     @Test("creating an existing bridge is EEXIST, or alreadyExisted when tolerated")
     func createBridgeTwice() throws {
         let socket = try NetlinkSocket()
-        let name = TestNode.uniqueName("br")
+        let name = InterfaceName.unique("br")
         defer { _ = try? socket.deleteLink(named: name, ifMissing: .tolerate) }
         try socket.createBridge(name: name)
 
@@ -40,10 +40,13 @@ struct LinkTests {
     @Test("a name over 15 bytes is ERANGE, never truncated", arguments: ["averyverylongbridge", "sixteen-chars-xx"])
     func nameTooLong(name: String) throws {
         let socket = try NetlinkSocket()
-        let error = #expect(throws: NetlinkError.self) { try socket.createBridge(name: name) }
+        let error = #expect(throws: NetlinkError.self) {
+            try socket.createBridge(name: InterfaceName(kernelName: name, operation: "add bridge"))
+        }
         #expect(error?.kind == .outOfRange)
         #expect(error?.reason == "numerical result out of range")
-        #expect(try socket.linkIfPresent(named: String(name.prefix(15))) == nil)
+        #expect(error?.description == "add bridge \"\(name)\": numerical result out of range")
+        #expect(try socket.linkIfPresent(named: InterfaceName(String(name.prefix(15)))) == nil)
     }
 
     @Test("an absent link is nil from linkIfPresent and noSuchDevice from link")

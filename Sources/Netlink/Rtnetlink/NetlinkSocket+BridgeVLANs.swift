@@ -13,18 +13,17 @@ extension NetlinkSocket {
     /// With `ifExists: .tolerate` an existing link of that name is left as
     /// it is (check it with `bridgeVLANFiltering(index:)`).
     @discardableResult
-    public func createVLANFilteringBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
+    public func createVLANFilteringBridge(name: InterfaceName, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
                                           ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
-        try InterfaceName.validate(name, operation: "add bridge")
         let macBytes = mac?.bytes
         do {
-            try perform("add bridge", GoQuote.quoted(name)) { socket in
+            try perform("add bridge", GoQuote.quoted(name.text)) { socket in
                 if let macBytes {
                     return macBytes.withUnsafeBufferPointer {
-                        cnl_bridge_add_vlan_filtering(socket, name, Int32(mtu ?? 0), $0.baseAddress, up ? 1 : 0)
+                        cnl_bridge_add_vlan_filtering(socket, name.text, Int32(mtu ?? 0), $0.baseAddress, up ? 1 : 0)
                     }
                 }
-                return cnl_bridge_add_vlan_filtering(socket, name, Int32(mtu ?? 0), nil, up ? 1 : 0)
+                return cnl_bridge_add_vlan_filtering(socket, name.text, Int32(mtu ?? 0), nil, up ? 1 : 0)
             }
             return .added
         } catch where error.isAlreadyExists && ifExists == .tolerate {
