@@ -102,14 +102,14 @@ struct AddCommand {
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
                     try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName.text,
-                                              containerID: request.containerID, ifname: request.ifname,
+                                              attachment: request.attachment,
                                               mac: mac)
                 } catch {
                     throw CNIError.failed("failed to set up MAC spoof check", error)
                 }
                 rollback.register("MAC spoof check") {
                     ignoreFailure { () throws(FirewallError) in
-                        try MACSpoofCheck().tearDown(containerID: request.containerID, ifname: request.ifname)
+                        try MACSpoofCheck().tearDown(attachment: request.attachment)
                     }
                 }
             }
@@ -134,12 +134,11 @@ struct AddCommand {
                     rollback.register("IP masquerade") {
                         try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
-                                                 ifname: request.ifname)
+                            try backend.tearDown(network: request.networkName, attachment: request.attachment)
                         }
                     }
                     pendingMasquerade = backend.beginSetUp(
-                        network: request.networkName, containerID: request.containerID, ifname: request.ifname,
+                        network: request.networkName, attachment: request.attachment,
                         addresses: addresses, nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
                 }
                 let hasIPv6 = addresses.contains { $0.family == .v6 }

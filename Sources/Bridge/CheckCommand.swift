@@ -106,13 +106,12 @@ struct CheckCommand {
             if config.isLayer3 && config.ipMasq {
                 let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
                     .makeBackend(environment: request.environment)
-                try backend.check(network: request.networkName, containerID: request.containerID,
-                                  ifname: request.ifname, addresses: result.ips.map(\.address),
+                try backend.check(network: request.networkName, attachment: request.attachment,
+                                  addresses: result.ips.map(\.address),
                                   nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
             }
             if config.macSpoofCheck, let mac = container.mac {
-                try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,
-                                          ifname: request.ifname, mac: mac)
+                try MACSpoofCheck().check(hostInterface: peer.name, attachment: request.attachment, mac: mac)
             }
         } catch let error as CNIError {
             throw error

@@ -14,11 +14,11 @@ public enum Masquerade {
     /// backend the config names, goes last: the other usually has nothing
     /// to remove, and looking first costs less than looking after a
     /// deletion (see `NetfilterSocket` on closing).
-    public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
+    public static func tearDownEverywhere(network: String, attachment: Attachment,
                                           likelyHolder: MasqueradeBackendKind = .iptables,
                                           environment: [String]) throws(FirewallError) {
         try forEachBackend(last: likelyHolder, environment: environment) { backend throws(FirewallError) in
-            try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
+            try backend.tearDown(network: network, attachment: attachment)
         }
     }
 

@@ -88,24 +88,24 @@ struct FirewallBenchmarkTests {
     func iptablesV4() throws {
         let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("iptables backend, IPv4 + IPv6")
     func iptablesDual() throws {
         let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4+v6",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("nftables backend, IPv4 + IPv6")
     func nftables() throws {
         let backend = NFTablesMasquerade()
         try Self.measure("nftables v4+v6",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("DEL-style teardown in both backends")
@@ -113,7 +113,7 @@ struct FirewallBenchmarkTests {
         var samples: [Double] = []
         for round in 0..<Self.rounds {
             let start = Self.now()
-            try Masquerade.tearDownEverywhere(network: "benchnet", containerID: "gone\(round)", ifname: "eth0",
+            try Masquerade.tearDownEverywhere(network: "benchnet", attachment: Attachment(containerID: "gone\(round)", ifname: "eth0"),
                                               environment: ProcessEnvironment.current())
             samples.append(Self.now() - start)
         }
@@ -124,19 +124,19 @@ struct FirewallBenchmarkTests {
     func spoofCheck() throws {
         let check = MACSpoofCheck()
         try Self.measure("macspoofchk",
-            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", containerID: $0, ifname: "eth0", mac: "0a:58:0a:58:00:02") },
-            tearDown: { try check.tearDown(containerID: $0, ifname: "eth0") })
+            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", attachment: Attachment(containerID: $0, ifname: "eth0"), mac: "0a:58:0a:58:00:02") },
+            tearDown: { try check.tearDown(attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("iptables setUp with 200 other attachments present")
     func iptablesLoaded() throws {
         let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         for index in 0..<200 {
-            try backend.setUp(network: "loadnet", containerID: "load\(index)", ifname: "eth0", addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
+            try backend.setUp(network: "loadnet", attachment: Attachment(containerID: "load\(index)", ifname: "eth0"), addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
         }
         try Self.measure("iptables v4 (200 others)",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
         var start = Self.now()
         try backend.garbageCollect(network: "loadnet", validAttachments: [])
         Self.report("iptables GC removing 200 chains", [Self.now() - start])
