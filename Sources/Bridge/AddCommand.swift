@@ -216,7 +216,7 @@ struct AddCommand {
     private func createVeth(host: NetlinkSocket, pod: NetlinkSocket, namespace: NetworkNamespace,
                             bridge: LinkInfo) throws(CNIError) -> InterfaceName {
         let ifname = try request.interfaceName
-        let mac = config.containerMAC.flatMap { MACAddress($0) }
+        let mac = config.containerMAC
         var lastError: NetlinkError? = nil
         for _ in 0..<10 {
             let name = VethName.random()

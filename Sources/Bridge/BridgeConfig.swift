@@ -40,9 +40,10 @@ public struct BridgeConfig: Sendable {
     /// it holds, as in the reference.
     public var requestedMAC: String? = nil
 
-    /// `requestedMAC` in canonical form; nil when none was requested or it
-    /// is not a MAC (which `validateForAdd` refuses).
-    public var containerMAC: String? { requestedMAC.flatMap(Self.canonicalMAC) }
+    /// `requestedMAC` as the address the container's interface gets (the
+    /// forms Go's `net.ParseMAC` takes for 6 bytes); nil when none was
+    /// requested or it is not a MAC (which `validateForAdd` refuses).
+    public var containerMAC: MACAddress? { requestedMAC.flatMap { MACAddress($0) } }
 
     /// Whether an IPAM plugin is configured (L3); without one the bridge
     /// works at layer 2 and assigns no addresses.
@@ -212,21 +213,5 @@ public struct BridgeConfig: Sendable {
         }
         guard let mac, !mac.isEmpty else { return nil }
         return mac
-    }
-
-    /// Lowercase colon-separated form of a 6-byte MAC written with `:` or
-    /// `-`, or nil when it is not one.
-    static func canonicalMAC(_ text: String) -> String? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).count == 6
-            ? text.split(separator: ":", omittingEmptySubsequences: false)
-            : text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        var bytes: [String] = []
-        for part in parts {
-            guard part.count == 2, let value = UInt8(part, radix: 16) else { return nil }
-            let hex = String(value, radix: 16)
-            bytes.append(hex.count == 1 ? "0" + hex : hex)
-        }
-        return bytes.joined(separator: ":")
     }
 }

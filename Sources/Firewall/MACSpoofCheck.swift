@@ -27,14 +27,6 @@ public struct MACSpoofCheck: Sendable {
     private typealias Plan = MACSpoofCheckPlan
     private typealias Rules = MACSpoofCheckRules
 
-    /// Allows only `mac` (any case, colon-separated) from `hostInterface`.
-    public func setUp(network: String, hostInterface: String, attachment: Attachment, mac: String) throws(FirewallError) {
-        guard let address = MACAddress(mac) else {
-            throw .netlink(operation: "macspoofchk for MAC address \(GoQuote.quoted(mac))", errno: EINVAL)
-        }
-        try setUp(network: network, hostInterface: hostInterface, attachment: attachment, mac: address)
-    }
-
     /// Allows only `address` from `hostInterface`.
     public func setUp(network: String, hostInterface: String, attachment: Attachment,
                       mac address: MACAddress) throws(FirewallError) {
@@ -105,19 +97,12 @@ public struct MACSpoofCheck: Sendable {
             })
     }
 
-    /// Throws `ruleMissing` unless all four rules are present as setUp made them.
-    public func check(hostInterface: String, attachment: Attachment, mac: String) throws(FirewallError) {
-        guard let address = MACAddress(mac) else { throw .ruleMissing("macspoofchk: invalid MAC address \(GoQuote.quoted(mac))") }
-        try check(hostInterface: hostInterface, attachment: attachment, mac: address)
-    }
-
     /// Throws `ruleMissing` unless all four rules are present as setUp made them for `address`.
     public func check(hostInterface: String, attachment: Attachment, mac address: MACAddress) throws(FirewallError) {
         let socket = try NFTSocket()
         let state = try read(socket, attachment: attachment)
         let wanted = Rules.wanted(hostInterface: hostInterface, attachment: attachment, mac: address)
-        let texts = Plan.wantedRules(hostInterface: hostInterface, attachment: attachment,
-                                     mac: address.description)
+        let texts = Plan.wantedRules(hostInterface: hostInterface, attachment: attachment, mac: address)
         if let missing = Rules.firstMissing(state, wanted: wanted), let index = wanted.firstIndex(of: missing) {
             throw .ruleMissing("macspoofchk rule missing in \(Plan.family) \(Plan.table) \(texts[index].chain): \(texts[index].text)")
         }

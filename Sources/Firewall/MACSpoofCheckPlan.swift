@@ -1,4 +1,5 @@
 import CNISpec
+import Netlink
 
 /// Names, comments and rule texts (as nft prints them) of the MAC spoof
 /// check; the rules themselves are `MACSpoofCheckRules`. Pure.
@@ -44,14 +45,14 @@ enum MACSpoofCheckPlan {
     }
 
     /// The rules as nft prints them, per chain, for the attachment.
-    static func wantedRules(hostInterface: String, attachment: Attachment, mac: String) -> [(chain: String, text: String)] {
+    static func wantedRules(hostInterface: String, attachment: Attachment, mac: MACAddress) -> [(chain: String, text: String)] {
         let comment = "comment \"\(ruleComment(attachment: attachment))\""
         let interfaceChain = interfaceChain(attachment: attachment)
         let macChain = macChain(attachment: attachment)
         return [
             (baseChain, "iifname \"\(hostInterface)\" jump \(interfaceChain) \(comment)"),
             (interfaceChain, "jump \(macChain) \(comment)"),
-            (macChain, "ether saddr \(mac.lowercased()) return \(comment)"),
+            (macChain, "ether saddr \(mac) return \(comment)"),
             (macChain, "drop \(comment)"),
         ]
     }

@@ -7,12 +7,7 @@ import Testing
 @Suite("Bridge name")
 struct BridgeNameTests {
     static func config(bridge: String) throws -> BridgeConfig {
-        var object = JSONObject()
-        object.append("cniVersion", .string("1.0.0"))
-        object.append("name", .string("net"))
-        object.append("type", .string("bridge"))
-        object.append("bridge", .string(bridge))
-        return try BridgeConfig(config: NetworkConfig(object, version: .v1_0_0), cniArgs: "")
+        try BridgeConfig.parsed([("bridge", .string(bridge))])
     }
 
     @Test("a name the kernel takes is the bridge's interface name", arguments: [

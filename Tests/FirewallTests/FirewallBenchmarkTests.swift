@@ -3,6 +3,7 @@ import Glibc
 import TestKit
 import Testing
 @testable import Firewall
+import Netlink
 import SystemSupport
 
 /// Cost of each firewall operation (wall time, median of `rounds`), printed
@@ -124,7 +125,7 @@ struct FirewallBenchmarkTests {
     func spoofCheck() throws {
         let check = MACSpoofCheck()
         try Self.measure("macspoofchk",
-            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", attachment: Attachment(containerID: $0, ifname: "eth0"), mac: "0a:58:0a:58:00:02") },
+            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", attachment: Attachment(containerID: $0, ifname: "eth0"), mac: MACAddress("0a:58:0a:58:00:02")!) },
             tearDown: { try check.tearDown(attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 

@@ -3,6 +3,7 @@ import CNISpec
 import TestKit
 import Testing
 @testable import Firewall
+import Netlink
 import SystemSupport
 
 private func cidr(_ text: String) -> CIDR { CIDR(text)! }
@@ -332,14 +333,14 @@ struct FirewallIntegrationTests {
         func setUpInstalls() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0A:58:0A:0C:00:02")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0A:58:0A:0C:00:02")!)
             let text = try table()
             #expect(text.contains("type filter hook prerouting priority dstnat; policy accept;"))
             #expect(text.contains("iifname \"veth0001\" jump cni-br-iface-\(id)-eth0 comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("jump cni-br-iface-\(id)-eth0-mac comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("ether saddr 0a:58:0a:0c:00:02 return comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("drop comment \"macspoofchk-\(id)-eth0\""))
-            try spoofCheck.check(hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:02")
+            try spoofCheck.check(hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:02")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
@@ -347,8 +348,8 @@ struct FirewallIntegrationTests {
         func setUpTwice() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:03")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:03")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:03")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:03")!)
             let text = try table()
             #expect(text.split(separator: "\n").filter { $0.contains("iifname \"veth0002\"") }.count == 1)
             #expect(text.split(separator: "\n").filter { $0.contains("drop comment \"macspoofchk-\(id)-eth0\"") }.count == 1)
@@ -360,13 +361,13 @@ struct FirewallIntegrationTests {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let gone = FirewallTestSandbox.uniqueID("ctr")
             let kept = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0003", attachment: Attachment(containerID: gone, ifname: "eth0"), mac: "0a:58:0a:0c:00:04")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: "0a:58:0a:0c:00:05")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0003", attachment: Attachment(containerID: gone, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:04")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:05")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: gone, ifname: "eth0"))
             let text = try table()
             #expect(!text.contains("\(gone)-eth0"))
             #expect(text.contains("chain PREROUTING"))
-            try spoofCheck.check(hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: "0a:58:0a:0c:00:05")
+            try spoofCheck.check(hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:05")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: kept, ifname: "eth0"))
         }
 
@@ -392,7 +393,7 @@ struct FirewallIntegrationTests {
                 add rule bridge nat \(chain)-mac drop \(comment)
 
                 """)
-            try spoofCheck.check(hostInterface: "veth0005", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:06")
+            try spoofCheck.check(hostInterface: "veth0005", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:06")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(!(try table()).contains(chain))
         }
@@ -404,14 +405,14 @@ struct FirewallIntegrationTests {
             let valid = FirewallTestSandbox.uniqueID("ctr")
             let stale = FirewallTestSandbox.uniqueID("ctr")
             let foreign = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: "0a:58:0a:0c:00:07")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0007", attachment: Attachment(containerID: stale, ifname: "eth0"), mac: "0a:58:0a:0c:00:08")
-            try spoofCheck.setUp(network: other, hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: "0a:58:0a:0c:00:09")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:07")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0007", attachment: Attachment(containerID: stale, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:08")!)
+            try spoofCheck.setUp(network: other, hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:09")!)
             try spoofCheck.garbageCollect(network: network, validAttachments: [Attachment(containerID: valid, ifname: "eth0")])
             let text = try table()
             #expect(!text.contains("\(stale)-eth0"))
-            try spoofCheck.check(hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: "0a:58:0a:0c:00:07")
-            try spoofCheck.check(hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: "0a:58:0a:0c:00:09")
+            try spoofCheck.check(hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:07")!)
+            try spoofCheck.check(hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:09")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: valid, ifname: "eth0"))
             try spoofCheck.tearDown(attachment: Attachment(containerID: foreign, ifname: "eth0"))
         }
@@ -420,9 +421,9 @@ struct FirewallIntegrationTests {
         func checkWrongMAC() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:0a")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:0a")!)
             #expect(throws: FirewallError.self) {
-                try spoofCheck.check(hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: "0a:58:0a:0c:00:0b")
+                try spoofCheck.check(hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:0b")!)
             }
             try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
         }

@@ -66,7 +66,7 @@ struct FirewallSpoofCheckRuleTests {
         let otherMAC = MACSpoofCheckRules.wanted(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"),
                                                  mac: MACAddress("0a:58:0a:0c:00:09")!)
         #expect(MACSpoofCheckRules.firstMissing(Self.inPlace, wanted: otherMAC) == otherMAC[2])
-        #expect(MACSpoofCheckPlan.wantedRules(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"), mac: "0A:58:0A:0C:00:09")[2].text
+        #expect(MACSpoofCheckPlan.wantedRules(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"), mac: MACAddress("0A:58:0A:0C:00:09")!)[2].text
                 == "ether saddr 0a:58:0a:0c:00:09 return comment \"macspoofchk-c1-eth0\"")
     }
 }
