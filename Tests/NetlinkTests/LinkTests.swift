@@ -53,7 +53,7 @@ struct LinkTests {
     func missingLink() throws {
         let socket = try NetlinkSocket()
         #expect(try socket.linkIfPresent(named: "nosuchlink0") == nil)
-        #expect(try socket.linkIfPresent(index: 999_999) == nil)
+        #expect(try socket.linkIfPresent(index: InterfaceIndex(999_999)!) == nil)
         let error = #expect(throws: NetlinkError.self) { try socket.link(named: "nosuchlink0") }
         #expect(error?.isNoSuchDevice == true)
     }
@@ -108,7 +108,7 @@ struct LinkTests {
         #expect(try fixture.host.linkIfPresent(named: otherHostName) == nil)
     }
 
-    @Test("setMaster enslaves and releases a port")
+    @Test("setMaster enslaves a port and leaveMaster releases it")
     func setMaster() throws {
         let fixture = try VethFixture(enslave: false)
         let bridge = try fixture.bridge
@@ -118,7 +118,7 @@ struct LinkTests {
         try fixture.host.setMaster(index: veth.index, masterIndex: bridge.index)
         #expect(try fixture.hostVeth.masterIndex == bridge.index)
 
-        try fixture.host.setMaster(index: veth.index, masterIndex: 0)
+        try fixture.host.leaveMaster(index: veth.index)
         #expect(try fixture.hostVeth.masterIndex == nil)
     }
 

@@ -72,6 +72,22 @@ struct VethNameTests {
     }
 }
 
+@Suite("InterfaceIndex")
+struct InterfaceIndexTests {
+    @Test("an index is positive: 0 (no interface on the wire) and below are none", arguments: [
+        (Int32(1), true), (Int32(7), true), (Int32.max, true), (Int32(0), false), (Int32(-1), false),
+    ])
+    func positive(raw: Int32, valid: Bool) {
+        #expect((InterfaceIndex(raw)?.rawValue == raw) == valid)
+        #expect((InterfaceIndex(raw) == nil) == !valid)
+    }
+
+    @Test("it prints as the bare number, as in ifindex N messages")
+    func description() {
+        #expect(InterfaceIndex(42)?.description == "42")
+    }
+}
+
 @Suite("NetlinkError")
 struct NetlinkErrorTests {
     @Test("a composed name the kernel would refuse gets the kernel's errno: ERANGE when too long, else EINVAL", arguments: [
