@@ -1,7 +1,5 @@
 import CNISpec
-import Glibc
 import Netlink
-import SystemSupport
 /// `macspoofchk`: frames entering the bridge from a container's host-side
 /// veth are dropped unless their source MAC is the container interface's.
 /// Rules and names are the reference's (see `MACSpoofCheckPlan`), spoken to
@@ -10,7 +8,7 @@ import SystemSupport
 /// - setUp reads PREROUTING's rules and the attachment's two chains (scoped
 ///   requests, never the whole table) and, unless all is in place, sends
 ///   one batch that replaces the attachment's rules: idempotent.
-/// - tearDown needs only (containerID, ifname): the PREROUTING rule is found
+/// - tearDown needs only the attachment: the PREROUTING rule is found
 ///   by its comment, not by the host interface name. Nothing to remove is
 ///   success. The table and the PREROUTING chain are never removed.
 /// - garbageCollect removes the attachments of one network that are not
