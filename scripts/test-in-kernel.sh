@@ -47,7 +47,7 @@ bundle="$(swift build --show-bin-path)/swift-cni-pluginsPackageTests.xctest"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 scripts/in-kernel.sh --timeout "${CNI_KERNEL_TEST_TIMEOUT:-1800}" -- \
-    env "${plugins[@]}" scripts/kernel/throwaway-node.sh "$bundle" --testing-library swift-testing "${filters[@]}" 2>&1 | tee "$log"
+    env "${plugins[@]}" scripts/lib/throwaway-node.sh "$bundle" --testing-library swift-testing "${filters[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # Swift Testing prints one line per test: "✔ Test name passed …",

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Runs `swift test` inside a throwaway node: a private network namespace and
-# a private mount namespace, with a fresh tmpfs on /run/netns (so `ip netns
-# add` pod namespaces vanish with the node) and /sys remounted for the new
-# network namespace. Nothing is created in the machine's root namespace.
+# Runs `swift test` inside a throwaway node (scripts/lib/throwaway-node.sh):
+# a private network namespace and a private mount namespace, with a fresh
+# tmpfs on /run/netns and /sys remounted for the new network namespace.
+# Nothing is created in the machine's root namespace.
 #
 # Tests that need this set-up (root + CNI_TEST_IN_NETNS=1) skip otherwise.
 #
@@ -16,16 +16,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 cd "$(dirname "$0")/.."
-
-# The tests refuse to run when their namespace is still this one.
-CNI_TEST_OUTER_NETNS=$(stat -L -c %i /proc/self/ns/net)
-export CNI_TEST_OUTER_NETNS
-
-exec unshare -n -m --propagation private sh -c '
-    set -eu
-    mkdir -p /run/netns
-    mount -t tmpfs tmpfs /run/netns
-    mount -t sysfs sysfs /sys
-    ip link set lo up
-    CNI_TEST_IN_NETNS=1 exec swift test "$@"
-' test-in-netns "$@"
+exec scripts/lib/throwaway-node.sh swift test "$@"

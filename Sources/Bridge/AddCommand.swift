@@ -20,6 +20,7 @@ struct AddCommand {
         if config.isGateway {
             try ForeignFamilyGateway.refuse(inRangesOf: request.config, bridge: config.bridgeName)
         }
+        let ifname = try request.interfaceName
         let namespace = try PodNamespace.open(request)
         let host: NetlinkSocket
         let pod: NetlinkSocket
@@ -31,7 +32,7 @@ struct AddCommand {
         }
         let ipam = config.isLayer3
             ? try DelegatedPlugin.ipam(for: request) : nil
-        if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+        if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
         }
 
@@ -75,7 +76,7 @@ struct AddCommand {
             let containerLink: LinkInfo
             do {
                 hostVeth = try host.link(named: hostVethName)
-                containerLink = try pod.link(named: request.ifname)
+                containerLink = try pod.link(named: ifname)
                 if config.hairpinMode || config.portIsolation {
                     try host.setBridgePort(index: hostVeth.index, hairpin: config.hairpinMode,
                                            isolated: config.portIsolation)
@@ -84,11 +85,11 @@ struct AddCommand {
                 throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
             }
             ignoreFailure { () throws(SysctlError) in
-                try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+                try Sysctl.write(.interface(.v6, hostVethName.text, "accept_ra"), "0")
             }
             // 4b. The port's VLANs (they go with the veth on rollback).
             if let vlans = PortVLANs(config) {
-                try vlans.apply(toPort: hostVeth.index, named: hostVethName, host: host)
+                try vlans.apply(toPort: hostVeth.index, named: hostVethName.text, host: host)
             }
 
             // 5. Join IPAM: the addresses it allocated meanwhile.
@@ -106,15 +107,15 @@ struct AddCommand {
             // 6. MAC spoof protection for the pod's MAC.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
-                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName,
-                                              containerID: request.containerID, ifname: request.ifname,
+                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName.text,
+                                              attachment: request.attachment,
                                               mac: mac)
                 } catch {
                     throw CNIError.failed("failed to set up MAC spoof check", error)
                 }
                 rollback.register("MAC spoof check") {
                     ignoreFailure { () throws(FirewallError) in
-                        try MACSpoofCheck().tearDown(containerID: request.containerID, ifname: request.ifname)
+                        try MACSpoofCheck().tearDown(attachment: request.attachment)
                     }
                 }
             }
@@ -139,12 +140,11 @@ struct AddCommand {
                     rollback.register("IP masquerade") {
                         try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
-                                                 ifname: request.ifname)
+                            try backend.tearDown(network: request.networkName, attachment: request.attachment)
                         }
                     }
                     pendingMasquerade = backend.beginSetUp(
-                        network: request.networkName, containerID: request.containerID, ifname: request.ifname,
+                        network: request.networkName, attachment: request.attachment,
                         addresses: addresses, nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
                 }
                 let hasIPv6 = addresses.contains { $0.family == .v6 }
@@ -220,19 +220,20 @@ struct AddCommand {
     /// Creates the pair with a fresh random host name, retrying on a name
     /// collision (at most 10 times). Returns the host end's name.
     private func createVeth(host: NetlinkSocket, pod: NetlinkSocket, namespace: NetworkNamespace,
-                            bridge: LinkInfo) throws(CNIError) -> String {
-        let mac = config.containerMAC.flatMap { MACAddress($0) }
+                            bridge: LinkInfo) throws(CNIError) -> InterfaceName {
+        let ifname = try request.interfaceName
+        let mac = config.containerMAC
         var lastError: NetlinkError? = nil
         for _ in 0..<10 {
             let name = VethName.random()
             do {
-                try host.createVethPair(name: name, peerName: request.ifname, peerNamespace: namespace,
+                try host.createVethPair(name: name, peerName: ifname, peerNamespace: namespace,
                                         mtu: config.mtu > 0 ? config.mtu : nil, peerMAC: mac,
                                         up: true, masterIndex: bridge.index)
                 return name
             } catch where error.isAlreadyExists {
                 lastError = error
-                if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+                if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
                     throw CNIError(.internal,
                                    "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
                 }

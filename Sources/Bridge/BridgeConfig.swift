@@ -40,9 +40,10 @@ public struct BridgeConfig: Sendable {
     /// it holds, as in the reference.
     public var requestedMAC: String? = nil
 
-    /// `requestedMAC` in canonical form; nil when none was requested or it
-    /// is not a MAC (which `validateForAdd` refuses).
-    public var containerMAC: String? { requestedMAC.flatMap(Self.canonicalMAC) }
+    /// `requestedMAC` as the address the container's interface gets (the
+    /// forms Go's `net.ParseMAC` takes for 6 bytes); nil when none was
+    /// requested or it is not a MAC (which `validateForAdd` refuses).
+    public var containerMAC: MACAddress? { requestedMAC.flatMap { MACAddress($0) } }
 
     /// Whether an IPAM plugin is configured (L3); without one the bridge
     /// works at layer 2 and assigns no addresses.
@@ -139,11 +140,19 @@ public struct BridgeConfig: Sendable {
     /// look the bridge up; DEL never touches it, so it cleans up whatever
     /// this key holds.
     public func validateBridgeName() throws(CNIError) {
-        guard !bridgeName.isEmpty, bridgeName.utf8.count <= 15, !bridgeName.contains("/"),
-              !bridgeName.contains(":"), !bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace),
-              bridgeName != ".", bridgeName != ".." else {
-            throw CNIError(.invalidNetworkConfig,
-                           "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+        _ = try bridgeInterfaceName
+    }
+
+    /// `bridgeName` as the kernel name ADD and CHECK look up (`InterfaceName`'s
+    /// rule), or code 7 naming the key's value.
+    public var bridgeInterfaceName: InterfaceName {
+        get throws(CNIError) {
+            do {
+                return try InterfaceName(bridgeName)
+            } catch {
+                throw CNIError(.invalidNetworkConfig,
+                               "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+            }
         }
     }
 
@@ -216,21 +225,5 @@ public struct BridgeConfig: Sendable {
                                      cniArgs: String) throws(CNIError) -> String? {
         let args = try CNIArgs(cniArgs, knownKeys: ["MAC"])
         return [fields.runtime, fields.args, args["MAC"]].compactMap { $0 }.first { !$0.isEmpty }
-    }
-
-    /// Lowercase colon-separated form of a 6-byte MAC written with `:` or
-    /// `-`, or nil when it is not one.
-    static func canonicalMAC(_ text: String) -> String? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).count == 6
-            ? text.split(separator: ":", omittingEmptySubsequences: false)
-            : text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        var bytes: [String] = []
-        for part in parts {
-            guard part.count == 2, let value = UInt8(part, radix: 16) else { return nil }
-            let hex = String(value, radix: 16)
-            bytes.append(hex.count == 1 ? "0" + hex : hex)
-        }
-        return bytes.joined(separator: ":")
     }
 }

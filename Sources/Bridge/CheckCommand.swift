@@ -41,7 +41,7 @@ struct CheckCommand {
             let pod = try NetlinkSocket(in: namespace)
 
             // 3. The bridge.
-            guard let bridge = try host.linkIfPresent(named: config.bridgeName) else {
+            guard let bridge = try host.linkIfPresent(named: config.bridgeInterfaceName) else {
                 throw CNIError(.internal, "Interface name \(config.bridgeName) not found")
             }
             guard bridge.isBridge else {
@@ -56,7 +56,7 @@ struct CheckCommand {
             }
 
             // 4. The pod's interface.
-            guard let container = try pod.linkIfPresent(named: request.ifname) else {
+            guard let container = try pod.linkIfPresent(named: request.interfaceName) else {
                 throw CNIError(.internal, "Interface name \(request.ifname) not found")
             }
             guard container.isVeth else {
@@ -106,13 +106,12 @@ struct CheckCommand {
             if config.isLayer3 && config.ipMasq {
                 let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
                     .makeBackend(environment: request.environment)
-                try backend.check(network: request.networkName, containerID: request.containerID,
-                                  ifname: request.ifname, addresses: result.ips.map(\.address),
+                try backend.check(network: request.networkName, attachment: request.attachment,
+                                  addresses: result.ips.map(\.address),
                                   nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
             }
             if config.macSpoofCheck, let mac = container.mac {
-                try MACSpoofCheck().check(hostInterface: peer.name, containerID: request.containerID,
-                                          ifname: request.ifname, mac: mac)
+                try MACSpoofCheck().check(hostInterface: peer.name, attachment: request.attachment, mac: mac)
             }
         } catch let error as CNIError {
             throw error

@@ -10,7 +10,7 @@ struct ContainerInterface {
     let pod: NetlinkSocket
     let namespace: NetworkNamespace
     let name: String
-    let index: Int32
+    let index: InterfaceIndex
 
     /// The per-interface sysctls the reference sets before addressing:
     /// DAD off (or enhanced DAD on with `enabledad`), `arp_notify=1`, and for

@@ -34,7 +34,7 @@ struct DeleteCommand {
             if let namespace = podNamespace {
                 do {
                     let pod = try NetlinkSocket(in: namespace)
-                    if let link = try pod.linkIfPresent(named: request.ifname) {
+                    if let link = try pod.linkIfPresent(named: request.interfaceName) {
                         _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
                     }
                 } catch {
@@ -58,7 +58,7 @@ struct DeleteCommand {
         // 3. MAC spoof-check rules.
         if config.macSpoofCheck {
             do {
-                try MACSpoofCheck().tearDown(containerID: request.containerID, ifname: request.ifname)
+                try MACSpoofCheck().tearDown(attachment: request.attachment)
             } catch {
                 record(CNIError.failed("failed to remove MAC spoof check", error))
             }
@@ -67,8 +67,8 @@ struct DeleteCommand {
         // 4. Masquerade rules, in whichever backend holds them.
         if config.isLayer3 && config.ipMasq {
             do {
-                try Masquerade.tearDownEverywhere(network: request.networkName, containerID: request.containerID,
-                                                  ifname: request.ifname, likelyHolder: config.ipMasqBackend ?? .iptables,
+                try Masquerade.tearDownEverywhere(network: request.networkName, attachment: request.attachment,
+                                                  likelyHolder: config.ipMasqBackend ?? .iptables,
                                                   environment: request.environment)
             } catch {
                 record(CNIError.failed("failed to remove IP masquerade", error))

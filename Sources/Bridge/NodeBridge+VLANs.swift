@@ -12,7 +12,7 @@ extension NodeBridge {
     /// kernel cannot filter VLANs fails the ADD with no side effect.
     func ensureFilteringVLANs() throws(CNIError) -> State {
         let name = config.bridgeName
-        if let existing = try? host.linkIfPresent(named: name), existing.isBridge {
+        if let existing = try? host.linkIfPresent(named: config.bridgeInterfaceName), existing.isBridge {
             let filtering: BridgeVLANFiltering
             do {
                 filtering = try host.bridgeVLANFiltering(index: existing.index)

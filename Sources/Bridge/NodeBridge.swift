@@ -28,9 +28,10 @@ struct NodeBridge {
     /// `last_reserved_ip`), as the reference's, which sets up the bridge
     /// first. `ensure()` checks again (the link may change meanwhile).
     func refuseNonBridge() throws(CNIError) {
+        let name = try config.bridgeInterfaceName
         let existing: LinkInfo?
         do {
-            existing = try host.linkIfPresent(named: config.bridgeName)
+            existing = try host.linkIfPresent(named: name)
         } catch {
             throw CNIError.failed("failed to create bridge \"\(config.bridgeName)\"", error)
         }
@@ -47,13 +48,14 @@ struct NodeBridge {
     /// brings it up.
     func ensure() throws(CNIError) -> State {
         let name = config.bridgeName
+        let kernelName = try config.bridgeInterfaceName
         var bridge: LinkInfo
         var macPinnedHere = false
         do {
-            if let existing = try host.linkIfPresent(named: name) {
+            if let existing = try host.linkIfPresent(named: kernelName) {
                 bridge = existing
             } else {
-                (bridge, macPinnedHere) = try createPinnedBridge()
+                (bridge, macPinnedHere) = try createPinnedBridge(kernelName)
             }
         } catch where error.kind == .notSupported && config.usesVLANs {
             throw Self.kernelLacksVLANFiltering(name, error)
@@ -92,14 +94,14 @@ struct NodeBridge {
     /// first, that bridge is used (its MAC not pinned here). A VLAN config
     /// creates it with VLAN filtering in the same request, so a kernel
     /// without it leaves no bridge behind.
-    private func createPinnedBridge() throws(NetlinkError) -> (LinkInfo, macPinnedHere: Bool) {
+    private func createPinnedBridge(_ name: InterfaceName) throws(NetlinkError) -> (LinkInfo, macPinnedHere: Bool) {
         let mtu = config.mtu > 0 ? config.mtu : nil
         let outcome = config.usesVLANs
-            ? try host.createVLANFilteringBridge(name: config.bridgeName, mtu: mtu,
+            ? try host.createVLANFilteringBridge(name: name, mtu: mtu,
                                                  mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
-            : try host.createBridge(name: config.bridgeName, mtu: mtu,
+            : try host.createBridge(name: name, mtu: mtu,
                                     mac: .randomLocallyAdministered(), up: true, ifExists: .tolerate)
-        return (try host.link(named: config.bridgeName), outcome == .added)
+        return (try host.link(named: name), outcome == .added)
     }
 
     /// Pins a new random MAC on a bridge that has none: one whose MAC was

@@ -51,7 +51,7 @@ struct PortVLANs: Equatable {
     var native: VLANID? { access ?? (trunk.isEmpty ? nil : .default) }
 
     /// Applies the steps to port `index` (called `name` in errors).
-    func apply(toPort index: Int32, named name: String, host: NetlinkSocket) throws(CNIError) {
+    func apply(toPort index: InterfaceIndex, named name: String, host: NetlinkSocket) throws(CNIError) {
         guard changesPort else { return }
         // 1.
         if !preserveExisting {
@@ -114,7 +114,7 @@ struct PortVLANs: Equatable {
     /// Checks that port `index` carries the membership `apply` gave it:
     /// every expected entry with its flags, no PVID elsewhere, and (unless
     /// `preserveExisting`) nothing else.
-    func verify(port index: Int32, named name: String, host: NetlinkSocket) throws(CNIError) {
+    func verify(port index: InterfaceIndex, named name: String, host: NetlinkSocket) throws(CNIError) {
         guard changesPort else { return }
         let actual: [PortVLAN]
         do {

@@ -23,8 +23,10 @@ struct VLANGateway {
 
     /// The `<bridge>.<vlan>` end, created and set up if missing.
     func ensure() throws(CNIError) -> LinkInfo {
+        let kernelName: InterfaceName
         do {
-            if let existing = try host.linkIfPresent(named: name) { return existing }
+            kernelName = try InterfaceName(kernelName: name, operation: "get link")
+            if let existing = try host.linkIfPresent(named: kernelName) { return existing }
         } catch {
             throw CNIError(.internal, "failed to create vlan interface: failed to find interface \(GoQuote.quoted(name)): \(error.reason)")
         }
@@ -32,21 +34,21 @@ struct VLANGateway {
         for _ in 0..<10 {
             let port = VethName.random()
             do {
-                try host.createVethPair(name: port, peerName: name, peerNamespace: nil,
+                try host.createVethPair(name: port, peerName: kernelName, peerNamespace: nil,
                                         mtu: bridge.mtu, up: true, masterIndex: bridge.index)
             } catch where error.isAlreadyExists {
                 // A concurrent ADD made the gateway first, or the random
                 // port name is taken.
-                if let existing = try? host.linkIfPresent(named: name) { return existing }
+                if let existing = try? host.linkIfPresent(named: kernelName) { return existing }
                 lastError = error
                 continue
             } catch {
                 throw CNIError(.internal, "failed to create vlan interface: failed to create vlan gateway \(GoQuote.quoted(name)): \(error.reason)")
             }
             do throws(CNIError) {
-                return try setUp(port: port)
+                return try setUp(port: port, gateway: kernelName)
             } catch {
-                ignoreFailure { () throws(NetlinkError) in _ = try host.deleteLink(named: name, ifMissing: .tolerate) }
+                ignoreFailure { () throws(NetlinkError) in _ = try host.deleteLink(named: kernelName, ifMissing: .tolerate) }
                 throw error.prefixed("failed to create vlan interface")
             }
         }
@@ -54,17 +56,17 @@ struct VLANGateway {
     }
 
     /// Puts the bridge port into `vlan` and brings the address end up.
-    private func setUp(port: String) throws(CNIError) -> LinkInfo {
+    private func setUp(port: InterfaceName, gateway gatewayName: InterfaceName) throws(CNIError) -> LinkInfo {
         let portLink: LinkInfo
         do {
             portLink = try host.link(named: port)
         } catch {
-            throw CNIError(.internal, "failed to lookup \(GoQuote.quoted(port)): \(error.reason)")
+            throw CNIError(.internal, "failed to lookup \(GoQuote.quoted(port.text)): \(error.reason)")
         }
         try PortVLANs(access: vlan, preserveExisting: preserveDefaultVLAN)
-            .apply(toPort: portLink.index, named: port, host: host)
+            .apply(toPort: portLink.index, named: port.text, host: host)
         do {
-            let gateway = try host.link(named: name)
+            let gateway = try host.link(named: gatewayName)
             try host.setUp(index: gateway.index)
             return try host.link(index: gateway.index)
         } catch {

@@ -20,12 +20,11 @@ struct CommandRunner: Sendable {
     static let searchDirectories = ["/usr/sbin", "/sbin", "/usr/bin"]
 
     /// The environment the tools run with: the plugin call's, read once at
-    /// the edge and passed down (the default, this process's own, serves
-    /// callers that have no call to pass, such as tests).
+    /// the edge and passed down (tests pass their own process's).
     var environment: [String]
     var timeoutMilliseconds: Int
 
-    init(environment: [String] = ProcessEnvironment.current(), timeoutMilliseconds: Int = 60_000) {
+    init(environment: [String], timeoutMilliseconds: Int = 60_000) {
         self.environment = environment
         self.timeoutMilliseconds = timeoutMilliseconds
     }

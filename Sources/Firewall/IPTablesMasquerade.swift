@@ -25,7 +25,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     var runner: CommandRunner
 
     /// Runs the iptables tools with `environment` (the plugin call's).
-    public init(environment: [String] = ProcessEnvironment.current()) {
+    public init(environment: [String]) {
         self.runner = CommandRunner(environment: environment)
     }
 
@@ -33,26 +33,26 @@ public struct IPTablesMasquerade: MasqueradeBackend {
 
     /// Usable when it can list a chain, like the reference's probe (which
     /// lists filter INPUT; this lists the nat table's POSTROUTING, which we need).
-    public static func isUsable(environment: [String] = ProcessEnvironment.current()) -> Bool {
+    public static func isUsable(environment: [String]) -> Bool {
         guard let path = try? CommandRunner.locate("iptables") else { return false }
         guard let output = try? CommandRunner(environment: environment).run(path, ["-w", "-t", "nat", "-S", "POSTROUTING"]) else { return false }
         return output.status.succeeded
     }
 
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
-        try beginSetUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+    public func setUp(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
+        try beginSetUp(network: network, attachment: attachment, addresses: addresses,
                        nonMasqueradeCIDRs: nonMasqueradeCIDRs).finish()
     }
 
     /// Starts the fresh-chain restore of every family at once and returns;
     /// `finish` waits for them and, for a family whose restore failed (its
     /// chain existed), lists and applies what is missing.
-    public func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+    public func beginSetUp(network: String, attachment: Attachment, addresses: [CIDR],
                            nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
         let families = [IPFamily.v4, .v6].filter { family in addresses.contains { $0.family == family } }
         let started = families.map { family in
             let fresh = IPTablesMasqueradePlan.freshSetUpLines(
-                network: network, containerID: containerID, addresses: addresses.filter { $0.family == family },
+                network: network, containerID: attachment.containerID, addresses: addresses.filter { $0.family == family },
                 nonMasquerade: nonMasqueradeCIDRs)
             return (family, try? startRestore(family, fresh))
         }
@@ -64,7 +64,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 do throws(FirewallError) {
                     try apply(family) { listing in
                         IPTablesMasqueradePlan.setUpLines(
-                            listing: listing, network: network, containerID: containerID, addresses: own,
+                            listing: listing, network: network, containerID: attachment.containerID, addresses: own,
                             nonMasquerade: nonMasqueradeCIDRs)
                     }
                 } catch {
@@ -81,8 +81,8 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     /// up, and removed, over netlink (`IPTablesNFTChains`): no process at
     /// all when there is nothing to remove, and the tools only when the
     /// netlink removal is refused (the chain is referenced elsewhere).
-    public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
-        let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: containerID)
+    public func tearDown(network: String, attachment: Attachment) throws(FirewallError) {
+        let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: attachment.containerID)
         let overNetlink = IPTablesNFTChains.forThisNode()
         for family in IPTablesMasquerade.availableFamilies {
             if let overNetlink {
@@ -95,7 +95,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 }
             }
             try apply(family) { listing in
-                IPTablesMasqueradePlan.tearDownLines(listing: listing, network: network, containerID: containerID)
+                IPTablesMasqueradePlan.tearDownLines(listing: listing, network: network, containerID: attachment.containerID)
             }
         }
     }
@@ -119,13 +119,13 @@ public struct IPTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
+    public func check(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         for family in [IPFamily.v4, .v6] {
             let own = addresses.filter { $0.family == family }
             guard !own.isEmpty else { continue }
             let listing = try list(family)
             let missing = IPTablesMasqueradePlan.missingRules(
-                listing: listing, network: network, containerID: containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
+                listing: listing, network: network, containerID: attachment.containerID, addresses: own, nonMasquerade: nonMasqueradeCIDRs)
             if let first = missing.first {
                 throw .ruleMissing("\(IPTablesMasquerade.tool(family)) masquerade rule missing in table nat: \(first)")
             }

@@ -1,7 +1,5 @@
 import CNISpec
-import Glibc
 import Netlink
-import SystemSupport
 /// `macspoofchk`: frames entering the bridge from a container's host-side
 /// veth are dropped unless their source MAC is the container interface's.
 /// Rules and names are the reference's (see `MACSpoofCheckPlan`), spoken to
@@ -10,7 +8,7 @@ import SystemSupport
 /// - setUp reads PREROUTING's rules and the attachment's two chains (scoped
 ///   requests, never the whole table) and, unless all is in place, sends
 ///   one batch that replaces the attachment's rules: idempotent.
-/// - tearDown needs only (containerID, ifname): the PREROUTING rule is found
+/// - tearDown needs only the attachment: the PREROUTING rule is found
 ///   by its comment, not by the host interface name. Nothing to remove is
 ///   success. The table and the PREROUTING chain are never removed.
 /// - garbageCollect removes the attachments of one network that are not
@@ -27,24 +25,16 @@ public struct MACSpoofCheck: Sendable {
     private typealias Plan = MACSpoofCheckPlan
     private typealias Rules = MACSpoofCheckRules
 
-    /// Allows only `mac` (any case, colon-separated) from `hostInterface`.
-    public func setUp(network: String, hostInterface: String, containerID: String, ifname: String, mac: String) throws(FirewallError) {
-        guard let address = MACAddress(mac) else {
-            throw .netlink(operation: "macspoofchk for MAC address \(GoQuote.quoted(mac))", errno: EINVAL)
-        }
-        try setUp(network: network, hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
-    }
-
     /// Allows only `address` from `hostInterface`.
-    public func setUp(network: String, hostInterface: String, containerID: String, ifname: String,
+    public func setUp(network: String, hostInterface: String, attachment: Attachment,
                       mac address: MACAddress) throws(FirewallError) {
-        let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
-        let interfaceChain = Plan.interfaceChain(containerID: containerID, ifname: ifname)
-        let macChain = Plan.macChain(containerID: containerID, ifname: ifname)
+        let wanted = Rules.wanted(hostInterface: hostInterface, attachment: attachment, mac: address)
+        let interfaceChain = Plan.interfaceChain(attachment: attachment)
+        let macChain = Plan.macChain(attachment: attachment)
         let socket = try NFTSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
-                let state = try read(socket, containerID: containerID, ifname: ifname)
+                let state = try read(socket, attachment: attachment)
                 if Rules.isInPlace(state, network: network, wanted: wanted) { return nil }
                 var changes = [socket.addTable(family: Rules.family, name: Plan.table)]
                 if !state.preroutingExists {
@@ -74,11 +64,11 @@ public struct MACSpoofCheck: Sendable {
             })
     }
 
-    public func tearDown(containerID: String, ifname: String) throws(FirewallError) {
+    public func tearDown(attachment: Attachment) throws(FirewallError) {
         let socket = try NFTSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
-                let changes = try removal(socket, reference: Plan.referenceID(containerID: containerID, ifname: ifname))
+                let changes = try removal(socket, reference: Plan.referenceID(attachment: attachment))
                 return changes.isEmpty ? nil : changes
             },
             apply: { (changes: [NetlinkMessageBuilder]) throws(FirewallError) in
@@ -88,7 +78,7 @@ public struct MACSpoofCheck: Sendable {
 
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let tag = Plan.networkTag(network)
-        let valid = Set(validAttachments.map { Plan.referenceID(containerID: $0.containerID, ifname: $0.ifname) })
+        let valid = Set(validAttachments.map { Plan.referenceID(attachment: $0) })
         let socket = try NFTSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
@@ -105,19 +95,12 @@ public struct MACSpoofCheck: Sendable {
             })
     }
 
-    /// Throws `ruleMissing` unless all four rules are present as setUp made them.
-    public func check(hostInterface: String, containerID: String, ifname: String, mac: String) throws(FirewallError) {
-        guard let address = MACAddress(mac) else { throw .ruleMissing("macspoofchk: invalid MAC address \(GoQuote.quoted(mac))") }
-        try check(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
-    }
-
     /// Throws `ruleMissing` unless all four rules are present as setUp made them for `address`.
-    public func check(hostInterface: String, containerID: String, ifname: String, mac address: MACAddress) throws(FirewallError) {
+    public func check(hostInterface: String, attachment: Attachment, mac address: MACAddress) throws(FirewallError) {
         let socket = try NFTSocket()
-        let state = try read(socket, containerID: containerID, ifname: ifname)
-        let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
-        let texts = Plan.wantedRules(hostInterface: hostInterface, containerID: containerID, ifname: ifname,
-                                     mac: address.description)
+        let state = try read(socket, attachment: attachment)
+        let wanted = Rules.wanted(hostInterface: hostInterface, attachment: attachment, mac: address)
+        let texts = Plan.wantedRules(hostInterface: hostInterface, attachment: attachment, mac: address)
         if let missing = Rules.firstMissing(state, wanted: wanted), let index = wanted.firstIndex(of: missing) {
             throw .ruleMissing("macspoofchk rule missing in \(Plan.family) \(Plan.table) \(texts[index].chain): \(texts[index].text)")
         }
@@ -127,8 +110,8 @@ public struct MACSpoofCheck: Sendable {
 
     /// The attachment's state: four scoped requests (PREROUTING's rules, the
     /// two chains, their rules), each answering "absent" when so.
-    private func read(_ socket: NFTSocket, containerID: String, ifname: String) throws(FirewallError) -> Rules.State {
-        try read(socket, reference: Plan.referenceID(containerID: containerID, ifname: ifname))
+    private func read(_ socket: NFTSocket, attachment: Attachment) throws(FirewallError) -> Rules.State {
+        try read(socket, reference: Plan.referenceID(attachment: attachment))
     }
 
     private func read(_ socket: NFTSocket, reference: String) throws(FirewallError) -> Rules.State {

@@ -1,3 +1,6 @@
+import CNISpec
+import Netlink
+
 /// Names, comments and rule texts (as nft prints them) of the MAC spoof
 /// check; the rules themselves are `MACSpoofCheckRules`. Pure.
 ///
@@ -22,18 +25,18 @@ enum MACSpoofCheckPlan {
     static let chainPrefix = "cni-br-iface-"
     static let commentPrefix = "macspoofchk-"
 
-    static func referenceID(containerID: String, ifname: String) -> String { containerID + "-" + ifname }
+    static func referenceID(attachment: Attachment) -> String { attachment.containerID + "-" + attachment.ifname }
 
-    static func interfaceChain(containerID: String, ifname: String) -> String {
-        chainPrefix + referenceID(containerID: containerID, ifname: ifname)
+    static func interfaceChain(attachment: Attachment) -> String {
+        chainPrefix + referenceID(attachment: attachment)
     }
 
-    static func macChain(containerID: String, ifname: String) -> String {
-        interfaceChain(containerID: containerID, ifname: ifname) + "-mac"
+    static func macChain(attachment: Attachment) -> String {
+        interfaceChain(attachment: attachment) + "-mac"
     }
 
-    static func ruleComment(containerID: String, ifname: String) -> String {
-        commentPrefix + referenceID(containerID: containerID, ifname: ifname)
+    static func ruleComment(attachment: Attachment) -> String {
+        commentPrefix + referenceID(attachment: attachment)
     }
 
     static func networkTag(_ network: String) -> String {
@@ -42,14 +45,14 @@ enum MACSpoofCheckPlan {
     }
 
     /// The rules as nft prints them, per chain, for the attachment.
-    static func wantedRules(hostInterface: String, containerID: String, ifname: String, mac: String) -> [(chain: String, text: String)] {
-        let comment = "comment \"\(ruleComment(containerID: containerID, ifname: ifname))\""
-        let interfaceChain = interfaceChain(containerID: containerID, ifname: ifname)
-        let macChain = macChain(containerID: containerID, ifname: ifname)
+    static func wantedRules(hostInterface: String, attachment: Attachment, mac: MACAddress) -> [(chain: String, text: String)] {
+        let comment = "comment \"\(ruleComment(attachment: attachment))\""
+        let interfaceChain = interfaceChain(attachment: attachment)
+        let macChain = macChain(attachment: attachment)
         return [
             (baseChain, "iifname \"\(hostInterface)\" jump \(interfaceChain) \(comment)"),
             (interfaceChain, "jump \(macChain) \(comment)"),
-            (macChain, "ether saddr \(mac.lowercased()) return \(comment)"),
+            (macChain, "ether saddr \(mac) return \(comment)"),
             (macChain, "drop \(comment)"),
         ]
     }

@@ -1,3 +1,4 @@
+import CNISpec
 import Netlink
 
 /// The MAC spoof-check rules as nf_tables expressions (see
@@ -42,10 +43,10 @@ enum MACSpoofCheckRules {
 
     /// The four rules, in chain order: PREROUTING's jump, the interface
     /// chain's jump, the MAC chain's return and drop.
-    static func wanted(hostInterface: String, containerID: String, ifname: String, mac: MACAddress) -> [NFTRule] {
-        let comment = MACSpoofCheckPlan.ruleComment(containerID: containerID, ifname: ifname)
-        let interfaceChain = MACSpoofCheckPlan.interfaceChain(containerID: containerID, ifname: ifname)
-        let macChain = MACSpoofCheckPlan.macChain(containerID: containerID, ifname: ifname)
+    static func wanted(hostInterface: String, attachment: Attachment, mac: MACAddress) -> [NFTRule] {
+        let comment = MACSpoofCheckPlan.ruleComment(attachment: attachment)
+        let interfaceChain = MACSpoofCheckPlan.interfaceChain(attachment: attachment)
+        let macChain = MACSpoofCheckPlan.macChain(attachment: attachment)
         let jump = NFTVerdict.jump
         return [
             NFTRule(chain: MACSpoofCheckPlan.baseChain,

@@ -1,5 +1,4 @@
 import CNISpec
-import SystemSupport
 
 /// Operations that, like the reference's DEL, must cover rules installed by
 /// either backend: the attachment may have been set up by another version of
@@ -15,17 +14,17 @@ public enum Masquerade {
     /// backend the config names, goes last: the other usually has nothing
     /// to remove, and looking first costs less than looking after a
     /// deletion (see `NetfilterSocket` on closing).
-    public static func tearDownEverywhere(network: String, containerID: String, ifname: String,
+    public static func tearDownEverywhere(network: String, attachment: Attachment,
                                           likelyHolder: MasqueradeBackendKind = .iptables,
-                                          environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+                                          environment: [String]) throws(FirewallError) {
         try forEachBackend(last: likelyHolder, environment: environment) { backend throws(FirewallError) in
-            try backend.tearDown(network: network, containerID: containerID, ifname: ifname)
+            try backend.tearDown(network: network, attachment: attachment)
         }
     }
 
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
     public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>,
-                                                environment: [String] = ProcessEnvironment.current()) throws(FirewallError) {
+                                                environment: [String]) throws(FirewallError) {
         try forEachBackend(environment: environment) { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }

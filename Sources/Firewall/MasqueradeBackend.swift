@@ -30,40 +30,40 @@ public protocol MasqueradeBackend: Sendable {
     /// Installs the rules for `addresses` (container address + prefix
     /// length); traffic to `nonMasqueradeCIDRs` (network prefixes, either
     /// family) is not masqueraded.
-    func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
+    func setUp(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
 
     /// Starts setUp and returns before it is done where a backend runs
     /// helper processes (iptables); `finish` the result to complete it.
-    func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+    func beginSetUp(network: String, attachment: Attachment, addresses: [CIDR],
                     nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp
 
     /// Removes every rule of the attachment, found by its tag.
-    func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError)
+    func tearDown(network: String, attachment: Attachment) throws(FirewallError)
 
     /// Removes the rules of `network`'s attachments that are not valid.
     func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError)
 
     /// Throws `ruleMissing` unless every rule `setUp` would install is present.
-    func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
+    func check(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError)
 }
 
 extension MasqueradeBackend {
     /// setUp, done at once (in-process backends gain nothing from waiting later).
-    public func beginSetUp(network: String, containerID: String, ifname: String, addresses: [CIDR],
+    public func beginSetUp(network: String, attachment: Attachment, addresses: [CIDR],
                            nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
         PendingMasqueradeSetUp.completed { () throws(FirewallError) in
-            try setUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses,
+            try setUp(network: network, attachment: attachment, addresses: addresses,
                       nonMasqueradeCIDRs: nonMasqueradeCIDRs)
         }
     }
 
     /// setUp with no destination exempted beyond the pod's own subnets.
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
-        try setUp(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasqueradeCIDRs: [])
+    public func setUp(network: String, attachment: Attachment, addresses: [CIDR]) throws(FirewallError) {
+        try setUp(network: network, attachment: attachment, addresses: addresses, nonMasqueradeCIDRs: [])
     }
 
     /// check with no destination exempted beyond the pod's own subnets.
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR]) throws(FirewallError) {
-        try check(network: network, containerID: containerID, ifname: ifname, addresses: addresses, nonMasqueradeCIDRs: [])
+    public func check(network: String, attachment: Attachment, addresses: [CIDR]) throws(FirewallError) {
+        try check(network: network, attachment: attachment, addresses: addresses, nonMasqueradeCIDRs: [])
     }
 }

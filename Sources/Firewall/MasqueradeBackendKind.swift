@@ -1,4 +1,3 @@
-import SystemSupport
 
 /// The `ipMasqBackend` values the reference understands.
 public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
@@ -24,7 +23,7 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
     /// probe costs a tool run, and only the unset case probes.
     /// The iptables probe runs with `environment` (the plugin call's).
     public static func resolve(_ configured: MasqueradeBackendKind?,
-                               environment: [String] = ProcessEnvironment.current()) -> MasqueradeBackendKind {
+                               environment: [String]) -> MasqueradeBackendKind {
         if let configured { return configured }
         if IPTablesNFTChains.usesIPTablesNFT { return .iptables }
         if !IPTablesMasquerade.isUsable(environment: environment) && NFTablesMasquerade.isUsable() { return .nftables }
@@ -33,7 +32,7 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
 
     /// A backend of this kind; the iptables one runs its tools with
     /// `environment` (the plugin call's).
-    public func makeBackend(environment: [String] = ProcessEnvironment.current()) -> any MasqueradeBackend {
+    public func makeBackend(environment: [String]) -> any MasqueradeBackend {
         switch self {
         case .iptables: return IPTablesMasquerade(environment: environment)
         case .nftables: return NFTablesMasquerade()

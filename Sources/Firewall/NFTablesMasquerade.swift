@@ -38,11 +38,11 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         return (try? socket.tableExists(family: Rules.family, name: Plan.table)) != nil
     }
 
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
+    public func setUp(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         let socket = try NFTSocket()
-        let wanted = Rules.wanted(network: network, containerID: containerID, ifname: ifname,
+        let wanted = Rules.wanted(network: network, attachment: attachment,
                                   addresses: addresses, nonMasquerade: nonMasqueradeCIDRs).map(\.rule)
-        let instance = Plan.instanceHash(network: network, ifname: ifname, containerID: containerID)
+        let instance = Plan.instanceHash(network: network, attachment: attachment)
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let rules = try socket.rules(family: Rules.family, table: Plan.table) { chain, comment in
@@ -75,15 +75,15 @@ public struct NFTablesMasquerade: MasqueradeBackend {
             })
     }
 
-    public func tearDown(network: String, containerID: String, ifname: String) throws(FirewallError) {
-        let instance = Plan.instanceHash(network: network, ifname: ifname, containerID: containerID)
+    public func tearDown(network: String, attachment: Attachment) throws(FirewallError) {
+        let instance = Plan.instanceHash(network: network, attachment: attachment)
         try deleteRules(what: "delete masquerade rules from \(Plan.family) \(Plan.table)") { comment in
             comment?.hasPrefix(instance) ?? false
         }
     }
 
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
-        let valid = Set(validAttachments.map { Plan.comment(network: network, ifname: $0.ifname, containerID: $0.containerID) })
+        let valid = Set(validAttachments.map { Plan.comment(network: network, attachment: $0) })
         let prefix = Plan.networkHash(network)
         try deleteRules(what: "garbage-collect masquerade rules in \(Plan.family) \(Plan.table)") { comment in
             guard let comment, comment.hasPrefix(prefix) else { return false }
@@ -91,13 +91,13 @@ public struct NFTablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func check(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
+    public func check(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
         let socket = try NFTSocket()
         let postrouting = try socket.chain(family: Rules.family, table: Plan.table, name: Plan.postroutingChain)
         guard let postrouting else {
             throw .ruleMissing("nftables chain \(Plan.family) \(Plan.table) \(Plan.postroutingChain) not found")
         }
-        let comment = Plan.comment(network: network, ifname: ifname, containerID: containerID)
+        let comment = Plan.comment(network: network, attachment: attachment)
         let rules = try socket.rules(family: Rules.family, table: Plan.table) { chain, ruleComment in
             chain == Plan.postroutingChain || ruleComment == comment
         }
@@ -106,7 +106,7 @@ public struct NFTablesMasquerade: MasqueradeBackend {
             throw .ruleMissing("nftables chain \(Plan.family) \(Plan.table) \(Plan.postroutingChain) is missing or does not end in goto \(Plan.checksChain)")
         }
         let present = rules.filter { $0.chain == Plan.checksChain }
-        for wanted in Rules.wanted(network: network, containerID: containerID, ifname: ifname,
+        for wanted in Rules.wanted(network: network, attachment: attachment,
                                    addresses: addresses, nonMasquerade: nonMasqueradeCIDRs)
         where !present.contains(where: { Rules.sameRule($0, wanted.rule) }) {
             let kind = wanted.rule.expressions.last == .masquerade ? "masquerade rule" : "masquerade exemption"

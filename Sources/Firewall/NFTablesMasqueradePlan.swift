@@ -33,13 +33,13 @@ enum NFTablesMasqueradePlan {
     }
 
     /// Identifies the attachment: the prefix of its rules' comments.
-    static func instanceHash(network: String, ifname: String, containerID: String) -> String {
-        networkHash(network) + "-" + SHA512.hexDigest(ifname + ":" + containerID).prefix(16)
+    static func instanceHash(network: String, attachment: Attachment) -> String {
+        networkHash(network) + "-" + SHA512.hexDigest(attachment.ifname + ":" + attachment.containerID).prefix(16)
     }
 
-    static func comment(network: String, ifname: String, containerID: String) -> String {
-        let text = "\(instanceHash(network: network, ifname: ifname, containerID: containerID)), "
-            + "net: \(withoutQuotes(network)), if: \(withoutQuotes(ifname)), id: \(withoutQuotes(containerID))"
+    static func comment(network: String, attachment: Attachment) -> String {
+        let text = "\(instanceHash(network: network, attachment: attachment)), "
+            + "net: \(withoutQuotes(network)), if: \(withoutQuotes(attachment.ifname)), id: \(withoutQuotes(attachment.containerID))"
         return truncatedUTF8(text, to: commentLimit)
     }
 

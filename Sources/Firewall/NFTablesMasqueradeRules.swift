@@ -49,8 +49,8 @@ enum NFTablesMasqueradeRules {
     /// The attachment's rules in `masq_checks`, in order: per address, its
     /// exemptions (the `nonMasquerade` prefixes of its family, once each),
     /// then its masquerade.
-    static func wanted(network: String, containerID: String, ifname: String, addresses: [CIDR], nonMasquerade: [CIDR]) -> [Wanted] {
-        let comment = NFTablesMasqueradePlan.comment(network: network, ifname: ifname, containerID: containerID)
+    static func wanted(network: String, attachment: Attachment, addresses: [CIDR], nonMasquerade: [CIDR]) -> [Wanted] {
+        let comment = NFTablesMasqueradePlan.comment(network: network, attachment: attachment)
         var result: [Wanted] = []
         for address in addresses {
             var seen = Set<CIDR>()

@@ -29,7 +29,7 @@ public struct HostLocalPlugin: CNIPlugin {
                 store.reclaimEarlierBoots(current: boot)
             }
             return try Allocator(rangeSets: config.rangeSets, store: store)
-                .allocate(containerID: request.containerID, ifname: request.ifname,
+                .allocate(for: request.attachment,
                           requestedIPs: config.requestedIPs)
         }
         result.ips = allocated.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway) }
@@ -44,7 +44,7 @@ public struct HostLocalPlugin: CNIPlugin {
         let store = try DiskStore.open(dataDir: config.dataDir, network: request.networkName)
         try store.withLock { () throws(CNIError) in
             _ = try Allocator(rangeSets: config.rangeSets, store: store)
-                .release(containerID: request.containerID, ifname: request.ifname)
+                .release(request.attachment)
         }
     }
 
@@ -55,7 +55,7 @@ public struct HostLocalPlugin: CNIPlugin {
         let found = try DiskStore.openForReading(dataDir: config.dataDir, network: request.networkName).map { store throws(CNIError) in
             try store.withLock { () throws(CNIError) in
                 try Allocator(rangeSets: config.rangeSets, store: store)
-                    .find(containerID: request.containerID, ifname: request.ifname)
+                    .find(request.attachment)
             }
         } ?? []
         if found.isEmpty {

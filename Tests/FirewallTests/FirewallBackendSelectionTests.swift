@@ -26,9 +26,9 @@ struct FirewallBackendSelectionTests {
 
     @Test("an explicit choice is used without probing")
     func explicitChoice() {
-        #expect(MasqueradeBackendKind.resolve(.nftables) == .nftables)
-        #expect(MasqueradeBackendKind.resolve(.iptables) == .iptables)
-        #expect(MasqueradeBackendKind.nftables.makeBackend().kind == .nftables)
+        #expect(MasqueradeBackendKind.resolve(.nftables, environment: ProcessEnvironment.current()) == .nftables)
+        #expect(MasqueradeBackendKind.resolve(.iptables, environment: ProcessEnvironment.current()) == .iptables)
+        #expect(MasqueradeBackendKind.nftables.makeBackend(environment: ProcessEnvironment.current()).kind == .nftables)
     }
 
     @Test("error descriptions name the command, its status and stderr")

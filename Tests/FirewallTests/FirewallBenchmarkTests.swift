@@ -3,6 +3,8 @@ import Glibc
 import TestKit
 import Testing
 @testable import Firewall
+import Netlink
+import SystemSupport
 
 /// Cost of each firewall operation (wall time, median of `rounds`), printed
 /// to stdout. Opt-in: needs the test node (`TestNode.isAvailable`) plus
@@ -57,7 +59,7 @@ struct FirewallBenchmarkTests {
 
     @Test("single tool runs")
     func toolRuns() throws {
-        let runner = CommandRunner()
+        let runner = CommandRunner(environment: ProcessEnvironment.current())
         for (name, tool, arguments) in [
             ("iptables -w -t nat -S", "iptables", ["-w", "-t", "nat", "-S"]),
             ("ip6tables -w -t nat -S", "ip6tables", ["-w", "-t", "nat", "-S"]),
@@ -77,7 +79,7 @@ struct FirewallBenchmarkTests {
         var probes: [Double] = []
         for _ in 0..<Self.rounds {
             let start = Self.now()
-            _ = MasqueradeBackendKind.resolve(nil)
+            _ = MasqueradeBackendKind.resolve(nil, environment: ProcessEnvironment.current())
             probes.append(Self.now() - start)
         }
         Self.report("backend auto-selection probe", probes)
@@ -85,26 +87,26 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables backend, one IPv4 address")
     func iptablesV4() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("iptables backend, IPv4 + IPv6")
     func iptablesDual() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         try Self.measure("iptables v4+v6",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("nftables backend, IPv4 + IPv6")
     func nftables() throws {
         let backend = NFTablesMasquerade()
         try Self.measure("nftables v4+v6",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("DEL-style teardown in both backends")
@@ -112,7 +114,8 @@ struct FirewallBenchmarkTests {
         var samples: [Double] = []
         for round in 0..<Self.rounds {
             let start = Self.now()
-            try Masquerade.tearDownEverywhere(network: "benchnet", containerID: "gone\(round)", ifname: "eth0")
+            try Masquerade.tearDownEverywhere(network: "benchnet", attachment: Attachment(containerID: "gone\(round)", ifname: "eth0"),
+                                              environment: ProcessEnvironment.current())
             samples.append(Self.now() - start)
         }
         Self.report("tearDownEverywhere (nothing there)", samples)
@@ -122,19 +125,19 @@ struct FirewallBenchmarkTests {
     func spoofCheck() throws {
         let check = MACSpoofCheck()
         try Self.measure("macspoofchk",
-            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", containerID: $0, ifname: "eth0", mac: "0a:58:0a:58:00:02") },
-            tearDown: { try check.tearDown(containerID: $0, ifname: "eth0") })
+            setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", attachment: Attachment(containerID: $0, ifname: "eth0"), mac: MACAddress("0a:58:0a:58:00:02")!) },
+            tearDown: { try check.tearDown(attachment: Attachment(containerID: $0, ifname: "eth0")) })
     }
 
     @Test("iptables setUp with 200 other attachments present")
     func iptablesLoaded() throws {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
         for index in 0..<200 {
-            try backend.setUp(network: "loadnet", containerID: "load\(index)", ifname: "eth0", addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
+            try backend.setUp(network: "loadnet", attachment: Attachment(containerID: "load\(index)", ifname: "eth0"), addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
         }
         try Self.measure("iptables v4 (200 others)",
-            setUp: { try backend.setUp(network: "benchnet", containerID: $0, ifname: "eth0", addresses: [CIDR("10.88.0.2/16")!]) },
-            tearDown: { try backend.tearDown(network: "benchnet", containerID: $0, ifname: "eth0") })
+            setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!]) },
+            tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
         var start = Self.now()
         try backend.garbageCollect(network: "loadnet", validAttachments: [])
         Self.report("iptables GC removing 200 chains", [Self.now() - start])

@@ -1,9 +1,10 @@
 import Testing
 @testable import Firewall
+import SystemSupport
 
 @Suite("Firewall: command runner")
 struct FirewallCommandRunnerTests {
-    let runner = CommandRunner(timeoutMilliseconds: 10_000)
+    let runner = CommandRunner(environment: ProcessEnvironment.current(), timeoutMilliseconds: 10_000)
 
     @Test("captures stdout, stderr and the exit status")
     func capturesOutput() throws {
@@ -51,7 +52,7 @@ struct FirewallCommandRunnerTests {
 
     @Test("a child past its deadline is killed and reported")
     func timeout() {
-        let quick = CommandRunner(timeoutMilliseconds: 200)
+        let quick = CommandRunner(environment: ProcessEnvironment.current(), timeoutMilliseconds: 200)
         #expect(throws: FirewallError.timedOut(command: ["/bin/sleep", "5"], milliseconds: 200)) {
             try quick.run("/bin/sleep", ["5"])
         }

@@ -3,6 +3,8 @@ import CNISpec
 import TestKit
 import Testing
 @testable import Firewall
+import Netlink
+import SystemSupport
 
 private func cidr(_ text: String) -> CIDR { CIDR(text)! }
 
@@ -16,7 +18,7 @@ struct FirewallIntegrationTests {
 
     @Suite("iptables masquerade")
     struct IPTables {
-        let backend = IPTablesMasquerade()
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
 
         func natRules(_ tool: String = "iptables") throws -> [String] {
             try FirewallTestSandbox.run(tool, ["-w", "-t", "nat", "-S"]).split(separator: "\n").map(String.init)
@@ -30,7 +32,7 @@ struct FirewallIntegrationTests {
         func setUpInstallsReferenceRules() throws {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.1.0.2/16"), cidr("fd00:1::2/64")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.1.0.2/16"), cidr("fd00:1::2/64")])
             let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
             let comment = #""name: \"\#(network)\" id: \"\#(id)\"""#
             let v4 = try natRules()
@@ -42,8 +44,8 @@ struct FirewallIntegrationTests {
             #expect(v6.contains("-A POSTROUTING -s fd00:1::2/128 -m comment --comment \(comment) -j \(chain)"))
             #expect(v6.contains("-A \(chain) -d fd00:1::/64 -m comment --comment \(comment) -j ACCEPT"))
             #expect(v6.contains("-A \(chain) ! -d ff00::/8 -m comment --comment \(comment) -j MASQUERADE"))
-            try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.1.0.2/16"), cidr("fd00:1::2/64")])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.1.0.2/16"), cidr("fd00:1::2/64")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("setUp twice leaves no duplicates")
@@ -51,12 +53,12 @@ struct FirewallIntegrationTests {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
             let addresses = [cidr("10.2.0.2/24")]
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: addresses)
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: addresses)
             let once = try lines(mentioning: id)
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: addresses)
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: addresses)
             #expect(try lines(mentioning: id) == once)
             #expect(once.count == 3)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("tearDown without IPs removes the attachment's rules and chain, and only those")
@@ -64,27 +66,27 @@ struct FirewallIntegrationTests {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let gone = FirewallTestSandbox.uniqueID("ctr")
             let kept = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: gone, ifname: "eth0", addresses: [cidr("10.3.0.2/24"), cidr("fd00:3::2/64")])
-            try backend.setUp(network: network, containerID: kept, ifname: "eth0", addresses: [cidr("10.3.0.3/24")])
-            try backend.tearDown(network: network, containerID: gone, ifname: "eth0")
+            try backend.setUp(network: network, attachment: Attachment(containerID: gone, ifname: "eth0"), addresses: [cidr("10.3.0.2/24"), cidr("fd00:3::2/64")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: kept, ifname: "eth0"), addresses: [cidr("10.3.0.3/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: gone, ifname: "eth0"))
             let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: gone)
             #expect(try lines(mentioning: chain).isEmpty)
             #expect(try lines(mentioning: chain, "ip6tables").isEmpty)
             #expect(try lines(mentioning: "\"\(kept)\\\"").count == 3)
-            try backend.check(network: network, containerID: kept, ifname: "eth0", addresses: [cidr("10.3.0.3/24")])
-            try backend.tearDown(network: network, containerID: kept, ifname: "eth0")
+            try backend.check(network: network, attachment: Attachment(containerID: kept, ifname: "eth0"), addresses: [cidr("10.3.0.3/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: kept, ifname: "eth0"))
         }
 
         @Test("tearDown removes a chain that another chain also jumps to (the netlink removal is refused, the tools do it)")
         func tearDownReferencedElsewhere() throws {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.4.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.4.0.2/24")])
             let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
             let other = "OTHER-\(getpid())"
             _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-N", other])
             _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-A", other, "-j", chain])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(try lines(mentioning: chain).isEmpty)
             #expect(try natRules().contains("-N \(other)"))
             _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-X", other])
@@ -95,7 +97,7 @@ struct FirewallIntegrationTests {
             try #require(IPTablesNFTChains.usesIPTablesNFT, "this node's iptables is not iptables-nft")
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.5.0.2/24"), cidr("fd00:5::2/64")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.5.0.2/24"), cidr("fd00:5::2/64")])
             let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
             let lookup = try #require(IPTablesNFTChains.forThisNode())
             #expect(try lookup.exists(chain: chain, family: .v4))
@@ -104,7 +106,7 @@ struct FirewallIntegrationTests {
             try lookup.remove(chain: chain, family: .v4)
             #expect(try lines(mentioning: chain).isEmpty)
             #expect(try !lines(mentioning: chain, "ip6tables").isEmpty)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(try lines(mentioning: chain, "ip6tables").isEmpty)
             #expect(try !lookup.exists(chain: chain, family: .v6))
         }
@@ -112,8 +114,8 @@ struct FirewallIntegrationTests {
         @Test("tearDown with nothing installed succeeds, twice")
         func tearDownNothing() throws {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
-            try backend.tearDown(network: network, containerID: "never-set-up", ifname: "eth0")
-            try backend.tearDown(network: network, containerID: "never-set-up", ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
+            try backend.tearDown(network: network, attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
         }
 
         @Test("rules made the way the reference makes them are checked and torn down")
@@ -129,11 +131,11 @@ struct FirewallIntegrationTests {
             _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-A", "POSTROUTING", "-s", "10.4.0.2", "-j", chain, "-m", "comment", "--comment", comment])
             // The pre-/32 form older releases added.
             _ = try FirewallTestSandbox.run("iptables", ["-w", "-t", "nat", "-A", "POSTROUTING", "-s", "10.4.0.2/16", "-j", chain, "-m", "comment", "--comment", comment])
-            try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.4.0.2/16")])
+            try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.4.0.2/16")])
             let before = try lines(mentioning: chain)
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.4.0.2/16")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.4.0.2/16")])
             #expect(try lines(mentioning: chain) == before)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(try lines(mentioning: chain).isEmpty)
         }
 
@@ -143,27 +145,27 @@ struct FirewallIntegrationTests {
             let other = FirewallTestSandbox.uniqueID("ipt-other")
             let valid = FirewallTestSandbox.uniqueID("ctr")
             let stale = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: valid, ifname: "eth0", addresses: [cidr("10.5.0.2/24")])
-            try backend.setUp(network: network, containerID: stale, ifname: "eth0", addresses: [cidr("10.5.0.3/24"), cidr("fd00:5::3/64")])
-            try backend.setUp(network: other, containerID: stale, ifname: "eth0", addresses: [cidr("10.6.0.3/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: valid, ifname: "eth0"), addresses: [cidr("10.5.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: stale, ifname: "eth0"), addresses: [cidr("10.5.0.3/24"), cidr("fd00:5::3/64")])
+            try backend.setUp(network: other, attachment: Attachment(containerID: stale, ifname: "eth0"), addresses: [cidr("10.6.0.3/24")])
             try backend.garbageCollect(network: network, validAttachments: [Attachment(containerID: valid, ifname: "eth0")])
-            try backend.check(network: network, containerID: valid, ifname: "eth0", addresses: [cidr("10.5.0.2/24")])
-            try backend.check(network: other, containerID: stale, ifname: "eth0", addresses: [cidr("10.6.0.3/24")])
+            try backend.check(network: network, attachment: Attachment(containerID: valid, ifname: "eth0"), addresses: [cidr("10.5.0.2/24")])
+            try backend.check(network: other, attachment: Attachment(containerID: stale, ifname: "eth0"), addresses: [cidr("10.6.0.3/24")])
             let staleChain = IPTablesMasqueradePlan.chainName(network: network, containerID: stale)
             #expect(try lines(mentioning: staleChain).isEmpty)
             #expect(try lines(mentioning: staleChain, "ip6tables").isEmpty)
-            try backend.tearDown(network: network, containerID: valid, ifname: "eth0")
-            try backend.tearDown(network: other, containerID: stale, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: valid, ifname: "eth0"))
+            try backend.tearDown(network: other, attachment: Attachment(containerID: stale, ifname: "eth0"))
         }
 
         @Test("CHECK fails after tearDown, naming the missing rule")
         func checkAfterTearDown() throws {
             let network = FirewallTestSandbox.uniqueID("ipt-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.7.0.2/24")])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.7.0.2/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect {
-                try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.7.0.2/24")])
+                try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.7.0.2/24")])
             } throws: { error in
                 guard case .ruleMissing(let text) = error as? FirewallError else { return false }
                 return text.contains("10.7.0.")
@@ -186,9 +188,9 @@ struct FirewallIntegrationTests {
         func setUpInstallsReferenceRules() throws {
             let network = FirewallTestSandbox.uniqueID("nft-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.12.0.2/24"), cidr("fd00:12::2/64")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.12.0.2/24"), cidr("fd00:12::2/64")])
             let table = try FirewallTestSandbox.nftList(["table", "inet", "cni_plugins_masquerade"])
-            let comment = NFTablesMasqueradePlan.comment(network: network, ifname: "eth0", containerID: id)
+            let comment = NFTablesMasqueradePlan.comment(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(table.contains("comment \"Masquerading for plugins from github.com/containernetworking/plugins\""))
             #expect(table.contains("type nat hook postrouting priority srcnat; policy accept;"))
             #expect(table.contains("ip daddr 224.0.0.0/4 return"))
@@ -196,32 +198,32 @@ struct FirewallIntegrationTests {
             #expect(table.contains("goto masq_checks"))
             #expect(table.contains("ip saddr 10.12.0.2 ip daddr != 10.12.0.0/24 masquerade comment \"\(comment)\""))
             #expect(table.contains("ip6 saddr fd00:12::2 ip6 daddr != fd00:12::/64 masquerade comment \"\(comment)\""))
-            try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.12.0.2/24"), cidr("fd00:12::2/64")])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.12.0.2/24"), cidr("fd00:12::2/64")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("setUp twice leaves one rule per address and one postrouting chain body")
         func setUpTwice() throws {
             let network = FirewallTestSandbox.uniqueID("nft-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.13.0.2/24")])
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.13.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.13.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.13.0.2/24")])
             #expect(try checks().filter { $0.contains("id: \(id)") }.count == 1)
             let postrouting = try FirewallTestSandbox.nftList(["chain", "inet", "cni_plugins_masquerade", "postrouting"])
             #expect(postrouting.split(separator: "\n").filter { $0.contains("goto masq_checks") }.count == 1)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("setUp with new addresses replaces the attachment's old rules")
         func setUpReplaces() throws {
             let network = FirewallTestSandbox.uniqueID("nft-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.14.0.2/24")])
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.14.0.9/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.14.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.14.0.9/24")])
             let mine = try checks().filter { $0.contains("id: \(id)") }
             #expect(mine.count == 1)
             #expect(mine.first?.contains("10.14.0.9") == true)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("tearDown without IPs removes the attachment's rules, and only those")
@@ -229,23 +231,23 @@ struct FirewallIntegrationTests {
             let network = FirewallTestSandbox.uniqueID("nft-net")
             let gone = FirewallTestSandbox.uniqueID("ctr")
             let kept = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: gone, ifname: "eth0", addresses: [cidr("10.15.0.2/24"), cidr("fd00:15::2/64")])
-            try backend.setUp(network: network, containerID: kept, ifname: "eth0", addresses: [cidr("10.15.0.3/24")])
-            try backend.setUp(network: network, containerID: gone, ifname: "eth1", addresses: [cidr("10.15.0.4/24")])
-            try backend.tearDown(network: network, containerID: gone, ifname: "eth0")
+            try backend.setUp(network: network, attachment: Attachment(containerID: gone, ifname: "eth0"), addresses: [cidr("10.15.0.2/24"), cidr("fd00:15::2/64")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: kept, ifname: "eth0"), addresses: [cidr("10.15.0.3/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: gone, ifname: "eth1"), addresses: [cidr("10.15.0.4/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: gone, ifname: "eth0"))
             let rules = try checks()
             #expect(rules.filter { $0.contains("if: eth0, id: \(gone)") }.isEmpty)
             #expect(rules.filter { $0.contains("if: eth1, id: \(gone)") }.count == 1)
             #expect(rules.filter { $0.contains("id: \(kept)") }.count == 1)
-            try backend.tearDown(network: network, containerID: gone, ifname: "eth1")
-            try backend.tearDown(network: network, containerID: kept, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: gone, ifname: "eth1"))
+            try backend.tearDown(network: network, attachment: Attachment(containerID: kept, ifname: "eth0"))
         }
 
         @Test("tearDown with nothing installed succeeds, twice")
         func tearDownNothing() throws {
             let network = FirewallTestSandbox.uniqueID("nft-net")
-            try backend.tearDown(network: network, containerID: "never-set-up", ifname: "eth0")
-            try backend.tearDown(network: network, containerID: "never-set-up", ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
+            try backend.tearDown(network: network, attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
         }
 
         @Test("rules made the way the reference makes them are checked and torn down")
@@ -255,14 +257,14 @@ struct FirewallIntegrationTests {
             // Bootstrap the table with our own setUp of another attachment, then add
             // a rule in knftables' syntax (`==`, double spaces) as the reference does.
             let seed = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: seed, ifname: "eth0", addresses: [cidr("10.16.0.9/24")])
-            let comment = NFTablesMasqueradePlan.comment(network: network, ifname: "eth0", containerID: id)
+            try backend.setUp(network: network, attachment: Attachment(containerID: seed, ifname: "eth0"), addresses: [cidr("10.16.0.9/24")])
+            let comment = NFTablesMasqueradePlan.comment(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             _ = try FirewallTestSandbox.run("nft", ["-f", "-"], stdin:
                 "add rule inet cni_plugins_masquerade masq_checks ip saddr == 10.16.0.2 ip daddr != 10.16.0.0/24 masquerade comment \"\(comment)\"\n")
-            try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.16.0.2/24")])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.16.0.2/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(try checks().filter { $0.contains("id: \(id)") }.isEmpty)
-            try backend.tearDown(network: network, containerID: seed, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: seed, ifname: "eth0"))
         }
 
         @Test("GC keeps valid attachments, removes the rest, never touches other networks")
@@ -271,28 +273,28 @@ struct FirewallIntegrationTests {
             let other = FirewallTestSandbox.uniqueID("nft-other")
             let id = FirewallTestSandbox.uniqueID("ctr")
             let stale = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.17.0.2/24")])
-            try backend.setUp(network: network, containerID: id, ifname: "eth1", addresses: [cidr("10.17.0.3/24")])
-            try backend.setUp(network: network, containerID: stale, ifname: "eth0", addresses: [cidr("10.17.0.4/24")])
-            try backend.setUp(network: other, containerID: stale, ifname: "eth0", addresses: [cidr("10.18.0.4/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.17.0.2/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth1"), addresses: [cidr("10.17.0.3/24")])
+            try backend.setUp(network: network, attachment: Attachment(containerID: stale, ifname: "eth0"), addresses: [cidr("10.17.0.4/24")])
+            try backend.setUp(network: other, attachment: Attachment(containerID: stale, ifname: "eth0"), addresses: [cidr("10.18.0.4/24")])
             try backend.garbageCollect(network: network, validAttachments: [Attachment(containerID: id, ifname: "eth0")])
             let rules = try checks()
             #expect(rules.filter { $0.contains("if: eth0, id: \(id)") }.count == 1)
             #expect(rules.filter { $0.contains("if: eth1, id: \(id)") }.isEmpty)
             #expect(rules.filter { $0.contains("net: \(network), if: eth0, id: \(stale)") }.isEmpty)
             #expect(rules.filter { $0.contains("net: \(other), if: eth0, id: \(stale)") }.count == 1)
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
-            try backend.tearDown(network: other, containerID: stale, ifname: "eth0")
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
+            try backend.tearDown(network: other, attachment: Attachment(containerID: stale, ifname: "eth0"))
         }
 
         @Test("CHECK fails after tearDown")
         func checkAfterTearDown() throws {
             let network = FirewallTestSandbox.uniqueID("nft-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try backend.setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.19.0.2/24")])
-            try backend.tearDown(network: network, containerID: id, ifname: "eth0")
+            try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.19.0.2/24")])
+            try backend.tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(throws: FirewallError.self) {
-                try backend.check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.19.0.2/24")])
+                try backend.check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.19.0.2/24")])
             }
         }
     }
@@ -303,20 +305,20 @@ struct FirewallIntegrationTests {
     func tearDownEverywhere() throws {
         let network = FirewallTestSandbox.uniqueID("any-net")
         let id = FirewallTestSandbox.uniqueID("ctr")
-        try IPTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
-        try NFTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
-        try Masquerade.tearDownEverywhere(network: network, containerID: id, ifname: "eth0")
+        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+        try Masquerade.tearDownEverywhere(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), environment: ProcessEnvironment.current())
         #expect(throws: FirewallError.self) {
-            try IPTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
+            try IPTablesMasquerade(environment: ProcessEnvironment.current()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
         }
         #expect(throws: FirewallError.self) {
-            try NFTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.20.0.2/24")])
+            try NFTablesMasquerade().check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
         }
     }
 
     @Test("automatic backend selection picks iptables when it works")
     func automaticSelection() {
-        #expect(MasqueradeBackendKind.resolve(nil) == .iptables)
+        #expect(MasqueradeBackendKind.resolve(nil, environment: ProcessEnvironment.current()) == .iptables)
     }
 
     // MARK: - macspoofchk
@@ -331,27 +333,27 @@ struct FirewallIntegrationTests {
         func setUpInstalls() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0001", containerID: id, ifname: "eth0", mac: "0A:58:0A:0C:00:02")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0A:58:0A:0C:00:02")!)
             let text = try table()
             #expect(text.contains("type filter hook prerouting priority dstnat; policy accept;"))
             #expect(text.contains("iifname \"veth0001\" jump cni-br-iface-\(id)-eth0 comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("jump cni-br-iface-\(id)-eth0-mac comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("ether saddr 0a:58:0a:0c:00:02 return comment \"macspoofchk-\(id)-eth0\""))
             #expect(text.contains("drop comment \"macspoofchk-\(id)-eth0\""))
-            try spoofCheck.check(hostInterface: "veth0001", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:02")
-            try spoofCheck.tearDown(containerID: id, ifname: "eth0")
+            try spoofCheck.check(hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:02")!)
+            try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("setUp twice leaves one PREROUTING rule")
         func setUpTwice() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0002", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:03")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0002", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:03")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:03")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0002", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:03")!)
             let text = try table()
             #expect(text.split(separator: "\n").filter { $0.contains("iifname \"veth0002\"") }.count == 1)
             #expect(text.split(separator: "\n").filter { $0.contains("drop comment \"macspoofchk-\(id)-eth0\"") }.count == 1)
-            try spoofCheck.tearDown(containerID: id, ifname: "eth0")
+            try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
         }
 
         @Test("tearDown removes the rule and both chains without the host interface name, and only those")
@@ -359,20 +361,20 @@ struct FirewallIntegrationTests {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let gone = FirewallTestSandbox.uniqueID("ctr")
             let kept = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0003", containerID: gone, ifname: "eth0", mac: "0a:58:0a:0c:00:04")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0004", containerID: kept, ifname: "eth0", mac: "0a:58:0a:0c:00:05")
-            try spoofCheck.tearDown(containerID: gone, ifname: "eth0")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0003", attachment: Attachment(containerID: gone, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:04")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:05")!)
+            try spoofCheck.tearDown(attachment: Attachment(containerID: gone, ifname: "eth0"))
             let text = try table()
             #expect(!text.contains("\(gone)-eth0"))
             #expect(text.contains("chain PREROUTING"))
-            try spoofCheck.check(hostInterface: "veth0004", containerID: kept, ifname: "eth0", mac: "0a:58:0a:0c:00:05")
-            try spoofCheck.tearDown(containerID: kept, ifname: "eth0")
+            try spoofCheck.check(hostInterface: "veth0004", attachment: Attachment(containerID: kept, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:05")!)
+            try spoofCheck.tearDown(attachment: Attachment(containerID: kept, ifname: "eth0"))
         }
 
         @Test("tearDown with nothing installed succeeds, twice")
         func tearDownNothing() throws {
-            try spoofCheck.tearDown(containerID: "never-set-up", ifname: "eth0")
-            try spoofCheck.tearDown(containerID: "never-set-up", ifname: "eth0")
+            try spoofCheck.tearDown(attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
+            try spoofCheck.tearDown(attachment: Attachment(containerID: "never-set-up", ifname: "eth0"))
         }
 
         @Test("chains made the way the reference makes them (untagged) are torn down")
@@ -391,8 +393,8 @@ struct FirewallIntegrationTests {
                 add rule bridge nat \(chain)-mac drop \(comment)
 
                 """)
-            try spoofCheck.check(hostInterface: "veth0005", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:06")
-            try spoofCheck.tearDown(containerID: id, ifname: "eth0")
+            try spoofCheck.check(hostInterface: "veth0005", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:06")!)
+            try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
             #expect(!(try table()).contains(chain))
         }
 
@@ -403,27 +405,27 @@ struct FirewallIntegrationTests {
             let valid = FirewallTestSandbox.uniqueID("ctr")
             let stale = FirewallTestSandbox.uniqueID("ctr")
             let foreign = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0006", containerID: valid, ifname: "eth0", mac: "0a:58:0a:0c:00:07")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0007", containerID: stale, ifname: "eth0", mac: "0a:58:0a:0c:00:08")
-            try spoofCheck.setUp(network: other, hostInterface: "veth0008", containerID: foreign, ifname: "eth0", mac: "0a:58:0a:0c:00:09")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:07")!)
+            try spoofCheck.setUp(network: network, hostInterface: "veth0007", attachment: Attachment(containerID: stale, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:08")!)
+            try spoofCheck.setUp(network: other, hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:09")!)
             try spoofCheck.garbageCollect(network: network, validAttachments: [Attachment(containerID: valid, ifname: "eth0")])
             let text = try table()
             #expect(!text.contains("\(stale)-eth0"))
-            try spoofCheck.check(hostInterface: "veth0006", containerID: valid, ifname: "eth0", mac: "0a:58:0a:0c:00:07")
-            try spoofCheck.check(hostInterface: "veth0008", containerID: foreign, ifname: "eth0", mac: "0a:58:0a:0c:00:09")
-            try spoofCheck.tearDown(containerID: valid, ifname: "eth0")
-            try spoofCheck.tearDown(containerID: foreign, ifname: "eth0")
+            try spoofCheck.check(hostInterface: "veth0006", attachment: Attachment(containerID: valid, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:07")!)
+            try spoofCheck.check(hostInterface: "veth0008", attachment: Attachment(containerID: foreign, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:09")!)
+            try spoofCheck.tearDown(attachment: Attachment(containerID: valid, ifname: "eth0"))
+            try spoofCheck.tearDown(attachment: Attachment(containerID: foreign, ifname: "eth0"))
         }
 
         @Test("CHECK fails when the MAC differs")
         func checkWrongMAC() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
             let id = FirewallTestSandbox.uniqueID("ctr")
-            try spoofCheck.setUp(network: network, hostInterface: "veth0009", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:0a")
+            try spoofCheck.setUp(network: network, hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:0a")!)
             #expect(throws: FirewallError.self) {
-                try spoofCheck.check(hostInterface: "veth0009", containerID: id, ifname: "eth0", mac: "0a:58:0a:0c:00:0b")
+                try spoofCheck.check(hostInterface: "veth0009", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:0b")!)
             }
-            try spoofCheck.tearDown(containerID: id, ifname: "eth0")
+            try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
         }
     }
 }

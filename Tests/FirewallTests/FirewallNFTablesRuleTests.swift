@@ -38,7 +38,7 @@ struct FirewallNFTablesRuleTests {
     @Test("the attachment's rules: per address its exemptions of that family, then its masquerade, all tagged")
     func wantedRules() {
         let wanted = NFTablesMasqueradeRules.wanted(
-            network: "n12", containerID: "c1", ifname: "eth0",
+            network: "n12", attachment: Attachment(containerID: "c1", ifname: "eth0"),
             addresses: [cidr("10.12.0.2/24"), cidr("fd00:12::2/64")],
             nonMasquerade: [cidr("10.0.0.0/8"), cidr("fd00::/32"), cidr("10.0.0.9/8")])
         let tag = "comment \"\(Self.c1Comment)\""

@@ -59,26 +59,26 @@ struct FirewallNamingTests {
     @Test("nftables comment: network hash, instance hash, readable tail (REFERENCE example)")
     func nftablesComment() {
         #expect(NFTablesMasqueradePlan.networkHash("n12") == "d00e59ce22b26331")
-        #expect(NFTablesMasqueradePlan.instanceHash(network: "n12", ifname: "eth0", containerID: "c1")
+        #expect(NFTablesMasqueradePlan.instanceHash(network: "n12", attachment: Attachment(containerID: "c1", ifname: "eth0"))
             == "d00e59ce22b26331-f4d01f2ef4b92245")
-        #expect(NFTablesMasqueradePlan.comment(network: "n12", ifname: "eth0", containerID: "c1")
+        #expect(NFTablesMasqueradePlan.comment(network: "n12", attachment: Attachment(containerID: "c1", ifname: "eth0"))
             == "d00e59ce22b26331-f4d01f2ef4b92245, net: n12, if: eth0, id: c1")
     }
 
     @Test("nftables comment drops double quotes and is cut to 128 bytes")
     func nftablesCommentLimits() {
-        let quoted = NFTablesMasqueradePlan.comment(network: #"a"b"#, ifname: "eth0", containerID: "c1")
+        let quoted = NFTablesMasqueradePlan.comment(network: #"a"b"#, attachment: Attachment(containerID: "c1", ifname: "eth0"))
         #expect(quoted.hasSuffix("net: ab, if: eth0, id: c1"))
-        let long = NFTablesMasqueradePlan.comment(network: "n", ifname: "eth0", containerID: String(repeating: "f", count: 200))
+        let long = NFTablesMasqueradePlan.comment(network: "n", attachment: Attachment(containerID: String(repeating: "f", count: 200), ifname: "eth0"))
         #expect(long.utf8.count == 128)
-        #expect(long.hasPrefix(NFTablesMasqueradePlan.instanceHash(network: "n", ifname: "eth0", containerID: String(repeating: "f", count: 200))))
+        #expect(long.hasPrefix(NFTablesMasqueradePlan.instanceHash(network: "n", attachment: Attachment(containerID: String(repeating: "f", count: 200), ifname: "eth0"))))
     }
 
     @Test("macspoofchk names follow <containerID>-<ifname>")
     func spoofCheckNames() {
-        #expect(MACSpoofCheckPlan.interfaceChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0")
-        #expect(MACSpoofCheckPlan.macChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0-mac")
-        #expect(MACSpoofCheckPlan.ruleComment(containerID: "c1", ifname: "eth0") == "macspoofchk-c1-eth0")
+        #expect(MACSpoofCheckPlan.interfaceChain(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "cni-br-iface-c1-eth0")
+        #expect(MACSpoofCheckPlan.macChain(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "cni-br-iface-c1-eth0-mac")
+        #expect(MACSpoofCheckPlan.ruleComment(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "macspoofchk-c1-eth0")
         #expect(MACSpoofCheckPlan.networkTag("n12") == "d00e59ce22b26331, net: n12")
     }
 }

@@ -8,7 +8,7 @@ import Netlink
 struct FirewallSpoofCheckRuleTests {
     static let tag = MACSpoofCheckPlan.networkTag("n12")
     static let mac = MACAddress("0A:58:0A:0C:00:02")!
-    static let wanted = MACSpoofCheckRules.wanted(hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: mac)
+    static let wanted = MACSpoofCheckRules.wanted(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"), mac: mac)
 
     /// What the kernel holds after our setUp of n12/c1/eth0 (handles as it numbers them).
     static var inPlace: MACSpoofCheckRules.State {
@@ -22,9 +22,9 @@ struct FirewallSpoofCheckRuleTests {
 
     @Test("names and comments are the reference's")
     func names() {
-        #expect(MACSpoofCheckPlan.interfaceChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0")
-        #expect(MACSpoofCheckPlan.macChain(containerID: "c1", ifname: "eth0") == "cni-br-iface-c1-eth0-mac")
-        #expect(MACSpoofCheckPlan.ruleComment(containerID: "c1", ifname: "eth0") == "macspoofchk-c1-eth0")
+        #expect(MACSpoofCheckPlan.interfaceChain(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "cni-br-iface-c1-eth0")
+        #expect(MACSpoofCheckPlan.macChain(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "cni-br-iface-c1-eth0-mac")
+        #expect(MACSpoofCheckPlan.ruleComment(attachment: Attachment(containerID: "c1", ifname: "eth0")) == "macspoofchk-c1-eth0")
         #expect(Self.wanted.allSatisfy { $0.comment == "macspoofchk-c1-eth0" })
         #expect(Self.wanted.map(\.chain) == ["PREROUTING", "cni-br-iface-c1-eth0", "cni-br-iface-c1-eth0-mac", "cni-br-iface-c1-eth0-mac"])
     }
@@ -50,7 +50,7 @@ struct FirewallSpoofCheckRuleTests {
 
     @Test("setUp rewrites when the host veth differs, the chain is untagged or another network's, or a rule is gone")
     func notInPlace() {
-        let otherVeth = MACSpoofCheckRules.wanted(hostInterface: "veth9", containerID: "c1", ifname: "eth0", mac: Self.mac)
+        let otherVeth = MACSpoofCheckRules.wanted(hostInterface: "veth9", attachment: Attachment(containerID: "c1", ifname: "eth0"), mac: Self.mac)
         #expect(!MACSpoofCheckRules.isInPlace(Self.inPlace, network: "n12", wanted: otherVeth))
         var untagged = Self.inPlace
         untagged.interfaceChain?.comment = nil
@@ -63,10 +63,10 @@ struct FirewallSpoofCheckRuleTests {
 
     @Test("CHECK names the first rule that differs")
     func check() {
-        let otherMAC = MACSpoofCheckRules.wanted(hostInterface: "veth1", containerID: "c1", ifname: "eth0",
+        let otherMAC = MACSpoofCheckRules.wanted(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"),
                                                  mac: MACAddress("0a:58:0a:0c:00:09")!)
         #expect(MACSpoofCheckRules.firstMissing(Self.inPlace, wanted: otherMAC) == otherMAC[2])
-        #expect(MACSpoofCheckPlan.wantedRules(hostInterface: "veth1", containerID: "c1", ifname: "eth0", mac: "0A:58:0A:0C:00:09")[2].text
+        #expect(MACSpoofCheckPlan.wantedRules(hostInterface: "veth1", attachment: Attachment(containerID: "c1", ifname: "eth0"), mac: MACAddress("0A:58:0A:0C:00:09")!)[2].text
                 == "ether saddr 0a:58:0a:0c:00:09 return comment \"macspoofchk-c1-eth0\"")
     }
 }

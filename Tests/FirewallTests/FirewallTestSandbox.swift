@@ -3,6 +3,7 @@ import Synchronization
 import TestKit
 import Testing
 @testable import Firewall
+import SystemSupport
 
 /// What the firewall integration tests share: they change netfilter state,
 /// so they run only where `TestNode.isAvailable` (root, in the throwaway node
@@ -15,13 +16,13 @@ enum FirewallTestSandbox {
 
     /// Runs a tool and returns its stdout; test failure on error.
     static func run(_ tool: String, _ arguments: [String], stdin: String? = nil) throws -> String {
-        try CommandRunner().checked(tool, arguments, stdin: stdin.map { Array($0.utf8) })
+        try CommandRunner(environment: ProcessEnvironment.current()).checked(tool, arguments, stdin: stdin.map { Array($0.utf8) })
     }
 
     /// `nft -a list …` output, or "" when the object does not exist.
     static func nftList(_ object: [String]) throws -> String {
         let path = try CommandRunner.locate("nft")
-        let output = try CommandRunner().run(path, ["-a", "list"] + object)
+        let output = try CommandRunner(environment: ProcessEnvironment.current()).run(path, ["-a", "list"] + object)
         return output.status.succeeded ? output.stdoutText : ""
     }
 

@@ -69,7 +69,7 @@ struct StoreFailureTests {
         let allocator = Allocator(rangeSets: [try RangeSet([IPRange(RangeConfig(subnet: "10.1.2.0/24"))])], store: store)
         func add(_ id: String) -> Result<[AllocatedIP], CNIError> {
             Result { () throws(CNIError) in
-                try store.withLock { () throws(CNIError) in try allocator.allocate(containerID: id, ifname: "eth0") }
+                try store.withLock { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: id, ifname: "eth0")) }
             }
         }
         #expect(try add("c1").get().first?.address.description == "10.1.2.2/24")

@@ -40,7 +40,7 @@ struct AllocatorTests {
             files: Dictionary(uniqueKeysWithValues: row.taken.map { ($0, "id") }),
             lastReserved: row.lastIP.map { [0: $0] } ?? [:])
         let allocator = Allocator(rangeSets: [try RangeSet(row.subnets.map { range($0) })], store: store)
-        let result = try allocator.allocate(containerID: "ID", ifname: "eth0")
+        let result = try allocator.allocate(for: Attachment(containerID: "ID", ifname: "eth0"))
         #expect(result.map(\.address.address.description) == [row.expected])
         #expect(store.content(row.expected) == "ID\r\neth0")
         #expect(store.lastReserved[0] == row.expected)
@@ -50,7 +50,7 @@ struct AllocatorTests {
     func resultShape() throws {
         let store = InMemoryStore()
         let sets = [rangeSet("10.1.2.0/24"), try RangeSet([range("fd00:1::/64", gateway: "fd00:1::fe")])]
-        let result = try Allocator(rangeSets: sets, store: store).allocate(containerID: "c", ifname: "eth0")
+        let result = try Allocator(rangeSets: sets, store: store).allocate(for: Attachment(containerID: "c", ifname: "eth0"))
         #expect(result == [
             AllocatedIP(address: cidr("10.1.2.2/24"), gateway: ip("10.1.2.1"), rangeSetIndex: 0),
             AllocatedIP(address: cidr("fd00:1::1/64"), gateway: ip("fd00:1::fe"), rangeSetIndex: 1),
@@ -62,9 +62,9 @@ struct AllocatorTests {
     func releasedNotReused() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("192.168.1.0/29")], store: store)
-        #expect(try allocator.allocate(containerID: "a", ifname: "eth0").first?.address == cidr("192.168.1.2/29"))
-        try allocator.release(containerID: "a", ifname: "eth0")
-        #expect(try allocator.allocate(containerID: "a", ifname: "eth0").first?.address == cidr("192.168.1.3/29"))
+        #expect(try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0")).first?.address == cidr("192.168.1.2/29"))
+        try allocator.release(Attachment(containerID: "a", ifname: "eth0"))
+        #expect(try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0")).first?.address == cidr("192.168.1.3/29"))
     }
 
     @Test("never the broadcast address; then exhausted")
@@ -72,9 +72,9 @@ struct AllocatorTests {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("192.168.1.0/29")], store: store)
         for last in 2...6 {
-            #expect(try allocator.allocate(containerID: "c\(last)", ifname: "eth0").first?.address == cidr("192.168.1.\(last)/29"))
+            #expect(try allocator.allocate(for: Attachment(containerID: "c\(last)", ifname: "eth0")).first?.address == cidr("192.168.1.\(last)/29"))
         }
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "c7", ifname: "eth0") }
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "c7", ifname: "eth0")) }
         #expect(error?.message == "failed to allocate for range 0: no IP addresses available in range set: 192.168.1.1-192.168.1.6")
         #expect(error?.code == .tryAgainLater)
     }
@@ -89,7 +89,7 @@ struct AllocatorTests {
     func exhaustion(subnets: [String], taken: [String], message: String) throws {
         let store = InMemoryStore(files: Dictionary(uniqueKeysWithValues: taken.map { ($0, "id") }))
         let allocator = Allocator(rangeSets: [try RangeSet(subnets.map { range($0) })], store: store)
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "ID", ifname: "eth0") }
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "ID", ifname: "eth0")) }
         #expect(error?.message == "failed to allocate for range 0: " + message)
     }
 
@@ -99,12 +99,12 @@ struct AllocatorTests {
     func staticRequest() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("192.168.1.0/29")], store: store)
-        let result = try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: [ip("192.168.1.5")])
+        let result = try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"), requestedIPs: [ip("192.168.1.5")])
         #expect(result == [AllocatedIP(address: cidr("192.168.1.5/29"), gateway: ip("192.168.1.1"), rangeSetIndex: 0)])
         #expect(store.lastReserved[0] == "192.168.1.5")
 
         let error = caught { () throws(CNIError) in
-            try allocator.allocate(containerID: "b", ifname: "eth0", requestedIPs: [ip("192.168.1.5")])
+            try allocator.allocate(for: Attachment(containerID: "b", ifname: "eth0"), requestedIPs: [ip("192.168.1.5")])
         }
         #expect(error?.message
             == "failed to allocate for range 0: requested IP address 192.168.1.5 is not available in range set 192.168.1.1-192.168.1.6")
@@ -115,7 +115,7 @@ struct AllocatorTests {
     func requestGateway() {
         let allocator = Allocator(rangeSets: [rangeSet("10.31.0.0/24")], store: InMemoryStore())
         let error = caught { () throws(CNIError) in
-            try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: [ip("10.31.0.1")])
+            try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"), requestedIPs: [ip("10.31.0.1")])
         }
         #expect(error?.message == "failed to allocate for range 0: requested ip 10.31.0.1 is subnet's gateway")
         #expect(error?.code == .invalidNetworkConfig)
@@ -129,7 +129,7 @@ struct AllocatorTests {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("192.168.1.0/29")], store: store)
         let error = caught { () throws(CNIError) in
-            try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: requests.map(ip))
+            try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"), requestedIPs: requests.map(ip))
         }
         let leftOver = requests.count == 1 ? requests : [requests[1]]
         #expect(error?.message == "failed to allocate all requested IPs: " + leftOver.joined(separator: " "))
@@ -140,18 +140,18 @@ struct AllocatorTests {
     func staticDuplicate() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
-        _ = try allocator.allocate(containerID: "a", ifname: "eth0")
+        _ = try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"))
         let before = store.files
         for requests in [["10.0.0.9"], ["10.0.0.2"], ["fd00::9"], ["fd00::9", "10.0.0.9"]] {
             let error = caught { () throws(CNIError) in
-                try allocator.allocate(containerID: "a", ifname: "eth0", requestedIPs: requests.map(ip))
+                try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"), requestedIPs: requests.map(ip))
             }
             #expect(error?.message == "failed to allocate for range 0: 10.0.0.2 has been allocated to a, duplicate allocation is not allowed", "\(requests)")
             #expect(error?.code == .internal)
             #expect(store.files == before)
         }
         // Another interface is another attachment.
-        #expect(try allocator.allocate(containerID: "a", ifname: "net1", requestedIPs: [ip("10.0.0.9")]).first?.address == cidr("10.0.0.9/24"))
+        #expect(try allocator.allocate(for: Attachment(containerID: "a", ifname: "net1"), requestedIPs: [ip("10.0.0.9")]).first?.address == cidr("10.0.0.9/24"))
     }
 
     @Test("a static request refused as a duplicate in a later range set rolls back the earlier ones")
@@ -159,7 +159,7 @@ struct AllocatorTests {
         let store = InMemoryStore(files: ["fd00::5": "b\r\neth0"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
         let error = caught { () throws(CNIError) in
-            try allocator.allocate(containerID: "b", ifname: "eth0", requestedIPs: [ip("fd00::9")])
+            try allocator.allocate(for: Attachment(containerID: "b", ifname: "eth0"), requestedIPs: [ip("fd00::9")])
         }
         #expect(error?.message == "failed to allocate for range 1: fd00::5 has been allocated to b, duplicate allocation is not allowed")
         #expect(store.files == ["fd00::5": Array("b\r\neth0".utf8)])
@@ -169,7 +169,7 @@ struct AllocatorTests {
     func staticLegacyDuplicate() {
         let store = InMemoryStore(files: ["10.0.0.7": "c1"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "c1", ifname: "eth5", requestedIPs: [ip("10.0.0.40")]) }
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth5"), requestedIPs: [ip("10.0.0.40")]) }
         #expect(error?.message == "failed to allocate for range 0: 10.0.0.7 has been allocated to c1, duplicate allocation is not allowed")
     }
 
@@ -177,14 +177,14 @@ struct AllocatorTests {
     func staticDuplicateOnlyInSameSet() throws {
         let store = InMemoryStore(files: ["10.9.0.7": "c1\r\neth0"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        #expect(try allocator.allocate(containerID: "c1", ifname: "eth0", requestedIPs: [ip("10.0.0.40")]).first?.address == cidr("10.0.0.40/24"))
+        #expect(try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth0"), requestedIPs: [ip("10.0.0.40")]).first?.address == cidr("10.0.0.40/24"))
     }
 
     @Test("requests go to the range set containing them; duplicates count once")
     func requestsPerRangeSet() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
-        let result = try allocator.allocate(containerID: "a", ifname: "eth0",
+        let result = try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"),
                                             requestedIPs: [ip("fd00::99"), ip("10.0.0.50"), ip("fd00::99")])
         #expect(result.map(\.address.description) == ["10.0.0.50/24", "fd00::99/64"])
     }
@@ -195,18 +195,18 @@ struct AllocatorTests {
     func duplicate() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        _ = try allocator.allocate(containerID: "c1", ifname: "eth0")
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "c1", ifname: "eth0") }
+        _ = try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth0"))
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth0")) }
         #expect(error?.message == "failed to allocate for range 0: 10.0.0.2 has been allocated to c1, duplicate allocation is not allowed")
         // Another interface of the same container is another attachment.
-        #expect(try allocator.allocate(containerID: "c1", ifname: "eth1").first?.address == cidr("10.0.0.3/24"))
+        #expect(try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth1")).first?.address == cidr("10.0.0.3/24"))
     }
 
     @Test("a legacy reservation of the container counts as a duplicate")
     func legacyDuplicate() {
         let store = InMemoryStore(files: ["10.0.0.7": "c1"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "c1", ifname: "eth5") }
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth5")) }
         #expect(error?.message == "failed to allocate for range 0: 10.0.0.7 has been allocated to c1, duplicate allocation is not allowed")
     }
 
@@ -214,23 +214,23 @@ struct AllocatorTests {
     func duplicateOnlyInSameSet() throws {
         let store = InMemoryStore(files: ["10.9.0.7": "c1\r\neth0"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        #expect(try allocator.allocate(containerID: "c1", ifname: "eth0").count == 1)
+        #expect(try allocator.allocate(for: Attachment(containerID: "c1", ifname: "eth0")).count == 1)
     }
 
     @Test("the container ID is trimmed in the file, as the reference trims it")
     func trimmedID() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        _ = try allocator.allocate(containerID: " c1\t\n", ifname: "eth0")
+        _ = try allocator.allocate(for: Attachment(containerID: " c1\t\n", ifname: "eth0"))
         #expect(store.content("10.0.0.2") == "c1\r\neth0")
-        #expect(try allocator.find(containerID: "c1", ifname: "eth0") == [ip("10.0.0.2")])
+        #expect(try allocator.find(Attachment(containerID: "c1", ifname: "eth0")) == [ip("10.0.0.2")])
     }
 
     @Test("a failure in a later range set releases what this call reserved, and only that")
     func rollback() throws {
         let store = InMemoryStore(files: ["fd00::2": "x\r\neth0", "fd00::3": "y\r\neth0", "10.9.0.1": "a\r\neth0"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/30"), rangeSet("fd00::/126")], store: store)
-        let error = caught { () throws(CNIError) in try allocator.allocate(containerID: "a", ifname: "eth0") }
+        let error = caught { () throws(CNIError) in try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0")) }
         #expect(error?.message == "failed to allocate for range 1: no IP addresses available in range set: fd00::1-fd00::3")
         #expect(error?.code == .tryAgainLater)
         #expect(store.files["10.0.0.2"] == nil)
@@ -247,20 +247,20 @@ struct AllocatorTests {
             "10.0.0.2": "a\r\neth0", "10.0.0.3": "a\r\neth1", "10.0.0.4": "b\r\neth0", "192.168.7.7": "a\r\neth0",
         ], lastReserved: [0: "10.0.0.4"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        let released = try allocator.release(containerID: "a", ifname: "eth0")
+        let released = try allocator.release(Attachment(containerID: "a", ifname: "eth0"))
         #expect(Set(released.map(\.name)) == ["10.0.0.2", "192.168.7.7"])
         #expect(store.files.keys.sorted() == ["10.0.0.3", "10.0.0.4"])
         #expect(store.lastReserved[0] == "10.0.0.4")
         // Idempotent.
-        #expect(try allocator.release(containerID: "a", ifname: "eth0").isEmpty)
-        #expect(try allocator.release(containerID: "nobody", ifname: "eth0").isEmpty)
+        #expect(try allocator.release(Attachment(containerID: "a", ifname: "eth0")).isEmpty)
+        #expect(try allocator.release(Attachment(containerID: "nobody", ifname: "eth0")).isEmpty)
     }
 
     @Test("release falls back to legacy reservations of the container ID")
     func releaseLegacy() throws {
         let store = InMemoryStore(files: ["10.0.0.5": "c1", "10.0.0.6": "c1\n", "10.0.0.7": "c2"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        try allocator.release(containerID: "c1", ifname: "eth0")
+        try allocator.release(Attachment(containerID: "c1", ifname: "eth0"))
         #expect(store.files.keys.sorted() == ["10.0.0.7"])
     }
 
@@ -268,10 +268,10 @@ struct AllocatorTests {
     func releaseLegacyPerRangeSetCount() throws {
         let files = ["10.0.0.5": "c1\r\neth0", "10.0.0.6": "c1"]
         let one = InMemoryStore(files: files)
-        try Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: one).release(containerID: "c1", ifname: "eth0")
+        try Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: one).release(Attachment(containerID: "c1", ifname: "eth0"))
         #expect(one.files.keys.sorted() == ["10.0.0.6"])
         let two = InMemoryStore(files: files)
-        try Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: two).release(containerID: "c1", ifname: "eth0")
+        try Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: two).release(Attachment(containerID: "c1", ifname: "eth0"))
         #expect(two.files.isEmpty)
     }
 
@@ -279,10 +279,10 @@ struct AllocatorTests {
     func find() throws {
         let store = InMemoryStore(files: ["10.0.0.2": "a\r\neth0", "10.0.0.3": "b", "10.0.0.4": "a"])
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24")], store: store)
-        #expect(try allocator.find(containerID: "a", ifname: "eth0") == [ip("10.0.0.2")])
-        #expect(try allocator.find(containerID: "a", ifname: "eth1") == [ip("10.0.0.4")])
-        #expect(try allocator.find(containerID: "b", ifname: "anything") == [ip("10.0.0.3")])
-        #expect(try allocator.find(containerID: "c", ifname: "eth0") == [])
+        #expect(try allocator.find(Attachment(containerID: "a", ifname: "eth0")) == [ip("10.0.0.2")])
+        #expect(try allocator.find(Attachment(containerID: "a", ifname: "eth1")) == [ip("10.0.0.4")])
+        #expect(try allocator.find(Attachment(containerID: "b", ifname: "anything")) == [ip("10.0.0.3")])
+        #expect(try allocator.find(Attachment(containerID: "c", ifname: "eth0")) == [])
     }
 
     // MARK: GC and STATUS

@@ -90,10 +90,10 @@ struct DiskStoreDamageTests {
     func rebuilt(_ damage: Damage) throws {
         let store = try DiskStore.open(dataDir: temp.path, network: "n")
         try store.withLock { () throws(CNIError) in
-            for id in ["a", "b", "c", "d"] { _ = try allocator(store).allocate(containerID: id, ifname: "eth0") }
+            for id in ["a", "b", "c", "d"] { _ = try allocator(store).allocate(for: Attachment(containerID: id, ifname: "eth0")) }
         }
         writeText(store.path + "/10.0.0.50", "legacy")
-        try store.withLock { () throws(CNIError) in _ = try allocator(store).release(containerID: "b", ifname: "eth0") }
+        try store.withLock { () throws(CNIError) in _ = try allocator(store).release(Attachment(containerID: "b", ifname: "eth0")) }
         // Trusted now: same mtimes on the store, .index and the stamp.
         let index = store.path + "/.index"
         let stamp = mtime(store.path)
@@ -108,19 +108,19 @@ struct DiskStoreDamageTests {
         }
 
         func find(_ id: String, _ ifname: String = "eth0") throws -> [IPAddress] {
-            try store.withLock { () throws(CNIError) in try allocator(store).find(containerID: id, ifname: ifname) }
+            try store.withLock { () throws(CNIError) in try allocator(store).find(Attachment(containerID: id, ifname: ifname)) }
         }
         #expect(try find("a") == [ip("10.0.0.2")])
         #expect(try find("c") == [ip("10.0.0.4")])
         #expect(try find("legacy", "net9") == [ip("10.0.0.50")])
         #expect(try find("b") == [])
         // A duplicate is still one.
-        let duplicate = caught { () throws(CNIError) in try store.withLock { () throws(CNIError) in try allocator(store).allocate(containerID: "d", ifname: "eth0") } }
+        let duplicate = caught { () throws(CNIError) in try store.withLock { () throws(CNIError) in try allocator(store).allocate(for: Attachment(containerID: "d", ifname: "eth0")) } }
         #expect(duplicate?.message == "failed to allocate for range 0: 10.0.0.5 has been allocated to d, duplicate allocation is not allowed")
         // New addresses are free ones, round-robin after the last reserved.
-        let next = try store.withLock { () throws(CNIError) in try allocator(store).allocate(containerID: "e", ifname: "eth0") }
+        let next = try store.withLock { () throws(CNIError) in try allocator(store).allocate(for: Attachment(containerID: "e", ifname: "eth0")) }
         #expect(next.first?.address == cidr("10.0.0.6/24"))
-        #expect(try store.withLock { () throws(CNIError) in try allocator(store).release(containerID: "a", ifname: "eth0") }.map(\.name) == ["10.0.0.2"])
+        #expect(try store.withLock { () throws(CNIError) in try allocator(store).release(Attachment(containerID: "a", ifname: "eth0")) }.map(\.name) == ["10.0.0.2"])
         #expect(!exists(store.path + "/10.0.0.2"))
 
         // The rebuilt index is whole again: trusted, well formed, nothing foreign left in it.
@@ -140,11 +140,11 @@ struct DiskStoreDamageTests {
     @Test("a bucket rewritten behind our back after the stamp is not believed, even when well formed")
     func bucketNewerThanStamp() throws {
         let store = try DiskStore.open(dataDir: temp.path, network: "n")
-        _ = try store.withLock { () throws(CNIError) in try allocator(store).allocate(containerID: "a", ifname: "eth0") }
+        _ = try store.withLock { () throws(CNIError) in try allocator(store).allocate(for: Attachment(containerID: "a", ifname: "eth0")) }
         // A well-formed bucket that says nothing about "a", in place: only its own mtime changes.
         DiskStoreDamageTests.forEachBucket(store.path + "/.index") { writeText($0, "# swift-cni host-local index v2\n10.0.0.99 zz%0D%0Aeth0\n") }
-        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(containerID: "a", ifname: "eth0") } == [ip("10.0.0.2")])
-        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(containerID: "zz", ifname: "eth0") } == [])
+        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(Attachment(containerID: "a", ifname: "eth0")) } == [ip("10.0.0.2")])
+        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(Attachment(containerID: "zz", ifname: "eth0")) } == [])
     }
 
     @Test("the named fallback (no O_TMPFILE): reservations complete, no temp file left, the same files as the fast path")
@@ -152,27 +152,27 @@ struct DiskStoreDamageTests {
         let store = try #require(try DiskStore.open(dataDir: temp.path, network: "n", access: .readWrite, unnamedFiles: false))
         writeText(store.path + "/10.0.0.3", "x\r\neth0")
         let allocated = try store.withLock { () throws(CNIError) in
-            try ["a", "b"].map { id throws(CNIError) in try allocator(store).allocate(containerID: id, ifname: "eth0").first!.address.address }
+            try ["a", "b"].map { id throws(CNIError) in try allocator(store).allocate(for: Attachment(containerID: id, ifname: "eth0")).first!.address.address }
         }
         #expect(allocated == [ip("10.0.0.2"), ip("10.0.0.4")])
         #expect(readText(store.path + "/10.0.0.2") == "a\r\neth0")
         #expect(readText(store.path + "/10.0.0.4") == "b\r\neth0")
         #expect(fileMode(store.path + "/10.0.0.4").map { $0 & 0o777 } == 0o600)
         #expect(directoryEntries(store.path + "/.index/tmp").isEmpty)
-        #expect(try store.withLock { () throws(CNIError) in try allocator(store).release(containerID: "a", ifname: "eth0") }.count == 1)
+        #expect(try store.withLock { () throws(CNIError) in try allocator(store).release(Attachment(containerID: "a", ifname: "eth0")) }.count == 1)
         #expect(directoryEntries(store.path) == [".index", "10.0.0.3", "10.0.0.4", "last_reserved_ip.0", "lock"])
     }
 
     @Test("a read-only session writes nothing: an untrusted or damaged index is read around, not rebuilt")
     func readOnlySession() throws {
         let writer = try DiskStore.open(dataDir: temp.path, network: "n")
-        _ = try writer.withLock { () throws(CNIError) in try allocator(writer).allocate(containerID: "a", ifname: "eth0") }
+        _ = try writer.withLock { () throws(CNIError) in try allocator(writer).allocate(for: Attachment(containerID: "a", ifname: "eth0")) }
         writeText(writer.path + "/10.0.0.9", "r\r\neth0")
         DiskStoreDamageTests.forEachBucket(writer.path + "/.index") { writeText($0, "garbage") }
         let before = directoryEntries(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }
         let reader = try #require(try DiskStore.openForReading(dataDir: temp.path, network: "n"))
         let found = try reader.withLock { () throws(CNIError) in
-            try ["a", "r", "zz"].map { id throws(CNIError) in try allocator(reader).find(containerID: id, ifname: "eth0") }
+            try ["a", "r", "zz"].map { id throws(CNIError) in try allocator(reader).find(Attachment(containerID: id, ifname: "eth0")) }
         }
         #expect(found == [[ip("10.0.0.2")], [ip("10.0.0.9")], []])
         let after = directoryEntries(writer.path + "/.index").map { ($0, readText(writer.path + "/.index/" + $0) ?? "/", mtime(writer.path + "/.index/" + $0).tv_nsec) }

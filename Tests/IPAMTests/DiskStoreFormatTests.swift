@@ -11,7 +11,7 @@ struct DiskStoreFormatTests {
 
     private func allocate(_ store: DiskStore, _ sets: [RangeSet], _ id: String, _ ifname: String = "eth0") throws(CNIError) -> [AllocatedIP] {
         try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).allocate(containerID: id, ifname: ifname)
+            try Allocator(rangeSets: sets, store: store).allocate(for: Attachment(containerID: id, ifname: ifname))
         }
     }
 
@@ -69,7 +69,7 @@ struct DiskStoreFormatTests {
         let first = try DiskStore.open(dataDir: temp.path, network: "n")
         #expect(try allocate(first, sets, "a").first?.address == cidr("10.0.0.2/29"))
         try first.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: first).release(containerID: "a", ifname: "eth0")
+            try Allocator(rangeSets: sets, store: first).release(Attachment(containerID: "a", ifname: "eth0"))
         }
         #expect(!exists(first.path + "/10.0.0.2"))
         let second = try DiskStore.open(dataDir: temp.path, network: "n")
@@ -90,11 +90,11 @@ struct DiskStoreFormatTests {
         let exhausted = try Allocator(rangeSets: sets, store: store).exhaustedRangeSets()
         #expect(exhausted == [0])
         let found = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).find(containerID: "a", ifname: "eth0")
+            try Allocator(rangeSets: sets, store: store).find(Attachment(containerID: "a", ifname: "eth0"))
         }
         #expect(found == [ip("10.0.0.2")])
         try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).release(containerID: "a", ifname: "eth0")
+            try Allocator(rangeSets: sets, store: store).release(Attachment(containerID: "a", ifname: "eth0"))
         }
         #expect(try Allocator(rangeSets: sets, store: store).exhaustedRangeSets() == [])
         #expect(try allocate(store, sets, "b").first?.address == cidr("10.0.0.2/30"))
@@ -120,10 +120,10 @@ struct DiskStoreFormatTests {
         #expect(try allocate(store, sets, "c4").map(\.address.address) == [ip("10.1.2.5"), ip("2001:db8:1::3")])
 
         let allocator = Allocator(rangeSets: sets, store: store)
-        let released = try store.withLock { () throws(CNIError) in try allocator.release(containerID: "c1", ifname: "eth0") }
+        let released = try store.withLock { () throws(CNIError) in try allocator.release(Attachment(containerID: "c1", ifname: "eth0")) }
         #expect(Set(released.map(\.name)) == ["10.1.2.2", "2001:db8:1::2"])
         // The legacy file of c2 goes with a DEL of any interface of c2.
-        try store.withLock { () throws(CNIError) in try allocator.release(containerID: "c2", ifname: "eth0") }
+        try store.withLock { () throws(CNIError) in try allocator.release(Attachment(containerID: "c2", ifname: "eth0")) }
         #expect(directoryEntries(dir).filter { $0.first != "." && $0 != "lock" }
             == ["10.1.2.4", "10.1.2.5", "2001:db8:1::3", "last_reserved_ip.0", "last_reserved_ip.1"])
         #expect(readText(dir + "/10.1.2.4") == "c3\r\neth0")
@@ -148,7 +148,7 @@ struct DiskStoreFormatTests {
         #expect(error?.message == "failed to allocate for range 1: no IP addresses available in range set: fd00::1-fd00::3")
         #expect(!exists(store.path + "/10.0.0.2"))
         let found = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).find(containerID: "a", ifname: "eth0")
+            try Allocator(rangeSets: sets, store: store).find(Attachment(containerID: "a", ifname: "eth0"))
         }
         #expect(found == [])
         writeText(store.path + "/fd00::3", "")

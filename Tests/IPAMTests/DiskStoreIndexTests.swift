@@ -14,15 +14,15 @@ struct DiskStoreIndexTests {
     private func allocator(_ store: DiskStore) -> Allocator<DiskStore> { Allocator(rangeSets: sets, store: store) }
 
     private func allocate(_ store: DiskStore, _ id: String) throws(CNIError) -> IPAddress? {
-        try store.withLock { () throws(CNIError) in try allocator(store).allocate(containerID: id, ifname: "eth0") }.first?.address.address
+        try store.withLock { () throws(CNIError) in try allocator(store).allocate(for: Attachment(containerID: id, ifname: "eth0")) }.first?.address.address
     }
 
     private func find(_ store: DiskStore, _ id: String) throws -> [IPAddress] {
-        try store.withLock { () throws(CNIError) in try allocator(store).find(containerID: id, ifname: "eth0") }
+        try store.withLock { () throws(CNIError) in try allocator(store).find(Attachment(containerID: id, ifname: "eth0")) }
     }
 
     private func release(_ store: DiskStore, _ id: String) throws -> [Reservation] {
-        try store.withLock { () throws(CNIError) in try allocator(store).release(containerID: id, ifname: "eth0") }
+        try store.withLock { () throws(CNIError) in try allocator(store).release(Attachment(containerID: id, ifname: "eth0")) }
     }
 
     @Test("after a session the top directory, .index and the stamp share one mtime with nonzero nanoseconds")
@@ -107,7 +107,7 @@ struct DiskStoreIndexTests {
         writeText(store.path + "/10.0.0.9", "a")
         #expect(try allocate(store, "b") == ip("10.0.0.2"))
         writeText(store.path + "/10.0.0.9", "a\r\neth0")
-        #expect(try store.withLock { () throws(CNIError) in try store.reservations(for: .attachment(containerID: "a", ifname: "eth0")) }.map(\.name) == ["10.0.0.9"])
+        #expect(try store.withLock { () throws(CNIError) in try store.reservations(for: .attachment(Attachment(containerID: "a", ifname: "eth0"))) }.map(\.name) == ["10.0.0.9"])
         #expect(try store.withLock { () throws(CNIError) in try store.reservations(for: .legacy(containerID: "a")) }.isEmpty)
     }
 
@@ -163,13 +163,13 @@ struct DiskStoreIndexTests {
         let wide = [rangeSet("10.0.0.0/16")]
         let allocator = Allocator(rangeSets: wide, store: store)
         try store.withLock { () throws(CNIError) in
-            for n in 0..<600 { _ = try allocator.allocate(containerID: "c\(n)", ifname: "eth0") }
+            for n in 0..<600 { _ = try allocator.allocate(for: Attachment(containerID: "c\(n)", ifname: "eth0")) }
         }
-        let found = try store.withLock { () throws(CNIError) in try allocator.find(containerID: "c599", ifname: "eth0") }
+        let found = try store.withLock { () throws(CNIError) in try allocator.find(Attachment(containerID: "c599", ifname: "eth0")) }
         #expect(found == [ip("10.0.2.89")])
         let released = try store.withLock { () throws(CNIError) in
             var all: [Reservation] = []
-            for n in stride(from: 0, to: 600, by: 2) { all += try allocator.release(containerID: "c\(n)", ifname: "eth0") }
+            for n in stride(from: 0, to: 600, by: 2) { all += try allocator.release(Attachment(containerID: "c\(n)", ifname: "eth0")) }
             return all
         }
         #expect(released.count == 300)
@@ -178,7 +178,7 @@ struct DiskStoreIndexTests {
         removeTree(store.path + "/.index")
         for n in [1, 2, 301, 598, 599] {
             let expected = n % 2 == 0 ? [] : [IPAddress.v4(0x0a00_0002 + UInt32(n))]
-            #expect(try store.withLock { () throws(CNIError) in try allocator.find(containerID: "c\(n)", ifname: "eth0") } == expected)
+            #expect(try store.withLock { () throws(CNIError) in try allocator.find(Attachment(containerID: "c\(n)", ifname: "eth0")) } == expected)
         }
     }
 }

@@ -52,7 +52,7 @@ struct DiskStoreLockTests {
                     var mine: [String] = []
                     for n in 0..<25 {
                         let result = try store.withLock { () throws(CNIError) in
-                            try allocator.allocate(containerID: "w\(worker)-\(n)", ifname: "eth0")
+                            try allocator.allocate(for: Attachment(containerID: "w\(worker)-\(n)", ifname: "eth0"))
                         }
                         mine += result.map(\.address.address.description)
                     }

@@ -36,13 +36,13 @@ struct DiskStorePerformanceTests {
         var start = now()
         let store = try DiskStore.open(dataDir: dataDir, network: "n")
         _ = try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).allocate(containerID: id, ifname: "eth0")
+            try Allocator(rangeSets: sets, store: store).allocate(for: Attachment(containerID: id, ifname: "eth0"))
         }
         let add = now() - start
         start = now()
         let again = try DiskStore.open(dataDir: dataDir, network: "n")
         try again.withLock { () throws(CNIError) in
-            _ = try Allocator(rangeSets: sets, store: again).release(containerID: id, ifname: "eth0")
+            _ = try Allocator(rangeSets: sets, store: again).release(Attachment(containerID: id, ifname: "eth0"))
         }
         return (add, now() - start)
     }

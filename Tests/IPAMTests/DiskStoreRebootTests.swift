@@ -22,13 +22,13 @@ struct DiskStoreRebootTests {
     private func add(_ store: DiskStore, _ id: String, boot: BootID?) throws(CNIError) -> (address: IPAddress?, reclaimed: [String]) {
         try store.withLock { () throws(CNIError) in
             let reclaimed = boot.map { store.reclaimEarlierBoots(current: $0) } ?? []
-            let address = try allocator(store).allocate(containerID: id, ifname: "eth0").first?.address.address
+            let address = try allocator(store).allocate(for: Attachment(containerID: id, ifname: "eth0")).first?.address.address
             return (address, reclaimed.map(\.name).sorted())
         }
     }
 
     private func del(_ store: DiskStore, _ id: String) throws(CNIError) {
-        try store.withLock { () throws(CNIError) in _ = try allocator(store).release(containerID: id, ifname: "eth0") }
+        try store.withLock { () throws(CNIError) in _ = try allocator(store).release(Attachment(containerID: id, ifname: "eth0")) }
     }
 
     private func reservationNames(_ store: DiskStore) -> [String] {
@@ -46,7 +46,7 @@ struct DiskStoreRebootTests {
         #expect(reservationNames(store) == ["10.0.0.5"])
         #expect(readText(store.path + "/last_reserved_ip.0") == "10.0.0.5")
         // Gone from the index too: nothing found, nothing to release, no duplicate.
-        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(containerID: "a", ifname: "eth0") } == [])
+        #expect(try store.withLock { () throws(CNIError) in try allocator(store).find(Attachment(containerID: "a", ifname: "eth0")) } == [])
         #expect(try add(store, "a", boot: Self.bootB).address == ip("10.0.0.6"))
         // Later calls of the same boot release nothing; the earlier boot's journal is gone.
         #expect(try add(store, "e", boot: Self.bootB).reclaimed == [])
@@ -103,7 +103,7 @@ struct DiskStoreRebootTests {
         let failed = caught { () throws(CNIError) in
             try store.withLock { () throws(CNIError) in
                 store.reclaimEarlierBoots(current: Self.bootB)
-                return try dual.allocate(containerID: "z", ifname: "eth0")
+                return try dual.allocate(for: Attachment(containerID: "z", ifname: "eth0"))
             }
         }
         #expect(failed != nil)
@@ -168,7 +168,7 @@ struct DiskStoreRebootTests {
         let boots = try #require(BootJournal.directory(in: storeFD, create: false))
         let path = store.path + "/.index/boots/" + Self.bootA.text
         // Lines of reservations long gone, 100 per append.
-        let gone = (0..<100).map { BootJournal.Entry(name: "10.9.0.\($0)", key: .attachment(containerID: "gone\($0)", ifname: "eth0"), inode: 1, modified: FileTime(seconds: 1, nanoseconds: 1)) }
+        let gone = (0..<100).map { BootJournal.Entry(name: "10.9.0.\($0)", key: .attachment(Attachment(containerID: "gone\($0)", ifname: "eth0")), inode: 1, modified: FileTime(seconds: 1, nanoseconds: 1)) }
         var sizes: [Int] = []
         for _ in 0..<120 {
             BootJournal.append(gone, to: Self.bootA, in: boots.raw, store: storeFD)

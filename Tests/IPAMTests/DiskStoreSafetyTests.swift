@@ -12,7 +12,7 @@ struct DiskStoreSafetyTests {
 
     private func allocate(_ store: DiskStore, _ id: String) throws(CNIError) -> IPAddress? {
         try store.withLock { () throws(CNIError) in
-            try Allocator(rangeSets: sets, store: store).allocate(containerID: id, ifname: "eth0")
+            try Allocator(rangeSets: sets, store: store).allocate(for: Attachment(containerID: id, ifname: "eth0"))
         }.first?.address.address
     }
 
@@ -47,7 +47,7 @@ struct DiskStoreSafetyTests {
         // Not a reservation of anyone: release and GC leave it alone.
         writeText(temp.sub("victim"), "a\r\neth0")
         let allocator = Allocator(rangeSets: sets, store: store)
-        let released = try store.withLock { () throws(CNIError) in try allocator.release(containerID: "a", ifname: "eth0") }
+        let released = try store.withLock { () throws(CNIError) in try allocator.release(Attachment(containerID: "a", ifname: "eth0")) }
         #expect(released.map(\.name) == ["10.0.0.4"])
         _ = try store.withLock { () throws(CNIError) in try allocator.garbageCollect(valid: []) }
         #expect(isSymlink(store.path + "/10.0.0.2"))

@@ -16,7 +16,7 @@ struct AddSequenceBenchmark {
     @Test("ADD-like sequence: median time in-process")
     func addSequence() throws {
         let host = try NetlinkSocket()
-        let bridgeName = TestNode.uniqueName("bench")
+        let bridgeName = InterfaceName.unique("bench")
         try host.createBridge(name: bridgeName)
         defer { _ = try? host.deleteLink(named: bridgeName, ifMissing: .tolerate) }
 
@@ -47,7 +47,7 @@ struct AddSequenceBenchmark {
             let hostVeth = try hostSocket.link(named: hostVethName)
             mark()
             try hostSocket.setBridgePort(index: hostVeth.index, hairpin: false)
-            _ = try? Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
+            _ = try? Sysctl.write(.interface(.v6, hostVethName.text, "accept_ra"), "0")
             mark()
             try namespace.withEntered { () throws(SysctlError) in
                 _ = try? Sysctl.write(.interface(.v6, "eth0", "accept_dad"), "0")

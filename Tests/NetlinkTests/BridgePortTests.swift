@@ -6,7 +6,7 @@ import Testing
 struct BridgePortTests {
     /// `info_slave_data` of the port as `ip -d` reports it.
     private func portData(_ fixture: VethFixture) throws -> JSON {
-        let shown = try Tool.ipJSON("-d", "link", "show", "dev", fixture.hostVethName)
+        let shown = try Tool.ipJSON("-d", "link", "show", "dev", fixture.hostVethName.text)
         return shown.first?["linkinfo"]?["info_slave_data"] ?? [:]
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import CNISpec
 @testable import Netlink
 import TestKit
 import Testing
@@ -21,9 +22,9 @@ enum KernelBridgeVLANs {
 /// A VLAN-filtering bridge with one veth port, made with the API under test.
 private final class VLANBridgeFixture {
     let host = try! NetlinkSocket()
-    let bridgeName = TestNode.uniqueName("vbr")
+    let bridgeName = InterfaceName.unique("vbr")
     let portName = VethName.random()
-    let peerName = TestNode.uniqueName("vpeer")
+    let peerName = InterfaceName.unique("vpeer")
 
     init() throws {
         try host.createVLANFilteringBridge(name: bridgeName)
@@ -38,7 +39,7 @@ private final class VLANBridgeFixture {
     /// again when a concurrent test interrupted the dump and `bridge` said
     /// so instead of printing JSON).
     func shownVLANs() throws -> [String] {
-        let arguments = ["bridge", "-j", "vlan", "show", "dev", portName]
+        let arguments = ["bridge", "-j", "vlan", "show", "dev", portName.text]
         var text = try Tool.run(arguments)
         var parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
         for _ in 0..<5 where parsed == nil {
@@ -71,7 +72,7 @@ struct BridgeVLANTests {
     func filteringState() throws {
         let fixture = try VLANBridgeFixture()
         #expect(try fixture.host.bridgeVLANFiltering(index: fixture.host.link(named: fixture.bridgeName).index) == .on)
-        let plain = TestNode.uniqueName("pbr")
+        let plain = InterfaceName.unique("pbr")
         try fixture.host.createBridge(name: plain)
         defer { _ = try? fixture.host.deleteLink(named: plain) }
         #expect(try fixture.host.bridgeVLANFiltering(index: fixture.host.link(named: plain).index) == .off)
@@ -122,8 +123,8 @@ struct BridgeVLANTests {
     func notAPort() throws {
         let fixture = try VLANBridgeFixture()
         let bridge = try fixture.host.link(named: fixture.bridgeName)
-        let lone = TestNode.uniqueName("lone")
-        try fixture.host.createVethPair(name: lone, peerName: lone + "p", peerNamespace: nil)
+        let lone = InterfaceName.unique("lone")
+        try fixture.host.createVethPair(name: lone, peerName: InterfaceName(lone.text + "p"), peerNamespace: nil)
         defer { _ = try? fixture.host.deleteLink(named: lone) }
         #expect(try fixture.host.bridgePortVLANs(index: fixture.host.link(named: lone).index).isEmpty)
         _ = bridge
@@ -136,7 +137,7 @@ struct MissingBridgeVLANTests {
     @Test("creating a VLAN-filtering bridge is notSupported and leaves no link")
     func createRefused() throws {
         let host = try NetlinkSocket()
-        let name = TestNode.uniqueName("vbr")
+        let name = InterfaceName.unique("vbr")
         let error = #expect(throws: NetlinkError.self) { try host.createVLANFilteringBridge(name: name) }
         #expect(error?.kind == .notSupported)
         #expect(try host.linkIfPresent(named: name) == nil)
@@ -145,7 +146,7 @@ struct MissingBridgeVLANTests {
     @Test("a plain bridge reports VLAN filtering as unsupported")
     func plainBridgeUnsupported() throws {
         let host = try NetlinkSocket()
-        let name = TestNode.uniqueName("pbr")
+        let name = InterfaceName.unique("pbr")
         try host.createBridge(name: name)
         defer { _ = try? host.deleteLink(named: name) }
         #expect(try host.bridgeVLANFiltering(index: host.link(named: name).index) == .unsupported)

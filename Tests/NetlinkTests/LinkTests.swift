@@ -10,14 +10,14 @@ struct LinkTests {
     @Test("a created bridge reads back as an up bridge with its MTU")
     func createBridge() throws {
         let socket = try NetlinkSocket()
-        let name = TestNode.uniqueName("br")
+        let name = InterfaceName.unique("br")
         defer { _ = try? socket.deleteLink(named: name, ifMissing: .tolerate) }
 
         #expect(try socket.createBridge(name: name, mtu: 1400, up: true) == .added)
 
         let bridge = try socket.link(named: name)
         #expect(bridge.isBridge)
-        #expect(bridge.name == name)
+        #expect(bridge.name == name.text)
         #expect(bridge.mtu == 1400)
         #expect(bridge.isUp)
         #expect(bridge.mac != nil)
@@ -27,7 +27,7 @@ struct LinkTests {
     @Test("creating an existing bridge is EEXIST, or alreadyExisted when tolerated")
     func createBridgeTwice() throws {
         let socket = try NetlinkSocket()
-        let name = TestNode.uniqueName("br")
+        let name = InterfaceName.unique("br")
         defer { _ = try? socket.deleteLink(named: name, ifMissing: .tolerate) }
         try socket.createBridge(name: name)
 
@@ -40,17 +40,20 @@ struct LinkTests {
     @Test("a name over 15 bytes is ERANGE, never truncated", arguments: ["averyverylongbridge", "sixteen-chars-xx"])
     func nameTooLong(name: String) throws {
         let socket = try NetlinkSocket()
-        let error = #expect(throws: NetlinkError.self) { try socket.createBridge(name: name) }
+        let error = #expect(throws: NetlinkError.self) {
+            try socket.createBridge(name: InterfaceName(kernelName: name, operation: "add bridge"))
+        }
         #expect(error?.kind == .outOfRange)
         #expect(error?.reason == "numerical result out of range")
-        #expect(try socket.linkIfPresent(named: String(name.prefix(15))) == nil)
+        #expect(error?.description == "add bridge \"\(name)\": numerical result out of range")
+        #expect(try socket.linkIfPresent(named: InterfaceName(String(name.prefix(15)))) == nil)
     }
 
     @Test("an absent link is nil from linkIfPresent and noSuchDevice from link")
     func missingLink() throws {
         let socket = try NetlinkSocket()
         #expect(try socket.linkIfPresent(named: "nosuchlink0") == nil)
-        #expect(try socket.linkIfPresent(index: 999_999) == nil)
+        #expect(try socket.linkIfPresent(index: InterfaceIndex(999_999)!) == nil)
         let error = #expect(throws: NetlinkError.self) { try socket.link(named: "nosuchlink0") }
         #expect(error?.isNoSuchDevice == true)
     }
@@ -105,7 +108,7 @@ struct LinkTests {
         #expect(try fixture.host.linkIfPresent(named: otherHostName) == nil)
     }
 
-    @Test("setMaster enslaves and releases a port")
+    @Test("setMaster enslaves a port and leaveMaster releases it")
     func setMaster() throws {
         let fixture = try VethFixture(enslave: false)
         let bridge = try fixture.bridge
@@ -115,7 +118,7 @@ struct LinkTests {
         try fixture.host.setMaster(index: veth.index, masterIndex: bridge.index)
         #expect(try fixture.hostVeth.masterIndex == bridge.index)
 
-        try fixture.host.setMaster(index: veth.index, masterIndex: 0)
+        try fixture.host.leaveMaster(index: veth.index)
         #expect(try fixture.hostVeth.masterIndex == nil)
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import CNISpec
 @testable import Netlink
 import TestKit
 import Testing
@@ -108,11 +109,11 @@ struct NetworkNamespaceEnterTests {
         let podSocket = try NetlinkSocket(in: namespace)
         #expect(try NetworkNamespace.current().identity == before)
 
-        let marker = TestNode.uniqueName("mk")
+        let marker = InterfaceName.unique("mk")
         try podSocket.createBridge(name: marker)
         #expect(try podSocket.linkIfPresent(named: marker) != nil)
         #expect(try NetlinkSocket().linkIfPresent(named: marker) == nil)
         let names = try Tool.ipJSON("-n", pod.name, "link", "show").compactMap { $0["ifname"]?.string }
-        #expect(names.contains(marker))
+        #expect(names.contains(marker.text))
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite("Routes (root, test node)", .enabled(if: TestNode.isAvailable, TestNode.requirement))
 struct RouteTests {
     /// The pod end up, with 10.88.0.10/16 and fd00:88::10/64 on it.
-    private func configuredPod() throws -> (VethFixture, Int32) {
+    private func configuredPod() throws -> (VethFixture, InterfaceIndex) {
         let fixture = try VethFixture()
         let index = try fixture.podInterface.index
         try fixture.podSocket.setUp(index: index)

@@ -1,3 +1,4 @@
+import CNISpec
 import Glibc
 @testable import Netlink
 import Testing
@@ -56,12 +57,12 @@ struct VethNameTests {
         (UInt32(0xffffffff), "vethffffffff"),
     ])
     func format(value: UInt32, name: String) {
-        #expect(VethName.name(for: value) == name)
+        #expect(VethName.name(for: value).text == name)
     }
 
     @Test("random names have the reference's shape and differ")
     func random() {
-        let names = (0..<32).map { _ in VethName.random() }
+        let names = (0..<32).map { _ in VethName.random().text }
         for name in names {
             #expect(name.count == 12)
             #expect(name.hasPrefix("veth"))
@@ -71,8 +72,35 @@ struct VethNameTests {
     }
 }
 
+@Suite("InterfaceIndex")
+struct InterfaceIndexTests {
+    @Test("an index is positive: 0 (no interface on the wire) and below are none", arguments: [
+        (Int32(1), true), (Int32(7), true), (Int32.max, true), (Int32(0), false), (Int32(-1), false),
+    ])
+    func positive(raw: Int32, valid: Bool) {
+        #expect((InterfaceIndex(raw)?.rawValue == raw) == valid)
+        #expect((InterfaceIndex(raw) == nil) == !valid)
+    }
+
+    @Test("it prints as the bare number, as in ifindex N messages")
+    func description() {
+        #expect(InterfaceIndex(42)?.description == "42")
+    }
+}
+
 @Suite("NetlinkError")
 struct NetlinkErrorTests {
+    @Test("a composed name the kernel would refuse gets the kernel's errno: ERANGE when too long, else EINVAL", arguments: [
+        ("sixteen-chars-xx", NetlinkError.Kind.outOfRange, "numerical result out of range"),
+        ("", .invalidArgument, "invalid argument"), ("..", .invalidArgument, "invalid argument"),
+        ("br0 .10", .invalidArgument, "invalid argument"), ("br/0", .invalidArgument, "invalid argument"),
+    ])
+    func composedInterfaceName(text: String, kind: NetlinkError.Kind, reason: String) {
+        let error = #expect(throws: NetlinkError.self) { try InterfaceName(kernelName: text, operation: "get link") }
+        #expect(error?.kind == kind)
+        #expect(error?.description == "get link \"\(text)\": \(reason)")
+    }
+
     @Test("the reason uses the kernel errno in Go's wording", arguments: [
         (EEXIST, "file exists", NetlinkError.Kind.alreadyExists),
         (ENODEV, "no such device", .noSuchDevice),

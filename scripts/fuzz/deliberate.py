@@ -145,6 +145,8 @@ NOT_OBSERVABLE = {
     'Firewall rules without helper processes.': 'processes are not observed; the rules themselves are '
                                                 'compared (and cases never set nonMasqueradeCIDRs)',
     'A bridge without a MAC': 'no pre-state makes a bridge that lost its last port (its MAC all zeros)',
+    "Interface names follow the kernel's rule": 'cases draw CNI_IFNAME and bridge names from ASCII, where '
+                                                "the kernel's rule and the reference's agree",
 }
 
 

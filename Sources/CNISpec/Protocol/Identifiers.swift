@@ -35,21 +35,21 @@ public enum Identifiers {
         }
     }
 
-    /// A Linux interface name: 1 to 15 bytes, not `.` or `..`, no `/`, `:`
-    /// or whitespace.
-    public static func validateInterfaceName(_ name: String) throws(CNIError) {
-        if name.isEmpty {
-            throw CNIError(.invalidEnvironmentVariables, "interface name is empty")
-        }
-        if name.utf8.count > 15 {
-            throw CNIError(.invalidEnvironmentVariables, "interface name is too long",
-                           details: "interface name should be less than 16 characters")
-        }
-        if name == "." || name == ".." {
-            throw CNIError(.invalidEnvironmentVariables, "interface name is . or ..")
-        }
-        for scalar in name.unicodeScalars {
-            if scalar == "/" || scalar == ":" || scalar.properties.isWhitespace {
+    /// `CNI_IFNAME` as an `InterfaceName` (the kernel's rule), refused with
+    /// the reference's code-4 messages.
+    public static func interfaceName(_ text: String) throws(CNIError) -> InterfaceName {
+        do {
+            return try InterfaceName(text)
+        } catch {
+            switch error {
+            case .empty:
+                throw CNIError(.invalidEnvironmentVariables, "interface name is empty")
+            case .tooLong:
+                throw CNIError(.invalidEnvironmentVariables, "interface name is too long",
+                               details: "interface name should be less than 16 characters")
+            case .dotOrDotDot:
+                throw CNIError(.invalidEnvironmentVariables, "interface name is . or ..")
+            case .forbiddenByte:
                 throw CNIError(.invalidEnvironmentVariables,
                                "interface name contains / or : or whitespace characters")
             }

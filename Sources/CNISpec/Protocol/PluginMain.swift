@@ -123,9 +123,10 @@ public enum PluginMain {
 
         // 5. Names that will become paths or interface names.
         try Identifiers.validateNetworkName(config.name)
+        var interfaceName: InterfaceName? = nil
         if command.concernsAnAttachment {
             try Identifiers.validateContainerID(variables["CNI_CONTAINERID"])
-            try Identifiers.validateInterfaceName(variables["CNI_IFNAME"])
+            interfaceName = try Identifiers.interfaceName(variables["CNI_IFNAME"])
         }
 
         // 6. What the version allows.
@@ -137,7 +138,7 @@ public enum PluginMain {
             command: command,
             containerID: variables["CNI_CONTAINERID"],
             netns: variables["CNI_NETNS"],
-            ifname: variables["CNI_IFNAME"],
+            interfaceName: interfaceName,
             args: variables["CNI_ARGS"],
             paths: variables["CNI_PATH"].split(separator: ":").map(String.init),
             stdin: stdin,

@@ -17,7 +17,7 @@ extension Allocator {
     ///   trying all.
     @discardableResult
     public func garbageCollect(valid: Set<Attachment>) throws(CNIError) -> [Reservation] {
-        let exact = Set(valid.map { ReservationKey.attachment(containerID: $0.containerID, ifname: $0.ifname) })
+        let exact = Set(valid.map { ReservationKey.attachment($0) })
         let legacy = Set(valid.map { ReservationKey.legacy(containerID: $0.containerID) })
         var released: [Reservation] = []
         var failures: [CNIError] = []

@@ -16,7 +16,7 @@ public struct Allocator<Store: AllocationStore> {
         self.store = store
     }
 
-    /// Allocates one address per range set for `(containerID, ifname)`, in
+    /// Allocates one address per range set for `attachment`, in
     /// range set order.
     ///
     /// A range set that contains one of `requestedIPs` gets exactly that
@@ -39,8 +39,8 @@ public struct Allocator<Store: AllocationStore> {
     ///   (code 999, as the reference; the runtime asked for ADD twice); or
     ///   `failed to allocate all requested IPs: X [Y...]` (code 7); or I/O
     ///   errors (code 999).
-    public func allocate(containerID: String, ifname: String, requestedIPs: [IPAddress] = []) throws(CNIError) -> [AllocatedIP] {
-        let key = ReservationKey.attachment(containerID: containerID, ifname: ifname)
+    public func allocate(for attachment: Attachment, requestedIPs: [IPAddress] = []) throws(CNIError) -> [AllocatedIP] {
+        let key = ReservationKey.attachment(attachment)
         var pending: [IPAddress] = []
         for address in requestedIPs.map(\.unmapped) where !pending.contains(address) {
             pending.append(address)
@@ -54,9 +54,9 @@ public struct Allocator<Store: AllocationStore> {
             do {
                 let ip: AllocatedIP
                 if let requested {
-                    ip = try reserveRequested(requested, in: rangeSet, index: index, key: key, containerID: containerID)
+                    ip = try reserveRequested(requested, in: rangeSet, index: index, key: key, containerID: attachment.containerID)
                 } else {
-                    ip = try reserveNext(in: rangeSet, index: index, key: key, containerID: containerID)
+                    ip = try reserveNext(in: rangeSet, index: index, key: key, containerID: attachment.containerID)
                 }
                 allocated.append(ip)
             } catch {
@@ -73,7 +73,7 @@ public struct Allocator<Store: AllocationStore> {
         return allocated
     }
 
-    /// Releases the reservations of `(containerID, ifname)`; if it has none,
+    /// Releases the reservations of `attachment`; if it has none,
     /// the legacy reservations of `containerID` alone.
     ///
     /// Like the reference, which releases once per range set: with two or
@@ -86,25 +86,25 @@ public struct Allocator<Store: AllocationStore> {
     /// - Throws: the failures, joined with `;`, with the first one's code
     ///   (11 on a read-only store, else 999).
     @discardableResult
-    public func release(containerID: String, ifname: String) throws(CNIError) -> [Reservation] {
+    public func release(_ attachment: Attachment) throws(CNIError) -> [Reservation] {
         guard !rangeSets.isEmpty else { return [] }
         var released: [Reservation] = []
         var failures: [CNIError] = []
-        releaseAll(for: .attachment(containerID: containerID, ifname: ifname), into: &released, failures: &failures)
+        releaseAll(for: .attachment(attachment), into: &released, failures: &failures)
         if released.isEmpty || rangeSets.count >= 2 {
-            releaseAll(for: .legacy(containerID: containerID), into: &released, failures: &failures)
+            releaseAll(for: .legacy(containerID: attachment.containerID), into: &released, failures: &failures)
         }
         if let failure = CNIError(joining: failures) { throw failure }
         return released
     }
 
-    /// The addresses held by `(containerID, ifname)`, or else by the legacy
+    /// The addresses held by `attachment`, or else by the legacy
     /// reservations of `containerID`: what the reference's CHECK looks for
     /// (anywhere in the store, whatever the ranges).
-    public func find(containerID: String, ifname: String) throws(CNIError) -> [IPAddress] {
-        let exact = try store.reservations(for: .attachment(containerID: containerID, ifname: ifname))
+    public func find(_ attachment: Attachment) throws(CNIError) -> [IPAddress] {
+        let exact = try store.reservations(for: .attachment(attachment))
         if !exact.isEmpty { return exact.map(\.address) }
-        return try store.reservations(for: .legacy(containerID: containerID)).map(\.address)
+        return try store.reservations(for: .legacy(containerID: attachment.containerID)).map(\.address)
     }
 
     // MARK: Steps

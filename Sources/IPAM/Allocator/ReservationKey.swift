@@ -1,3 +1,5 @@
+import CNISpec
+
 /// Who holds a reservation, as its file records it: `containerID\r\nifname`,
 /// or a bare `containerID` in files written by old reference versions
 /// ("legacy" reservations).
@@ -18,8 +20,9 @@ public struct ReservationKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The key of an attachment: `TrimSpace(containerID) + "\r\n" + ifname`,
     /// which is also exactly what a new reservation file holds.
-    public static func attachment(containerID: String, ifname: String) -> ReservationKey {
-        ReservationKey(bytes: Array(trimmingSpace(Array(containerID.utf8))) + [0x0d, 0x0a] + Array(ifname.utf8))
+    public static func attachment(_ attachment: Attachment) -> ReservationKey {
+        ReservationKey(bytes: Array(trimmingSpace(Array(attachment.containerID.utf8))) + [0x0d, 0x0a]
+                       + Array(attachment.ifname.utf8))
     }
 
     /// The key of a legacy reservation of `containerID` (trimmed).

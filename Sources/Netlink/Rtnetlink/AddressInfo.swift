@@ -3,7 +3,7 @@ import CNetlink
 
 /// One address on an interface, as the kernel reported it.
 public struct AddressInfo: Hashable, Sendable {
-    public var interfaceIndex: Int32
+    public var interfaceIndex: InterfaceIndex
     /// IFA_LOCAL (the interface's own address) with its prefix length.
     public var cidr: CIDR
     public var scope: NetlinkScope
@@ -60,7 +60,7 @@ extension AddressInfo {
     init?(address: OpaquePointer) {
         guard let cidr = NetlinkAddress.cidr(of: rtnl_addr_get_local(address)) else { return nil }
         self.cidr = cidr
-        interfaceIndex = rtnl_addr_get_ifindex(address)
+        interfaceIndex = InterfaceIndex(kernelValue: rtnl_addr_get_ifindex(address))
         scope = NetlinkScope(rawValue: UInt8(truncatingIfNeeded: rtnl_addr_get_scope(address)))
         flags = AddressFlags(rawValue: rtnl_addr_get_flags(address))
         label = rtnl_addr_get_label(address).map { String(cString: $0) }

@@ -22,7 +22,7 @@ public enum EarlyReturnLinkDeletion {
     /// Deletes link `index` of `namespace` (nil: the calling thread's
     /// namespace), watching it through `observer`, a socket in that same
     /// namespace. Returns `.alreadyGone` when the link was not there.
-    public static func delete(index: Int32, in namespace: NetworkNamespace?, observer: NetlinkSocket,
+    public static func delete(index: InterfaceIndex, in namespace: NetworkNamespace?, observer: NetlinkSocket,
                               timeoutMilliseconds: Int = 5000) throws(NetlinkError) -> DeleteOutcome {
         guard let original = try observer.linkIfPresent(index: index) else { return .alreadyGone }
         let pid = fork()

@@ -6,7 +6,7 @@ import Glibc
 /// Values only: nothing here refers back to libnl, so a `LinkInfo` can be
 /// kept, compared and printed after the socket is gone.
 public struct LinkInfo: Hashable, Sendable {
-    public var index: Int32
+    public var index: InterfaceIndex
     public var name: String
     /// IFLA_INFO_KIND: "bridge", "veth", …; nil for links without one (lo).
     public var kind: String?
@@ -19,10 +19,10 @@ public struct LinkInfo: Hashable, Sendable {
     public var isPromiscuous: Bool
     public var operState: OperState
     /// IFLA_MASTER: the bridge a port is enslaved to.
-    public var masterIndex: Int32?
+    public var masterIndex: InterfaceIndex?
     /// IFLA_LINK: for a veth, the peer's ifindex, counted in the peer's
     /// namespace (see `linkNetnsID`).
-    public var peerIndex: Int32?
+    public var peerIndex: InterfaceIndex?
     /// IFLA_LINK_NETNSID: set when the peer lives in another namespace.
     public var linkNetnsID: Int32?
 
@@ -57,7 +57,7 @@ public enum OperState: UInt8, Sendable, CustomStringConvertible {
 extension LinkInfo {
     /// Reads a borrowed `struct rtnl_link`.
     init(link: OpaquePointer) {
-        index = rtnl_link_get_ifindex(link)
+        index = InterfaceIndex(kernelValue: rtnl_link_get_ifindex(link))
         name = rtnl_link_get_name(link).map { String(cString: $0) } ?? ""
         kind = rtnl_link_get_type(link).map { String(cString: $0) }
         slaveKind = rtnl_link_get_slave_type(link).map { String(cString: $0) }
@@ -68,9 +68,9 @@ extension LinkInfo {
         isPromiscuous = flags & UInt32(IFF_PROMISC) != 0
         operState = OperState(rawValue: rtnl_link_get_operstate(link)) ?? .unknown
         let master = rtnl_link_get_master(link)
-        masterIndex = master > 0 ? master : nil
+        masterIndex = InterfaceIndex(master)
         let peer = rtnl_link_get_link(link)
-        peerIndex = peer > 0 ? peer : nil
+        peerIndex = InterfaceIndex(peer)
         var nsid: Int32 = 0
         linkNetnsID = rtnl_link_get_link_netnsid(link, &nsid) == 0 ? nsid : nil
     }

@@ -10,7 +10,7 @@ extension NetlinkSocket {
     /// The same address already there is EEXIST: `.alreadyExisted` with
     /// `ifExists: .tolerate`, otherwise `.alreadyExists` thrown.
     @discardableResult
-    public func addAddress(_ cidr: CIDR, interfaceIndex: Int32, flags: AddressFlags = [],
+    public func addAddress(_ cidr: CIDR, interfaceIndex: InterfaceIndex, flags: AddressFlags = [],
                            ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
         let address = try addressRequest(cidr, interfaceIndex: interfaceIndex)
         if cidr.family == .v4 && cidr.prefixLength < 31 {
@@ -32,7 +32,7 @@ extension NetlinkSocket {
     /// not there (EADDRNOTAVAIL) or a link that is gone (ENODEV) is
     /// `.alreadyGone` with `ifMissing: .tolerate`.
     @discardableResult
-    public func deleteAddress(_ cidr: CIDR, interfaceIndex: Int32,
+    public func deleteAddress(_ cidr: CIDR, interfaceIndex: InterfaceIndex,
                               ifMissing: MissingPolicy = .fail) throws(NetlinkError) -> DeleteOutcome {
         let address = try addressRequest(cidr, interfaceIndex: interfaceIndex)
         do {
@@ -48,7 +48,7 @@ extension NetlinkSocket {
 
     /// Addresses in the socket's namespace, optionally only those of one
     /// interface and/or one family, in the kernel's order (one dump).
-    public func addresses(interfaceIndex: Int32? = nil, family: IPFamily? = nil) throws(NetlinkError) -> [AddressInfo] {
+    public func addresses(interfaceIndex: InterfaceIndex? = nil, family: IPFamily? = nil) throws(NetlinkError) -> [AddressInfo] {
         var raw: OpaquePointer? = nil
         try perform("list", "addresses") { rtnl_addr_alloc_cache($0, &raw) }
         guard let raw else { return [] }
@@ -68,13 +68,13 @@ extension NetlinkSocket {
     /// interface does not have it. One request, whatever the number of
     /// addresses in the namespace (which a dump would read in full); the
     /// kernel answers single-address requests for IPv6 only.
-    public func ipv6Address(_ address: IPAddress, interfaceIndex: Int32) throws(NetlinkError) -> AddressInfo? {
+    public func ipv6Address(_ address: IPAddress, interfaceIndex: InterfaceIndex) throws(NetlinkError) -> AddressInfo? {
         precondition(address.family == .v6, "single-address lookups are IPv6 only")
         var found: OpaquePointer? = nil
         do {
             try perform("get address", "\(address) of ifindex \(interfaceIndex)") { socket in
                 address.netlinkBytes.withUnsafeBytes { bytes in
-                    cnl_addr6_get(socket, interfaceIndex, bytes.baseAddress, &found)
+                    cnl_addr6_get(socket, interfaceIndex.rawValue, bytes.baseAddress, &found)
                 }
             }
         } catch where error.kind == .addressNotAvailable {
@@ -86,10 +86,10 @@ extension NetlinkSocket {
         return info
     }
 
-    private func addressRequest(_ cidr: CIDR, interfaceIndex: Int32) throws(NetlinkError) -> AddressObject {
+    private func addressRequest(_ cidr: CIDR, interfaceIndex: InterfaceIndex) throws(NetlinkError) -> AddressObject {
         let address = try AddressObject()
         let local = try NetlinkAddress(cidr)
-        rtnl_addr_set_ifindex(address.pointer, interfaceIndex)
+        rtnl_addr_set_ifindex(address.pointer, interfaceIndex.rawValue)
         rtnl_addr_set_family(address.pointer, cidr.family.addressFamily)
         let rc = withExtendedLifetime(local) { rtnl_addr_set_local(address.pointer, local.pointer) }
         if rc < 0 {

@@ -8,12 +8,12 @@ extension NetlinkSocket {
     ///
     /// - `hairpin`: IFLA_BRPORT_MODE, what `/sys/class/net/<if>/brport/hairpin_mode` shows.
     /// - `isolated`: IFLA_BRPORT_ISOLATED (`bridge link set … isolated on`).
-    public func setBridgePort(index: Int32, hairpin: Bool? = nil, isolated: Bool? = nil) throws(NetlinkError) {
+    public func setBridgePort(index: InterfaceIndex, hairpin: Bool? = nil, isolated: Bool? = nil) throws(NetlinkError) {
         guard hairpin != nil || isolated != nil else { return }
         let hairpinValue: Int32 = hairpin.map { $0 ? 1 : 0 } ?? -1
         let isolatedValue: Int32 = isolated.map { $0 ? 1 : 0 } ?? -1
         try perform("set bridge port options of", LinkRef.describe(index: index, name: nil)) { socket in
-            cnl_bridge_port_set(socket, index, hairpinValue, isolatedValue)
+            cnl_bridge_port_set(socket, index.rawValue, hairpinValue, isolatedValue)
         }
     }
 }

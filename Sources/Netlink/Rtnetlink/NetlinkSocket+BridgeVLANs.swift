@@ -13,18 +13,17 @@ extension NetlinkSocket {
     /// With `ifExists: .tolerate` an existing link of that name is left as
     /// it is (check it with `bridgeVLANFiltering(index:)`).
     @discardableResult
-    public func createVLANFilteringBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
+    public func createVLANFilteringBridge(name: InterfaceName, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
                                           ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
-        try InterfaceName.validate(name, operation: "add bridge")
         let macBytes = mac?.bytes
         do {
-            try perform("add bridge", GoQuote.quoted(name)) { socket in
+            try perform("add bridge", GoQuote.quoted(name.text)) { socket in
                 if let macBytes {
                     return macBytes.withUnsafeBufferPointer {
-                        cnl_bridge_add_vlan_filtering(socket, name, Int32(mtu ?? 0), $0.baseAddress, up ? 1 : 0)
+                        cnl_bridge_add_vlan_filtering(socket, name.text, Int32(mtu ?? 0), $0.baseAddress, up ? 1 : 0)
                     }
                 }
-                return cnl_bridge_add_vlan_filtering(socket, name, Int32(mtu ?? 0), nil, up ? 1 : 0)
+                return cnl_bridge_add_vlan_filtering(socket, name.text, Int32(mtu ?? 0), nil, up ? 1 : 0)
             }
             return .added
         } catch where error.isAlreadyExists && ifExists == .tolerate {
@@ -36,9 +35,9 @@ extension NetlinkSocket {
     /// Reads the bridge's IFLA_INFO_DATA: IFLA_BR_VLAN_DEFAULT_PVID is there
     /// only on kernels built with CONFIG_BRIDGE_VLAN_FILTERING. A link that is
     /// not a bridge is reported as `.off`.
-    public func bridgeVLANFiltering(index: Int32) throws(NetlinkError) -> BridgeVLANFiltering {
+    public func bridgeVLANFiltering(index: InterfaceIndex) throws(NetlinkError) -> BridgeVLANFiltering {
         let state = try perform("get link", LinkRef.describe(index: index, name: nil)) { socket in
-            cnl_bridge_vlan_state(socket, index)
+            cnl_bridge_vlan_state(socket, index.rawValue)
         }
         guard state & CNL_BRIDGE_IS_BRIDGE != 0 else { return .off }
         guard state & CNL_BRIDGE_VLAN_SUPPORTED != 0 else { return .unsupported }
@@ -51,7 +50,7 @@ extension NetlinkSocket {
     /// The kernel answers with a dump of every bridge port; a dump that
     /// links changed under (NLE_DUMP_INTR, other pods coming and going) is
     /// read again, up to 10 times.
-    public func bridgePortVLANs(index: Int32) throws(NetlinkError) -> [PortVLAN] {
+    public func bridgePortVLANs(index: InterfaceIndex) throws(NetlinkError) -> [PortVLAN] {
         var capacity = 64
         var interrupted = 0
         while true {
@@ -60,7 +59,7 @@ extension NetlinkSocket {
             do {
                 count = try perform("list VLANs of", LinkRef.describe(index: index, name: nil)) { socket in
                     items.withUnsafeMutableBufferPointer {
-                        cnl_bridge_port_vlans(socket, index, $0.baseAddress, Int32(capacity))
+                        cnl_bridge_port_vlans(socket, index.rawValue, $0.baseAddress, Int32(capacity))
                     }
                 }
             } catch where error.code == Int32(NLE_DUMP_INTR) && interrupted < 10 {
@@ -80,20 +79,20 @@ extension NetlinkSocket {
     /// Adds VLANs `ids` to bridge port `index` in one request (a range when
     /// it spans several IDs). `pvid` needs a single ID. Adding an ID the
     /// port has replaces its flags.
-    public func addBridgePortVLANs(index: Int32, _ ids: ClosedRange<VLANID>, pvid: Bool = false,
+    public func addBridgePortVLANs(index: InterfaceIndex, _ ids: ClosedRange<VLANID>, pvid: Bool = false,
                                    untagged: Bool = false) throws(NetlinkError) {
         var flags: UInt16 = 0
         if pvid { flags |= UInt16(BRIDGE_VLAN_INFO_PVID) }
         if untagged { flags |= UInt16(BRIDGE_VLAN_INFO_UNTAGGED) }
         try perform("add VLAN \(Self.describe(ids)) to", LinkRef.describe(index: index, name: nil)) { socket in
-            cnl_bridge_port_vlan_change(socket, index, 1, ids.lowerBound.value, ids.upperBound.value, flags)
+            cnl_bridge_port_vlan_change(socket, index.rawValue, 1, ids.lowerBound.value, ids.upperBound.value, flags)
         }
     }
 
     /// Removes VLANs `ids` from bridge port `index` in one request.
-    public func deleteBridgePortVLANs(index: Int32, _ ids: ClosedRange<VLANID>) throws(NetlinkError) {
+    public func deleteBridgePortVLANs(index: InterfaceIndex, _ ids: ClosedRange<VLANID>) throws(NetlinkError) {
         try perform("delete VLAN \(Self.describe(ids)) from", LinkRef.describe(index: index, name: nil)) { socket in
-            cnl_bridge_port_vlan_change(socket, index, 0, ids.lowerBound.value, ids.upperBound.value, 0)
+            cnl_bridge_port_vlan_change(socket, index.rawValue, 0, ids.lowerBound.value, ids.upperBound.value, 0)
         }
     }
 

@@ -1,4 +1,5 @@
 import CNetlink
+import CNISpec
 import Glibc
 import SystemSupport
 
@@ -12,16 +13,19 @@ public struct LinkChanges: Sendable, Equatable {
     public var mtu: Int?
     public var mac: MACAddress?
     /// IFLA_MASTER: the bridge to enslave to; 0 releases the link.
-    public var masterIndex: Int32?
-    public var name: String?
+    public var masterIndex: InterfaceIndex?
+    /// IFLA_MASTER 0: leave whatever bridge the link is a port of.
+    public var leavesMaster: Bool
+    public var name: InterfaceName?
 
     public init(up: Bool? = nil, promiscuous: Bool? = nil, mtu: Int? = nil, mac: MACAddress? = nil,
-                masterIndex: Int32? = nil, name: String? = nil) {
+                masterIndex: InterfaceIndex? = nil, leavesMaster: Bool = false, name: InterfaceName? = nil) {
         self.up = up
         self.promiscuous = promiscuous
         self.mtu = mtu
         self.mac = mac
         self.masterIndex = masterIndex
+        self.leavesMaster = leavesMaster
         self.name = name
     }
 }
@@ -30,24 +34,24 @@ extension NetlinkSocket {
     // MARK: Reading
 
     /// The link called `name`. A missing link throws `.noSuchDevice`.
-    public func link(named name: String) throws(NetlinkError) -> LinkInfo {
-        try fetchLink(index: 0, name: name)
+    public func link(named name: InterfaceName) throws(NetlinkError) -> LinkInfo {
+        try fetchLink(index: nil, name: name)
     }
 
-    public func link(index: Int32) throws(NetlinkError) -> LinkInfo {
+    public func link(index: InterfaceIndex) throws(NetlinkError) -> LinkInfo {
         try fetchLink(index: index, name: nil)
     }
 
     /// The link called `name`, or nil when there is none.
-    public func linkIfPresent(named name: String) throws(NetlinkError) -> LinkInfo? {
+    public func linkIfPresent(named name: InterfaceName) throws(NetlinkError) -> LinkInfo? {
         do {
-            return try fetchLink(index: 0, name: name)
+            return try fetchLink(index: nil, name: name)
         } catch where error.isNoSuchDevice {
             return nil
         }
     }
 
-    public func linkIfPresent(index: Int32) throws(NetlinkError) -> LinkInfo? {
+    public func linkIfPresent(index: InterfaceIndex) throws(NetlinkError) -> LinkInfo? {
         do {
             return try fetchLink(index: index, name: nil)
         } catch where error.isNoSuchDevice {
@@ -66,11 +70,10 @@ extension NetlinkSocket {
         return result
     }
 
-    private func fetchLink(index: Int32, name: String?) throws(NetlinkError) -> LinkInfo {
-        if let name { try InterfaceName.validate(name, operation: "get link") }
+    private func fetchLink(index: InterfaceIndex?, name: InterfaceName?) throws(NetlinkError) -> LinkInfo {
         var raw: OpaquePointer? = nil
         try perform("get link", LinkRef.describe(index: index, name: name)) { socket in
-            rtnl_link_get_kernel(socket, index, name, &raw)
+            rtnl_link_get_kernel(socket, index?.rawValue ?? 0, name?.text, &raw)
         }
         guard let raw else {
             throw NetlinkError(operation: "get link", object: LinkRef.describe(index: index, name: name),
@@ -89,16 +92,15 @@ extension NetlinkSocket {
     /// A bridge created with `mac` keeps that address for life: the kernel
     /// marks it as set by the user, so it no longer follows its lowest port.
     @discardableResult
-    public func createBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
+    public func createBridge(name: InterfaceName, mtu: Int? = nil, mac: MACAddress? = nil, up: Bool = true,
                              ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
-        try InterfaceName.validate(name, operation: "add bridge")
         let bridge = try LinkObject.bridge()
-        rtnl_link_set_name(bridge.pointer, name)
+        rtnl_link_set_name(bridge.pointer, name.text)
         if let mtu { rtnl_link_set_mtu(bridge.pointer, UInt32(mtu)) }
         if let mac { try bridge.setAddress(mac) }
         if up { rtnl_link_set_flags(bridge.pointer, UInt32(IFF_UP)) }
         do {
-            try perform("add bridge", GoQuote.quoted(name)) { socket in
+            try perform("add bridge", GoQuote.quoted(name.text)) { socket in
                 rtnl_link_add(socket, bridge.pointer, NLM_F_CREATE | NLM_F_EXCL)
             }
             return .added
@@ -123,16 +125,14 @@ extension NetlinkSocket {
     ///
     /// EEXIST (`.alreadyExists`) means either name was taken; the kernel
     /// does not say which, so look the peer name up first when it matters.
-    public func createVethPair(name: String, peerName: String, peerNamespace: NetworkNamespace?,
+    public func createVethPair(name: InterfaceName, peerName: InterfaceName, peerNamespace: NetworkNamespace?,
                                mtu: Int? = nil, mac: MACAddress? = nil, peerMAC: MACAddress? = nil,
                                up: Bool = false,
-                               masterIndex: Int32? = nil) throws(NetlinkError) {
-        try InterfaceName.validate(name, operation: "add veth")
-        try InterfaceName.validate(peerName, operation: "add veth")
+                               masterIndex: InterfaceIndex? = nil) throws(NetlinkError) {
         let veth = try LinkObject.veth()
         let peer = try veth.vethPeer()
-        rtnl_link_set_name(veth.pointer, name)
-        rtnl_link_set_name(peer.pointer, peerName)
+        rtnl_link_set_name(veth.pointer, name.text)
+        rtnl_link_set_name(peer.pointer, peerName.text)
         if let peerNamespace { rtnl_link_set_ns_fd(peer.pointer, peerNamespace.descriptor) }
         if let mtu {
             rtnl_link_set_mtu(veth.pointer, UInt32(mtu))
@@ -141,8 +141,8 @@ extension NetlinkSocket {
         if let mac { try veth.setAddress(mac) }
         if let peerMAC { try peer.setAddress(peerMAC) }
         if up { rtnl_link_set_flags(veth.pointer, UInt32(IFF_UP)) }
-        if let masterIndex { rtnl_link_set_master(veth.pointer, masterIndex) }
-        try perform("add veth", "\(GoQuote.quoted(name)) peer \(GoQuote.quoted(peerName))") { socket in
+        if let masterIndex { rtnl_link_set_master(veth.pointer, masterIndex.rawValue) }
+        try perform("add veth", "\(GoQuote.quoted(name.text)) peer \(GoQuote.quoted(peerName.text))") { socket in
             rtnl_link_add(socket, veth.pointer, NLM_F_CREATE | NLM_F_EXCL)
         }
     }
@@ -150,10 +150,9 @@ extension NetlinkSocket {
     // MARK: Changing
 
     /// Applies `changes` to link `index` in one request.
-    public func changeLink(index: Int32, _ changes: LinkChanges) throws(NetlinkError) {
-        if let name = changes.name { try InterfaceName.validate(name, operation: "rename link") }
+    public func changeLink(index: InterfaceIndex, _ changes: LinkChanges) throws(NetlinkError) {
         let original = try LinkObject.empty()
-        rtnl_link_set_ifindex(original.pointer, index)
+        rtnl_link_set_ifindex(original.pointer, index.rawValue)
         let request = try LinkObject.empty()
         if let up = changes.up {
             if up { rtnl_link_set_flags(request.pointer, UInt32(IFF_UP)) }
@@ -165,35 +164,41 @@ extension NetlinkSocket {
         }
         if let mtu = changes.mtu { rtnl_link_set_mtu(request.pointer, UInt32(mtu)) }
         if let mac = changes.mac { try request.setAddress(mac) }
-        if let master = changes.masterIndex { rtnl_link_set_master(request.pointer, master) }
-        if let name = changes.name { rtnl_link_set_name(request.pointer, name) }
+        if let master = changes.masterIndex { rtnl_link_set_master(request.pointer, master.rawValue) }
+        if changes.leavesMaster { rtnl_link_set_master(request.pointer, 0) }
+        if let name = changes.name { rtnl_link_set_name(request.pointer, name.text) }
         try perform("change link", LinkRef.describe(index: index, name: nil)) { socket in
             rtnl_link_change(socket, original.pointer, request.pointer, 0)
         }
     }
 
-    public func setUp(index: Int32) throws(NetlinkError) {
+    public func setUp(index: InterfaceIndex) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(up: true))
     }
 
-    public func setDown(index: Int32) throws(NetlinkError) {
+    public func setDown(index: InterfaceIndex) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(up: false))
     }
 
-    /// Enslaves link `index` to the bridge `masterIndex` (0: release it).
-    public func setMaster(index: Int32, masterIndex: Int32) throws(NetlinkError) {
+    /// Enslaves link `index` to the bridge `masterIndex`.
+    public func setMaster(index: InterfaceIndex, masterIndex: InterfaceIndex) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(masterIndex: masterIndex))
     }
 
-    public func setMTU(index: Int32, _ mtu: Int) throws(NetlinkError) {
+    /// Releases link `index` from the bridge it is a port of.
+    public func leaveMaster(index: InterfaceIndex) throws(NetlinkError) {
+        try changeLink(index: index, LinkChanges(leavesMaster: true))
+    }
+
+    public func setMTU(index: InterfaceIndex, _ mtu: Int) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(mtu: mtu))
     }
 
-    public func setMAC(index: Int32, _ mac: MACAddress) throws(NetlinkError) {
+    public func setMAC(index: InterfaceIndex, _ mac: MACAddress) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(mac: mac))
     }
 
-    public func setPromiscuous(index: Int32, _ on: Bool = true) throws(NetlinkError) {
+    public func setPromiscuous(index: InterfaceIndex, _ on: Bool = true) throws(NetlinkError) {
         try changeLink(index: index, LinkChanges(promiscuous: on))
     }
 
@@ -202,20 +207,19 @@ extension NetlinkSocket {
     /// Deletes the link called `name` (a veth takes its peer with it).
     /// ENODEV is `.alreadyGone` with `ifMissing: .tolerate`.
     @discardableResult
-    public func deleteLink(named name: String, ifMissing: MissingPolicy = .fail) throws(NetlinkError) -> DeleteOutcome {
-        try deleteLink(index: 0, name: name, ifMissing: ifMissing)
+    public func deleteLink(named name: InterfaceName, ifMissing: MissingPolicy = .fail) throws(NetlinkError) -> DeleteOutcome {
+        try deleteLink(index: nil, name: name, ifMissing: ifMissing)
     }
 
     @discardableResult
-    public func deleteLink(index: Int32, ifMissing: MissingPolicy = .fail) throws(NetlinkError) -> DeleteOutcome {
+    public func deleteLink(index: InterfaceIndex, ifMissing: MissingPolicy = .fail) throws(NetlinkError) -> DeleteOutcome {
         try deleteLink(index: index, name: nil, ifMissing: ifMissing)
     }
 
-    private func deleteLink(index: Int32, name: String?, ifMissing: MissingPolicy) throws(NetlinkError) -> DeleteOutcome {
-        if let name { try InterfaceName.validate(name, operation: "delete link") }
+    private func deleteLink(index: InterfaceIndex?, name: InterfaceName?, ifMissing: MissingPolicy) throws(NetlinkError) -> DeleteOutcome {
         let link = try LinkObject.empty()
-        if index > 0 { rtnl_link_set_ifindex(link.pointer, index) }
-        if let name { rtnl_link_set_name(link.pointer, name) }
+        if let index { rtnl_link_set_ifindex(link.pointer, index.rawValue) }
+        if let name { rtnl_link_set_name(link.pointer, name.text) }
         do {
             try perform("delete link", LinkRef.describe(index: index, name: name)) { socket in
                 rtnl_link_delete(socket, link.pointer)
@@ -229,8 +233,8 @@ extension NetlinkSocket {
 
 /// How links are named in error messages: `"eth0"` or `ifindex 7`.
 enum LinkRef {
-    static func describe(index: Int32, name: String?) -> String {
-        if let name { return GoQuote.quoted(name) }
-        return "ifindex \(index)"
+    static func describe(index: InterfaceIndex?, name: InterfaceName?) -> String {
+        if let name { return GoQuote.quoted(name.text) }
+        return "ifindex \(index?.rawValue ?? 0)"
     }
 }

@@ -12,7 +12,7 @@ extension NetlinkSocket {
     /// 1 ms and double up to 50 ms: a veth normally turns UP within a few
     /// milliseconds of both ends being up, and the reference's fixed
     /// 0/50/500/1000/1000 ms schedule would spend 50 ms on that.
-    public func waitForOperState(index: Int32, _ wanted: OperState = .up,
+    public func waitForOperState(index: InterfaceIndex, _ wanted: OperState = .up,
                                  timeoutMilliseconds: Int = 2500) throws(NetlinkError) -> LinkInfo {
         let start = MonotonicClock.nowNanoseconds()
         let deadline = start + UInt64(max(0, timeoutMilliseconds)) * 1_000_000

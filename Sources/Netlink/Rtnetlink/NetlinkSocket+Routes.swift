@@ -49,7 +49,7 @@ extension NetlinkSocket {
     /// table (main by default; nil for every table, including local) and
     /// output interface of the first next hop.
     public func routes(family: IPFamily? = nil, table: UInt32? = RouteInfo.mainTable,
-                       outputInterface: Int32? = nil) throws(NetlinkError) -> [RouteInfo] {
+                       outputInterface: InterfaceIndex? = nil) throws(NetlinkError) -> [RouteInfo] {
         var raw: OpaquePointer? = nil
         let addressFamily = family?.addressFamily ?? AF_UNSPEC
         try perform("list", "routes") { rtnl_route_alloc_cache($0, addressFamily, 0, &raw) }
@@ -88,7 +88,7 @@ extension NetlinkSocket {
         if let priority = route.priority { rtnl_route_set_priority(pointer, priority) }
         if route.gateway != nil || route.outputInterface != nil {
             let nexthop = try request.addNexthop()
-            if let index = route.outputInterface { rtnl_route_nh_set_ifindex(nexthop, index) }
+            if let index = route.outputInterface { rtnl_route_nh_set_ifindex(nexthop, index.rawValue) }
             if let gateway = route.gateway {
                 let address = try NetlinkAddress(gateway)
                 withExtendedLifetime(address) { rtnl_route_nh_set_gateway(nexthop, address.pointer) }

@@ -11,7 +11,7 @@ public struct RouteInfo: Hashable, Sendable {
     public var destination: CIDR
     public var gateway: IPAddress?
     /// RTA_OIF.
-    public var outputInterface: Int32?
+    public var outputInterface: InterfaceIndex?
     public var scope: NetlinkScope
     /// RT_TABLE_MAIN is 254.
     public var table: UInt32
@@ -34,7 +34,7 @@ public struct RouteInfo: Hashable, Sendable {
     public static let protocolBoot: UInt8 = 3
     public static let typeUnicast: UInt8 = 1
 
-    public init(destination: CIDR, gateway: IPAddress? = nil, outputInterface: Int32? = nil,
+    public init(destination: CIDR, gateway: IPAddress? = nil, outputInterface: InterfaceIndex? = nil,
                 scope: NetlinkScope = .universe, table: UInt32 = RouteInfo.mainTable,
                 priority: UInt32? = nil, protocolID: UInt8 = RouteInfo.protocolBoot,
                 type: UInt8 = RouteInfo.typeUnicast, mtu: UInt32? = nil, advmss: UInt32? = nil) {
@@ -84,7 +84,7 @@ extension RouteInfo {
         if nexthopCount > 0, let nexthop = rtnl_route_nexthop_n(route, 0) {
             gateway = NetlinkAddress.ipAddress(of: rtnl_route_nh_get_gateway(nexthop))
             let index = rtnl_route_nh_get_ifindex(nexthop)
-            outputInterface = index > 0 ? index : nil
+            outputInterface = InterfaceIndex(index)
         }
         var value: UInt32 = 0
         if rtnl_route_get_metric(route, Int32(RTAX_MTU), &value) == 0 { mtu = value }

@@ -1,3 +1,4 @@
+import CNISpec
 import CNetlink
 import Glibc
 import SystemSupport
@@ -7,14 +8,19 @@ import SystemSupport
 /// characters, within the kernel's 15-character limit.
 public enum VethName {
     /// A fresh random name from getrandom(2).
-    public static func random() -> String {
+    public static func random() -> InterfaceName {
         name(for: RandomBytes.value())
     }
 
     /// The name for four given bytes (big-endian in `value`).
-    public static func name(for value: UInt32) -> String {
+    public static func name(for value: UInt32) -> InterfaceName {
         let hex = String(value, radix: 16)
-        return "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+        let text = "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+        do {
+            return try InterfaceName(text)
+        } catch {
+            preconditionFailure("\(text) is 12 ASCII letters and digits, always a valid name")
+        }
     }
 }
 

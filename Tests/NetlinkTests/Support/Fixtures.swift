@@ -9,9 +9,9 @@ final class VethFixture {
     let pod: PodNamespace
     let podNamespace: NetworkNamespace
     let podSocket: NetlinkSocket
-    let bridgeName: String
-    let hostVethName: String
-    let podInterfaceName = "eth0"
+    let bridgeName: InterfaceName
+    let hostVethName: InterfaceName
+    let podInterfaceName: InterfaceName = "eth0"
 
     init(mtu: Int? = nil, peerMAC: MACAddress? = nil, peerUp: Bool = false,
          enslave: Bool = true) throws {
@@ -19,7 +19,7 @@ final class VethFixture {
         pod = try PodNamespace()
         podNamespace = try pod.open()
         podSocket = try NetlinkSocket(in: podNamespace)
-        bridgeName = TestNode.uniqueName("br")
+        bridgeName = InterfaceName.unique("br")
         hostVethName = VethName.random()
         try host.createBridge(name: bridgeName)
         let bridge = try host.link(named: bridgeName)
