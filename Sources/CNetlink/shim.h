@@ -80,6 +80,13 @@ static inline int cnl_close_range(unsigned int first, unsigned int last) {
     return (int)syscall(SYS_close_range, first, last, 0);
 }
 
+/* membarrier(MEMBARRIER_CMD_GLOBAL): returns after an RCU grace period
+ * (synchronize_rcu), holding no lock. 0, or -1 with errno (EINVAL with
+ * nohz_full, ENOSYS before Linux 4.3). */
+static inline int cnl_await_rcu_grace_period(void) {
+    return (int)syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
+}
+
 /* getrandom(2) without flags: blocks only before the pool is initialised. */
 static inline long cnl_getrandom(void *buf, unsigned long n) {
     return syscall(SYS_getrandom, buf, n, 0);

@@ -34,11 +34,12 @@ public struct NFTMessage: Sendable {
 /// finish the pending cleanup of objects deleted in this network namespace,
 /// by anyone (nf_tables flushes its destroy work from the netlink release
 /// notifier, holding its commit mutex), which waits for an RCU grace period:
-/// 4 to 10 ms here, most of a DEL, and as much again for an ADD that
-/// follows another plugin's DEL. Every socket is therefore closed by a
+/// 4 to 10 ms here, most of a DEL. Every socket is therefore closed by a
 /// forked child (`ReleaseInChild`), which absorbs that wait, so the plugin
-/// goes on at once; what a batch changed is in the ruleset when `commit`
-/// returns either way.
+/// goes on at once, and which sits out the grace period before releasing,
+/// so that the commit mutex is not held across it (the next plugin's veth
+/// or batch would wait); what a batch changed is in the ruleset when
+/// `commit` returns either way.
 public final class NetfilterSocket {
     private let handle: OpaquePointer
     private var nextSequence: UInt32 = 1
@@ -58,6 +59,9 @@ public final class NetfilterSocket {
     deinit {
         ReleaseInChild.release(handle)
     }
+
+    /// The socket's netlink port id (as /proc/net/netlink lists it).
+    public var localPort: UInt32 { nl_socket_get_local_port(handle) }
 
     /// The netlink type of nf_tables message `kind` (NFT_MSG_*).
     public static func messageType(_ kind: NFTMessageKind) -> UInt16 {
