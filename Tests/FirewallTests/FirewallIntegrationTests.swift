@@ -314,6 +314,43 @@ struct FirewallIntegrationTests {
         }
     }
 
+    @Test("tearDownEverywhere speaks nf_tables through one socket for both backends")
+    func tearDownEverywhereOneSocket() throws {
+        try #require(IPTablesNFTChains.usesIPTablesNFT, "this node's iptables is not iptables-nft")
+        let network = FirewallTestSandbox.uniqueID("one-net")
+        let id = FirewallTestSandbox.uniqueID("ctr")
+        try IPTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+
+        // Each backend speaks nf_tables on the session it is given...
+        let lookups = NFTSession()
+        try IPTablesMasquerade(session: lookups).tearDown(network: network, containerID: id, ifname: "eth0")
+        #expect(lookups.socketsOpened == 1)
+        let teardown = NFTSession()
+        try NFTablesMasquerade(session: teardown).tearDown(network: network, containerID: id, ifname: "eth0")
+        #expect(teardown.socketsOpened == 1)
+        // ...and both are given the caller's.
+        let shared = NFTSession()
+        for kind in MasqueradeBackendKind.allCases {
+            let backend = kind.makeBackend(session: shared)
+            let session = (backend as? IPTablesMasquerade)?.session ?? (backend as? NFTablesMasquerade)?.session
+            #expect(session === shared)
+        }
+
+        try IPTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade().setUp(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+        let session = NFTSession()
+        try Masquerade.tearDownEverywhere(network: network, containerID: id, ifname: "eth0", likelyHolder: .nftables,
+                                          session: session)
+        #expect(session.socketsOpened == 1)
+        #expect(throws: FirewallError.self) {
+            try IPTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+        }
+        #expect(throws: FirewallError.self) {
+            try NFTablesMasquerade().check(network: network, containerID: id, ifname: "eth0", addresses: [cidr("10.21.0.2/24")])
+        }
+    }
+
     @Test("automatic backend selection picks iptables when it works")
     func automaticSelection() {
         #expect(MasqueradeBackendKind.resolve(nil) == .iptables)
