@@ -68,7 +68,7 @@ struct FirewallSocketReleaseTests {
         var ports: Set<UInt32> = []
         var line = [CChar](repeating: 0, count: 512)
         while fgets(&line, Int32(line.count), file) != nil {
-            let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
+            let fields = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ", omittingEmptySubsequences: true)
             if fields.count > 2, fields[1] == "\(NETLINK_NETFILTER)", let port = UInt32(fields[2]) { ports.insert(port) }
         }
         return ports
