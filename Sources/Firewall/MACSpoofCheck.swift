@@ -22,7 +22,13 @@ import SystemSupport
 ///
 /// Needs CAP_NET_ADMIN in the host network namespace.
 public struct MACSpoofCheck: Sendable {
-    public init() {}
+    /// The socket every operation uses (opened on first use): hand it the
+    /// session of the masquerade steps of the same plugin call to share one.
+    let session: NFTSession
+
+    public init(session: NFTSession = NFTSession()) {
+        self.session = session
+    }
 
     private typealias Plan = MACSpoofCheckPlan
     private typealias Rules = MACSpoofCheckRules
@@ -41,7 +47,7 @@ public struct MACSpoofCheck: Sendable {
         let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
         let interfaceChain = Plan.interfaceChain(containerID: containerID, ifname: ifname)
         let macChain = Plan.macChain(containerID: containerID, ifname: ifname)
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let state = try read(socket, containerID: containerID, ifname: ifname)
@@ -75,7 +81,7 @@ public struct MACSpoofCheck: Sendable {
     }
 
     public func tearDown(containerID: String, ifname: String) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let changes = try removal(socket, reference: Plan.referenceID(containerID: containerID, ifname: ifname))
@@ -89,7 +95,7 @@ public struct MACSpoofCheck: Sendable {
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let tag = Plan.networkTag(network)
         let valid = Set(validAttachments.map { Plan.referenceID(containerID: $0.containerID, ifname: $0.ifname) })
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let stale = try socket.chains(family: Rules.family, table: Plan.table)
@@ -113,7 +119,7 @@ public struct MACSpoofCheck: Sendable {
 
     /// Throws `ruleMissing` unless all four rules are present as setUp made them for `address`.
     public func check(hostInterface: String, containerID: String, ifname: String, mac address: MACAddress) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         let state = try read(socket, containerID: containerID, ifname: ifname)
         let wanted = Rules.wanted(hostInterface: hostInterface, containerID: containerID, ifname: ifname, mac: address)
         let texts = Plan.wantedRules(hostInterface: hostInterface, containerID: containerID, ifname: ifname,

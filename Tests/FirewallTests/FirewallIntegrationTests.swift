@@ -379,6 +379,22 @@ struct FirewallIntegrationTests {
             try spoofCheck.tearDown(containerID: id, ifname: "eth0")
         }
 
+        @Test("setUp and tearDown speak nf_tables on the session given, shared with masquerading")
+        func sharedSession() throws {
+            let network = FirewallTestSandbox.uniqueID("sc-net")
+            let id = FirewallTestSandbox.uniqueID("ctr")
+            let session = NFTSession()
+            try MACSpoofCheck(session: session).setUp(network: network, hostInterface: "veth0009", containerID: id,
+                                                      ifname: "eth0", mac: "0a:58:0a:0c:00:09")
+            #expect(session.socketsOpened == 1)
+            try NFTablesMasquerade(session: session).setUp(network: network, containerID: id, ifname: "eth0",
+                                                           addresses: [cidr("10.22.0.2/24")])
+            try MACSpoofCheck(session: session).tearDown(containerID: id, ifname: "eth0")
+            try NFTablesMasquerade(session: session).tearDown(network: network, containerID: id, ifname: "eth0")
+            #expect(session.socketsOpened == 1)
+            #expect(try !table().contains("\(id)-eth0"))
+        }
+
         @Test("setUp twice leaves one PREROUTING rule")
         func setUpTwice() throws {
             let network = FirewallTestSandbox.uniqueID("sc-net")
