@@ -1,8 +1,9 @@
 /// The nf_tables socket of one plugin operation: opened on first use and
-/// shared by every step of the operation that speaks nf_tables (a DEL's
-/// iptables-nft lookup and nftables teardown), so that the operation pays
-/// for one socket and one release, not one per step: every release costs a
-/// forked child (see `NetfilterSocket` on closing).
+/// shared by every step of the operation that speaks nf_tables (the MAC
+/// spoof check, the iptables-nft lookups and the nftables rules of one ADD
+/// or DEL), so that the operation pays for one socket and one release, not
+/// one per step: every release starts a child (see `NetfilterSocket` on
+/// closing).
 ///
 /// The socket is released when the last holder of the session lets it go.
 /// It belongs to the network namespace it was first used in: hand a session

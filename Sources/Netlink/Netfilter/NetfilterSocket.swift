@@ -35,7 +35,7 @@ public struct NFTMessage: Sendable {
 /// by anyone (nf_tables flushes its destroy work from the netlink release
 /// notifier, holding its commit mutex), which waits for an RCU grace period:
 /// 4 to 10 ms here, most of a DEL. Every socket is therefore closed by a
-/// forked child (`ReleaseInChild`), which absorbs that wait, so the plugin
+/// child process (`ReleaseInChild`), which absorbs that wait, so the plugin
 /// goes on at once, and which sits out the grace period before releasing,
 /// so that the commit mutex is not held across it (the next plugin's veth
 /// or batch would wait); what a batch changed is in the ruleset when
