@@ -104,10 +104,12 @@ struct AddCommand {
                 }
             }
 
-            // 6. MAC spoof protection for the pod's MAC.
+            // 6. MAC spoof protection for the pod's MAC. It and masquerading
+            //    speak nf_tables on one socket (one release for the call).
+            let nftables = NFTSession()
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
-                    try MACSpoofCheck().setUp(network: request.networkName, hostInterface: hostVethName.text,
+                    try MACSpoofCheck(session: nftables).setUp(network: request.networkName, hostInterface: hostVethName.text,
                                               attachment: request.attachment,
                                               mac: mac)
                 } catch {
@@ -115,7 +117,7 @@ struct AddCommand {
                 }
                 rollback.register("MAC spoof check") {
                     ignoreFailure { () throws(FirewallError) in
-                        try MACSpoofCheck().tearDown(attachment: request.attachment)
+                        try MACSpoofCheck(session: nftables).tearDown(attachment: request.attachment)
                     }
                 }
             }
@@ -136,7 +138,7 @@ struct AddCommand {
                 var pendingMasquerade: PendingMasqueradeSetUp? = nil
                 if config.ipMasq {
                     let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
-                        .makeBackend(environment: request.environment)
+                        .makeBackend(environment: request.environment, session: nftables)
                     rollback.register("IP masquerade") {
                         try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in

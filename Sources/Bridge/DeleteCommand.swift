@@ -55,10 +55,12 @@ struct DeleteCommand {
             }
         }
 
-        // 3. MAC spoof-check rules.
+        // 3. MAC spoof-check rules. It and step 4 speak nf_tables on one
+        //    socket (one release for the call).
+        let nftables = NFTSession()
         if config.macSpoofCheck {
             do {
-                try MACSpoofCheck().tearDown(attachment: request.attachment)
+                try MACSpoofCheck(session: nftables).tearDown(attachment: request.attachment)
             } catch {
                 record(CNIError.failed("failed to remove MAC spoof check", error))
             }
@@ -69,7 +71,7 @@ struct DeleteCommand {
             do {
                 try Masquerade.tearDownEverywhere(network: request.networkName, attachment: request.attachment,
                                                   likelyHolder: config.ipMasqBackend ?? .iptables,
-                                                  environment: request.environment)
+                                                  environment: request.environment, session: nftables)
             } catch {
                 record(CNIError.failed("failed to remove IP masquerade", error))
             }

@@ -11,6 +11,9 @@
 #define CNETLINK_SHIM_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
@@ -78,6 +81,110 @@ static inline int cnl_ns_get_nstype(int fd) {
  * 0 or -1 with errno (ENOSYS before Linux 5.9). */
 static inline int cnl_close_range(unsigned int first, unsigned int last) {
     return (int)syscall(SYS_close_range, first, last, 0);
+}
+
+/* membarrier(MEMBARRIER_CMD_GLOBAL): returns after an RCU grace period
+ * (synchronize_rcu), holding no lock. 0, or -1 with errno (EINVAL with
+ * nohz_full, ENOSYS before Linux 4.3). */
+static inline int cnl_await_rcu_grace_period(void) {
+    return (int)syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
+}
+
+/* kcmp(KCMP_VM): 0 when the two processes share one address space, 1 or 2
+ * when not, -1 with errno (e.g. ESRCH). */
+static inline int cnl_kcmp_vm(int pid1, int pid2) {
+    return (int)syscall(SYS_kcmp, pid1, pid2, 1 /* KCMP_VM */, 0, 0);
+}
+
+/* ---- closing a socket in a child that shares our memory ---------------- */
+
+#if defined(__x86_64__) || defined(__aarch64__)
+/* A system call that returns -errno and writes nothing else: the child
+ * below shares the parent's memory and thread pointer, so it must not
+ * write errno (glibc's syscall() would, into the parent's). */
+static inline long cnl_raw_syscall4(long number, long a, long b, long c, long d) {
+#if defined(__x86_64__)
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile ("syscall" : "=a"(ret) : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10)
+                      : "rcx", "r11", "memory");
+    return ret;
+#else
+    register long x8 __asm__("x8") = number;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    __asm__ volatile ("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+    return x0;
+#endif
+}
+
+/* glibc's clone(), declared by sched.h only under _GNU_SOURCE. */
+extern int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+#define CNL_CLONE_VM 0x00000100
+
+struct cnl_release_child {
+    int socket_fd, gate_read, gate_write, grace_periods;
+};
+
+/* The child: standard descriptors on /dev/null, every other descriptor but
+ * the socket and the gate's read end closed, then it waits for the gate to
+ * close, sits out `grace_periods` RCU grace periods (membarrier GLOBAL)
+ * and returns, which exits it and releases the socket. Raw system calls
+ * only, on its own stack. */
+static int cnl_release_child_main(void *opaque) {
+    const struct cnl_release_child *child = opaque;
+    long null = cnl_raw_syscall4(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDWR, 0);
+    for (long fd = 0; null >= 0 && fd <= 2; fd++) {
+        if (fd != null) cnl_raw_syscall4(SYS_dup3, null, fd, 0, 0);
+    }
+    cnl_raw_syscall4(SYS_close, child->gate_write, 0, 0, 0);
+    int low = child->socket_fd < child->gate_read ? child->socket_fd : child->gate_read;
+    int high = child->socket_fd < child->gate_read ? child->gate_read : child->socket_fd;
+    long first = 3;
+    int kept[2] = { low, high };
+    for (int i = 0; i < 2; i++) {
+        if (kept[i] < first) continue;
+        if (kept[i] > first) cnl_raw_syscall4(SYS_close_range, first, kept[i] - 1, 0, 0);
+        first = kept[i] + 1;
+    }
+    cnl_raw_syscall4(SYS_close_range, first, ~0U, 0, 0);
+    char byte;
+    while (cnl_raw_syscall4(SYS_read, child->gate_read, (long)&byte, 1, 0) == -EINTR) {}
+    for (int i = 0; i < child->grace_periods; i++) {
+        if (cnl_raw_syscall4(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0, 0) != 0) break;
+    }
+    return 0;
+}
+#endif
+
+/* Starts `cnl_release_child_main` in a child that shares our memory
+ * (CLONE_VM: no page tables copied, no copy-on-write faults afterwards)
+ * but not our descriptor table, on a stack of its own that is never freed
+ * (the child may outlive us), with every signal blocked. Returns its pid,
+ * or -1 (no such child on this architecture, or clone failed). */
+static inline int cnl_start_release_child(int socket_fd, int gate_read, int gate_write, int grace_periods) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    const size_t size = 64 * 1024;
+    char *stack = malloc(size);
+    if (!stack) return -1;
+    struct cnl_release_child *child = (struct cnl_release_child *)stack;
+    child->socket_fd = socket_fd;
+    child->gate_read = gate_read;
+    child->gate_write = gate_write;
+    child->grace_periods = grace_periods;
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    int pid = clone(cnl_release_child_main, stack + size, CNL_CLONE_VM | SIGCHLD, child);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0) free(stack);
+    return pid;
+#else
+    (void)socket_fd; (void)gate_read; (void)gate_write; (void)grace_periods;
+    return -1;
+#endif
 }
 
 /* getrandom(2) without flags: blocks only before the pool is initialised. */

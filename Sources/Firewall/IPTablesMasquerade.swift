@@ -23,13 +23,19 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     public var kind: MasqueradeBackendKind { .iptables }
 
     var runner: CommandRunner
+    /// The nf_tables socket of the iptables-nft lookups (opened on first use).
+    let session: NFTSession
 
     /// Runs the iptables tools with `environment` (the plugin call's).
-    public init(environment: [String]) {
+    public init(environment: [String], session: NFTSession = NFTSession()) {
         self.runner = CommandRunner(environment: environment)
+        self.session = session
     }
 
-    init(runner: CommandRunner) { self.runner = runner }
+    init(runner: CommandRunner, session: NFTSession = NFTSession()) {
+        self.runner = runner
+        self.session = session
+    }
 
     /// Usable when it can list a chain, like the reference's probe (which
     /// lists filter INPUT; this lists the nat table's POSTROUTING, which we need).
@@ -83,7 +89,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     /// netlink removal is refused (the chain is referenced elsewhere).
     public func tearDown(network: String, attachment: Attachment) throws(FirewallError) {
         let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: attachment.containerID)
-        let overNetlink = IPTablesNFTChains.forThisNode()
+        let overNetlink = IPTablesNFTChains.forThisNode(session: session)
         for family in IPTablesMasquerade.availableFamilies {
             if let overNetlink {
                 do {
@@ -107,7 +113,7 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let validIDs = Set(validAttachments.map(\.containerID))
         let validChains = Set(validIDs.map { IPTablesMasqueradePlan.chainName(network: network, containerID: $0) })
-        let overNetlink = IPTablesNFTChains.forThisNode()
+        let overNetlink = IPTablesNFTChains.forThisNode(session: session)
         for family in IPTablesMasquerade.availableFamilies {
             if let overNetlink, let chains = try? overNetlink.masqueradeChains(family: family),
                chains.allSatisfy(validChains.contains) {

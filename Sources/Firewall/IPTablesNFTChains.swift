@@ -21,11 +21,11 @@ struct IPTablesNFTChains {
 
     let socket: NFTSocket
 
-    /// A lookup for this node, or nil when its `iptables` is not
-    /// iptables-nft (resolved through its symlinks, no process) or the
-    /// netlink socket cannot be made.
-    static func forThisNode() -> IPTablesNFTChains? {
-        guard usesIPTablesNFT, let socket = try? NFTSocket() else { return nil }
+    /// A lookup for this node on `session`'s socket, or nil when its
+    /// `iptables` is not iptables-nft (resolved through its symlinks, no
+    /// process) or the netlink socket cannot be made.
+    static func forThisNode(session: NFTSession = NFTSession()) -> IPTablesNFTChains? {
+        guard usesIPTablesNFT, let socket = try? session.openSocket() else { return nil }
         return IPTablesNFTChains(socket: socket)
     }
 

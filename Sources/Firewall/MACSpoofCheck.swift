@@ -20,7 +20,13 @@ import Netlink
 ///
 /// Needs CAP_NET_ADMIN in the host network namespace.
 public struct MACSpoofCheck: Sendable {
-    public init() {}
+    /// The socket every operation uses (opened on first use): hand it the
+    /// session of the masquerade steps of the same plugin call to share one.
+    let session: NFTSession
+
+    public init(session: NFTSession = NFTSession()) {
+        self.session = session
+    }
 
     private typealias Plan = MACSpoofCheckPlan
     private typealias Rules = MACSpoofCheckRules
@@ -31,7 +37,7 @@ public struct MACSpoofCheck: Sendable {
         let wanted = Rules.wanted(hostInterface: hostInterface, attachment: attachment, mac: address)
         let interfaceChain = Plan.interfaceChain(attachment: attachment)
         let macChain = Plan.macChain(attachment: attachment)
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let state = try read(socket, attachment: attachment)
@@ -65,7 +71,7 @@ public struct MACSpoofCheck: Sendable {
     }
 
     public func tearDown(attachment: Attachment) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let changes = try removal(socket, reference: Plan.referenceID(attachment: attachment))
@@ -79,7 +85,7 @@ public struct MACSpoofCheck: Sendable {
     public func garbageCollect(network: String, validAttachments: Set<Attachment>) throws(FirewallError) {
         let tag = Plan.networkTag(network)
         let valid = Set(validAttachments.map { Plan.referenceID(attachment: $0) })
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let stale = try socket.chains(family: Rules.family, table: Plan.table)
@@ -97,7 +103,7 @@ public struct MACSpoofCheck: Sendable {
 
     /// Throws `ruleMissing` unless all four rules are present as setUp made them for `address`.
     public func check(hostInterface: String, attachment: Attachment, mac address: MACAddress) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         let state = try read(socket, attachment: attachment)
         let wanted = Rules.wanted(hostInterface: hostInterface, attachment: attachment, mac: address)
         let texts = Plan.wantedRules(hostInterface: hostInterface, attachment: attachment, mac: address)

@@ -12,31 +12,32 @@ public enum Masquerade {
     /// Tears the attachment down in both backends. Both are attempted; the
     /// first error that counts is thrown after both ran. `likelyHolder`, the
     /// backend the config names, goes last: the other usually has nothing
-    /// to remove, and looking first costs less than looking after a
-    /// deletion (see `NetfilterSocket` on closing).
+    /// to remove. Both speak nf_tables on `session`'s one socket.
     public static func tearDownEverywhere(network: String, attachment: Attachment,
                                           likelyHolder: MasqueradeBackendKind = .iptables,
-                                          environment: [String]) throws(FirewallError) {
-        try forEachBackend(last: likelyHolder, environment: environment) { backend throws(FirewallError) in
+                                          environment: [String],
+                                          session: NFTSession = NFTSession()) throws(FirewallError) {
+        try forEachBackend(last: likelyHolder, environment: environment, session: session) { backend throws(FirewallError) in
             try backend.tearDown(network: network, attachment: attachment)
         }
     }
 
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
     public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>,
-                                                environment: [String]) throws(FirewallError) {
-        try forEachBackend(environment: environment) { backend throws(FirewallError) in
+                                                environment: [String],
+                                                session: NFTSession = NFTSession()) throws(FirewallError) {
+        try forEachBackend(environment: environment, session: session) { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }
     }
 
-    private static func forEachBackend(last: MasqueradeBackendKind = .iptables, environment: [String],
+    private static func forEachBackend(last: MasqueradeBackendKind = .iptables, environment: [String], session: NFTSession,
                                        _ body: (any MasqueradeBackend) throws(FirewallError) -> Void) throws(FirewallError) {
         var firstError: FirewallError? = nil
         let kinds = MasqueradeBackendKind.allCases.filter { $0 != last } + [last]
         for kind in kinds where kind.isInstalled {
             do {
-                try body(kind.makeBackend(environment: environment))
+                try body(kind.makeBackend(environment: environment, session: session))
             } catch {
                 if firstError == nil && kind.isUsable(environment: environment) { firstError = error }
             }

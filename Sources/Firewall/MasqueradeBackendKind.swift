@@ -31,11 +31,13 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
     }
 
     /// A backend of this kind; the iptables one runs its tools with
-    /// `environment` (the plugin call's).
-    public func makeBackend(environment: [String]) -> any MasqueradeBackend {
+    /// `environment` (the plugin call's). Both speak nf_tables on
+    /// `session`'s socket.
+    public func makeBackend(environment: [String],
+                            session: NFTSession = NFTSession()) -> any MasqueradeBackend {
         switch self {
-        case .iptables: return IPTablesMasquerade(environment: environment)
-        case .nftables: return NFTablesMasquerade()
+        case .iptables: return IPTablesMasquerade(environment: environment, session: session)
+        case .nftables: return NFTablesMasquerade(session: session)
         }
     }
 }

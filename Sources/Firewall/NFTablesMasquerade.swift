@@ -26,7 +26,12 @@ import Netlink
 public struct NFTablesMasquerade: MasqueradeBackend {
     public var kind: MasqueradeBackendKind { .nftables }
 
-    public init() {}
+    /// The socket every operation of this backend uses (opened on first use).
+    let session: NFTSession
+
+    public init(session: NFTSession = NFTSession()) {
+        self.session = session
+    }
 
     private typealias Plan = NFTablesMasqueradePlan
     private typealias Rules = NFTablesMasqueradeRules
@@ -39,7 +44,7 @@ public struct NFTablesMasquerade: MasqueradeBackend {
     }
 
     public func setUp(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         let wanted = Rules.wanted(network: network, attachment: attachment,
                                   addresses: addresses, nonMasquerade: nonMasqueradeCIDRs).map(\.rule)
         let instance = Plan.instanceHash(network: network, attachment: attachment)
@@ -92,7 +97,7 @@ public struct NFTablesMasquerade: MasqueradeBackend {
     }
 
     public func check(network: String, attachment: Attachment, addresses: [CIDR], nonMasqueradeCIDRs: [CIDR]) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         let postrouting = try socket.chain(family: Rules.family, table: Plan.table, name: Plan.postroutingChain)
         guard let postrouting else {
             throw .ruleMissing("nftables chain \(Plan.family) \(Plan.table) \(Plan.postroutingChain) not found")
@@ -117,7 +122,7 @@ public struct NFTablesMasquerade: MasqueradeBackend {
     /// Deletes the rules of `masq_checks` whose comment `matches` selects,
     /// in one batch; nothing is sent when none does (or the table is absent).
     private func deleteRules(what: String, _ matches: @escaping (String?) -> Bool) throws(FirewallError) {
-        let socket = try NFTSocket()
+        let socket = try session.openSocket()
         try RetryOnConflict.run(
             plan: { () throws(FirewallError) -> [NetlinkMessageBuilder]? in
                 let handles = try socket.rules(family: Rules.family, table: Plan.table, chain: Plan.checksChain) { _, comment in

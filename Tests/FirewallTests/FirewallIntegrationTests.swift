@@ -316,6 +316,43 @@ struct FirewallIntegrationTests {
         }
     }
 
+    @Test("tearDownEverywhere speaks nf_tables through one socket for both backends")
+    func tearDownEverywhereOneSocket() throws {
+        try #require(IPTablesNFTChains.usesIPTablesNFT, "this node's iptables is not iptables-nft")
+        let network = FirewallTestSandbox.uniqueID("one-net")
+        let id = FirewallTestSandbox.uniqueID("ctr")
+        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+
+        // Each backend speaks nf_tables on the session it is given...
+        let lookups = NFTSession()
+        try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: lookups).tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
+        #expect(lookups.socketsOpened == 1)
+        let teardown = NFTSession()
+        try NFTablesMasquerade(session: teardown).tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
+        #expect(teardown.socketsOpened == 1)
+        // ...and both are given the caller's.
+        let shared = NFTSession()
+        for kind in MasqueradeBackendKind.allCases {
+            let backend = kind.makeBackend(environment: ProcessEnvironment.current(), session: shared)
+            let session = (backend as? IPTablesMasquerade)?.session ?? (backend as? NFTablesMasquerade)?.session
+            #expect(session === shared)
+        }
+
+        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        let session = NFTSession()
+        try Masquerade.tearDownEverywhere(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), likelyHolder: .nftables,
+                                          environment: ProcessEnvironment.current(), session: session)
+        #expect(session.socketsOpened == 1)
+        #expect(throws: FirewallError.self) {
+            try IPTablesMasquerade(environment: ProcessEnvironment.current()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        }
+        #expect(throws: FirewallError.self) {
+            try NFTablesMasquerade().check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        }
+    }
+
     @Test("automatic backend selection picks iptables when it works")
     func automaticSelection() {
         #expect(MasqueradeBackendKind.resolve(nil, environment: ProcessEnvironment.current()) == .iptables)
@@ -342,6 +379,22 @@ struct FirewallIntegrationTests {
             #expect(text.contains("drop comment \"macspoofchk-\(id)-eth0\""))
             try spoofCheck.check(hostInterface: "veth0001", attachment: Attachment(containerID: id, ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:02")!)
             try spoofCheck.tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
+        }
+
+        @Test("setUp and tearDown speak nf_tables on the session given, shared with masquerading")
+        func sharedSession() throws {
+            let network = FirewallTestSandbox.uniqueID("sc-net")
+            let id = FirewallTestSandbox.uniqueID("ctr")
+            let session = NFTSession()
+            try MACSpoofCheck(session: session).setUp(network: network, hostInterface: "veth0009", attachment: Attachment(containerID: id,
+                                                      ifname: "eth0"), mac: MACAddress("0a:58:0a:0c:00:09")!)
+            #expect(session.socketsOpened == 1)
+            try NFTablesMasquerade(session: session).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"),
+                                                           addresses: [cidr("10.22.0.2/24")])
+            try MACSpoofCheck(session: session).tearDown(attachment: Attachment(containerID: id, ifname: "eth0"))
+            try NFTablesMasquerade(session: session).tearDown(network: network, attachment: Attachment(containerID: id, ifname: "eth0"))
+            #expect(session.socketsOpened == 1)
+            #expect(try !table().contains("\(id)-eth0"))
         }
 
         @Test("setUp twice leaves one PREROUTING rule")

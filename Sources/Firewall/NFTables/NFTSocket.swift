@@ -26,6 +26,9 @@ final class NFTSocket {
         wire = try nftables { () throws(NetfilterError) in try NetfilterSocket() }
     }
 
+    /// The netlink port id of the socket (as /proc/net/netlink lists it).
+    var localPort: UInt32 { wire.localPort }
+
     /// Applies `changes` as one atomic batch (see `NetfilterSocket.commit`).
     func commit(_ changes: [NetlinkMessageBuilder], what: String) throws(FirewallError) {
         try nftables { () throws(NetfilterError) in try wire.commit(changes, what: what) }

@@ -34,11 +34,12 @@ public struct NFTMessage: Sendable {
 /// finish the pending cleanup of objects deleted in this network namespace,
 /// by anyone (nf_tables flushes its destroy work from the netlink release
 /// notifier, holding its commit mutex), which waits for an RCU grace period:
-/// 4 to 10 ms here, most of a DEL, and as much again for an ADD that
-/// follows another plugin's DEL. Every socket is therefore closed by a
-/// forked child (`ReleaseInChild`), which absorbs that wait, so the plugin
-/// goes on at once; what a batch changed is in the ruleset when `commit`
-/// returns either way.
+/// 4 to 10 ms here, most of a DEL. Every socket is therefore closed by a
+/// child process (`ReleaseInChild`), which absorbs that wait, so the plugin
+/// goes on at once, and which sits out the grace period before releasing,
+/// so that the commit mutex is not held across it (the next plugin's veth
+/// or batch would wait); what a batch changed is in the ruleset when
+/// `commit` returns either way.
 public final class NetfilterSocket {
     private let handle: OpaquePointer
     private var nextSequence: UInt32 = 1
@@ -58,6 +59,9 @@ public final class NetfilterSocket {
     deinit {
         ReleaseInChild.release(handle)
     }
+
+    /// The socket's netlink port id (as /proc/net/netlink lists it).
+    public var localPort: UInt32 { nl_socket_get_local_port(handle) }
 
     /// The netlink type of nf_tables message `kind` (NFT_MSG_*).
     public static func messageType(_ kind: NFTMessageKind) -> UInt16 {
@@ -85,10 +89,10 @@ public final class NetfilterSocket {
         while true {
             let message = request(kind, family: family, flags: NLM_F_DUMP)
             build(message)
-            let sequence = try send([message], what: what)
+            let sequence = try send([message], what: what).last
             var objects: [NFTMessage] = []
             var interrupted = false
-            try receive(until: sequence, what: what) { reply in
+            try receive(until: sequence, since: sequence, what: what) { reply in
                 if reply.flags & UInt16(NLM_F_DUMP_INTR) != 0 { interrupted = true }
                 if reply.type == UInt16(NLMSG_DONE) { return true }
                 objects.append(reply)
@@ -105,10 +109,10 @@ public final class NetfilterSocket {
              _ build: (NetlinkMessageBuilder) -> Void) throws(NetfilterError) -> NFTMessage? {
         let message = request(kind, family: family)
         build(message)
-        let sequence = try send([message], what: what)
+        let sequence = try send([message], what: what).last
         var object: NFTMessage? = nil
         do {
-            try receive(until: sequence, what: what) { reply in
+            try receive(until: sequence, since: sequence, what: what) { reply in
                 object = reply
                 return true
             }
@@ -126,12 +130,12 @@ public final class NetfilterSocket {
                                           family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
         let end = NetlinkMessageBuilder(type: UInt16(NFNL_MSG_BATCH_END), flags: NLM_F_REQUEST,
                                         family: UInt8(AF_UNSPEC), resourceID: Self.subsystem, sequence: takeSequence())
-        _ = try send([begin] + changes + [end], what: what)
+        let first = try send([begin] + changes + [end], what: what).lowest
         let probe = request(.getGeneration, family: UInt8(AF_UNSPEC))
-        let sequence = try send([probe], what: what)
+        let sequence = try send([probe], what: what).last
         var firstError: Int32 = 0
         do {
-            try receive(until: sequence, what: what, acceptingErrorsOfOtherSequences: { code in
+            try receive(until: sequence, since: first, what: what, acceptingErrorsOfOtherSequences: { code in
                 if firstError == 0 { firstError = code }
             }) { _ in true }
         }
@@ -140,25 +144,33 @@ public final class NetfilterSocket {
 
     // MARK: - Wire
 
-    /// Sends `messages` in one `sendto` and returns the last one's sequence number.
-    private func send(_ messages: [NetlinkMessageBuilder], what: String) throws(NetfilterError) -> UInt32 {
+    /// Sends `messages` in one `sendto`; returns the lowest and the last
+    /// sequence number among them (a batch's changes are numbered when
+    /// built, before its BEGIN).
+    @discardableResult
+    func send(_ messages: [NetlinkMessageBuilder], what: String) throws(NetfilterError) -> (lowest: UInt32, last: UInt32) {
         var buffer: [UInt8] = []
         var lastSequence: UInt32 = 0
+        var lowestSequence = UInt32.max
         for message in messages {
             guard let bytes = message.bytes else { throw NetfilterError(operation: what, errno: EMSGSIZE) }
             lastSequence = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
+            lowestSequence = min(lowestSequence, lastSequence)
             buffer += bytes
         }
         let rc = buffer.withUnsafeMutableBytes { nl_sendto(handle, $0.baseAddress, $0.count) }
         if rc < 0 { throw NetfilterError(operation: what, errno: NetfilterSocket.errno(fromLibnl: rc)) }
-        return lastSequence
+        return (lowestSequence, lastSequence)
     }
 
     /// Reads replies until `handle` returns true for a message carrying
     /// `sequence`. An NLMSG_ERROR with a non-zero code for `sequence` is
-    /// thrown; one for an earlier message (a batch) goes to
-    /// `acceptingErrorsOfOtherSequences`, or is thrown when that is nil.
-    private func receive(until sequence: UInt32, what: String,
+    /// thrown; one for an earlier message of this request (a batch, from
+    /// `since` on) goes to `acceptingErrorsOfOtherSequences`, or is thrown
+    /// when that is nil. Replies to requests before `since` (left unread
+    /// by an earlier request that failed half-way; a socket may serve
+    /// several steps, see NFTSession) are skipped.
+    private func receive(until sequence: UInt32, since: UInt32, what: String,
                          acceptingErrorsOfOtherSequences: ((Int32) -> Void)? = nil,
                          _ handle: (NFTMessage) -> Bool) throws(NetfilterError) {
         while true {
@@ -183,6 +195,7 @@ public final class NetfilterSocket {
                     throw NetfilterError(operation: what, errno: EBADMSG)
                 }
                 defer { offset += (length + 3) & ~3 }
+                if messageSequence < since { continue }
                 if type == UInt16(NLMSG_ERROR) {
                     let code = length >= 20 ? -raw.loadUnaligned(fromByteOffset: 16, as: Int32.self) : EBADMSG
                     if messageSequence == sequence {
