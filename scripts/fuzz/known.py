@@ -86,13 +86,6 @@ def error_precedence(c):
         ref.get('msg', '').startswith(FIRST_ERRORS) and ours.get('msg', '').startswith(FIRST_ERRORS)
 
 
-@known('steps.* CHECK.out.*', 'F10: CHECK with an unsupported cniVersion answers "incompatible CNI versions"; '
-       '1.1.1 answers "plugin version does not allow CHECK" (not checked against upstream HEAD\'s library)', OPEN)
-def check_unsupported_version(c):
-    ref = c.out('ref')
-    return _is_error(ref) and ref.get('msg') == 'plugin version does not allow CHECK'
-
-
 @known('store.*', 'F11: a reservation file whose container ID carries spaces (" c1 \\r\\neth0\\n", which only an '
        'admin could write) is released by DEL/GC of c1; the reference compares the whole trimmed content and keeps it',
        OPEN)
