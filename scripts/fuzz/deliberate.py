@@ -389,6 +389,19 @@ def check_route_without_gw(c):
     return msg.startswith('Expected Route') and 'GW:<nil>' in msg and not c.failed('ours', c.step_index)
 
 
+@rule('steps.bridge CHECK.*', "our bridge is created with a MAC of its own, which never moves; the reference's "
+      "unpinned bridge takes the MAC of a new port that sorts lower, and its CHECK of earlier pods fails",
+      'A bridge keeps the MAC it was created with.')
+def check_bridge_mac_kept(c):
+    ref = c.out('ref')
+    bridges = _bridge_names(c)
+    made_by_ours = not any(l['name'] in bridges for l in c.case.get('pre', {}).get('links', [])) and \
+        next((s.get('by', 'ours') for s in c.steps() if c.cmd(s) == 'ADD' and s.get('plugin', 'bridge') == 'bridge'),
+             None) == 'ours'
+    return made_by_ours and _is_error(ref) and ref.get('msg', '').startswith('Bridge interface ') and \
+        "Mac doesn't match" in ref.get('msg', '') and not c.failed('ours', c.step_index)
+
+
 # -- isDefaultGateway with an IPAM default route without gw ---------------------------------------
 
 @rule('steps.bridge ADD.*', 'isDefaultGateway with an IPAM default route without gw: the reference adds the '
