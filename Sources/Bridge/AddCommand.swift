@@ -26,11 +26,14 @@ struct AddCommand {
         } catch {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
+        // The pod's interface name must be free: checked before the IPAM
+        // plugin is looked for, as the reference sets up the veth before it
+        // runs IPAM (its 1.1.1 wording).
+        if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
+            throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
+        }
         let ipam = config.isLayer3
             ? try DelegatedPlugin.ipam(for: request) : nil
-        if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
-            throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
-        }
 
         // A link of the bridge's name that is no bridge fails the ADD before
         // IPAM is asked. VLANs need a VLAN-filtering bridge: made or checked

@@ -131,10 +131,21 @@ struct FailedAddTests {
             try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
             let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
             #expect(!outcome.succeeded)
-            #expect(outcome.errorMessage.contains("already exists"), "\(outcome)")
+            #expect(outcome.errorMessage == "container veth name provided (eth0) already exists", "\(outcome)")
             #expect(try attachment.pod.linkNames() == ["eth0", "lo", "other"])
             #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
             #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("into an interface name the pod already has is reported before a missing IPAM plugin, as the reference does")
+    func interfaceExistsBeforeIPAMPlugin() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            net.cniPath = net.directory
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(outcome.errorMessage == "container veth name provided (eth0) already exists", "\(outcome)")
         }
     }
 
