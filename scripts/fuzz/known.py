@@ -60,24 +60,6 @@ def second_interface_route_exists(c):
         and not c.failed('ref', c.step_index)
 
 
-FIRST_ERRORS = ('ARGS:', 'invalid CIDR address', 'container veth name', 'invalid range set', 'range set ',
-                'no IP ranges', 'IPAM config missing', 'failed to allocate', 'requested ip', 'invalid IP address',
-                'CNI version', 'cannot set hairpin', 'failed to find plugin', 'invalid VLAN', 'incorrect trunk',
-                'minID', 'failed to create bridge', 'open ', 'failed to make veth pair', 'interface name',
-                'incompatible CNI versions', 'invalid plugin name')
-
-
-@known('steps.*.out.*', 'F9: when two things are wrong, ours reports another one first (the reference checks '
-       'CNI_ARGS before the ranges, the pod interface before IPAM, a bad static IP before the range sets), and an '
-       'existing pod interface is worded \'container veth name ("eth0") already exists\' (1.1.1: "container veth name '
-       'provided (eth0) already exists"); CNI_ARGS ";" is accepted by host-local where the reference says '
-       '\'ARGS: invalid pair ""\'', OPEN)
-def error_precedence(c):
-    ref, ours = c.out('ref'), c.out('ours')
-    return _is_error(ref) and _is_error(ours) and ref.get('msg') != ours.get('msg') and \
-        ref.get('msg', '').startswith(FIRST_ERRORS) and ours.get('msg', '').startswith(FIRST_ERRORS)
-
-
 @known('store.*', 'F11: a reservation file whose container ID carries spaces (" c1 \\r\\neth0\\n", which only an '
        'admin could write) is released by DEL/GC of c1; the reference compares the whole trimmed content and keeps it',
        OPEN)
