@@ -81,7 +81,7 @@ struct AddCommand {
                                            isolated: config.portIsolation)
                 }
             } catch {
-                throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
+                throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", causeOf: error)
             }
             ignoreFailure { () throws(SysctlError) in
                 try Sysctl.write(.interface(.v6, hostVethName, "accept_ra"), "0")
@@ -234,9 +234,9 @@ struct AddCommand {
                                    "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
                 }
             } catch {
-                throw CNIError.failed("failed to make veth pair", error)
+                throw CNIError.failed("failed to make veth pair", causeOf: error)
             }
         }
-        throw CNIError.failed("failed to make veth pair", lastError!)
+        throw CNIError.failed("failed to make veth pair", causeOf: lastError!)
     }
 }

@@ -118,7 +118,7 @@ public struct BridgeConfig: Sendable {
     public func validateForAdd(version: CNIVersion) throws(CNIError) {
         try validateBridgeName()
         if hairpinMode && promiscMode {
-            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time")
+            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time.")
         }
         if let mac = requestedMAC, containerMAC == nil {
             throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")

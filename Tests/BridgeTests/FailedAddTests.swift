@@ -189,7 +189,21 @@ struct FailedAddTests {
                       message: "cannot use IPAM when DisableContainerInterface flag is set"),
         RefusedConfig(name: "bridge name longer than 15 bytes", overrides: ["bridge": "a-very-long-bridge"],
                       code: 7, message: "failed to create bridge \"a-very-long-bridge\""),
+        RefusedConfig(name: "hairpinMode with promiscMode (1.1.1's words)", overrides: ["hairpinMode": true, "promiscMode": true],
+                      code: 7, message: "cannot set hairpin mode and promiscuous mode at the same time."),
     ]
+
+    @Test("with a route the kernel refuses names the route and the errno, as the reference does")
+    func routeRefused() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let ipam = net.ipam().merging(["routes": [["dst": "10.77.0.0/16", "gw": "10.99.0.1"]]])
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ipam]))
+            #expect(outcome.errorMessage == "failed to add route '10.77.0.0/16 via 10.99.0.1 dev eth0': network is unreachable",
+                    "\(outcome)")
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
 
     @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
     func refusedUpFront(_ refused: RefusedConfig) throws {
