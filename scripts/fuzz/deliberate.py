@@ -186,6 +186,35 @@ def error_details(c):
     return c.ref == MISSING_VALUE and _is_error(c.out('ours')) and _is_error(c.out('ref'))
 
 
+_GO_TYPE_ERROR = re.compile(r'json: cannot unmarshal \w+')
+
+
+@rule('steps.*.out.msg', 'a JSON value of the wrong type: both say "json: cannot unmarshal <kind> into Go struct '
+      'field ...", but the struct, key path and Go type names are ours (and of several broken keys another may be '
+      'named first); the code is compared on its own', 'JSON decoding errors are worded our way.')
+def json_type_error_wording(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ref) and _is_error(ours) and bool(_GO_TYPE_ERROR.search(ref.get('msg', ''))) and \
+        bool(_GO_TYPE_ERROR.search(ours.get('msg', '')))
+
+
+_ERRNO_TEXT = re.compile(r"[a-z][a-z ,'-]*")
+
+
+@rule('steps.*.out.msg', "a failed kernel request: the same step and the same errno text at the end, but the object "
+      "printed our way (a route as 10.77.0.0/16 via ..., where the reference prints Go's {10.77.0.0 ffff0000})",
+      'Netlink errors name the object our way.')
+def netlink_object_wording(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    if not (_is_error(ref) and _is_error(ours)):
+        return False
+    r, o = ref.get('msg', ''), ours.get('msg', '')
+    step = lambda m: re.split(r"['\"{]", m, 1)[0]
+    tail = lambda m: m.rsplit(': ', 1)[-1]
+    return r.startswith('failed to ') and ': ' in r and ': ' in o and step(r) == step(o) and \
+        tail(r) == tail(o) and bool(_ERRNO_TEXT.fullmatch(tail(r)))
+
+
 # -- Versions: Debian 1.1.1 against upstream's later changes ------------------------------------
 
 @rule('steps.* VERSION.out.cniVersion', '1.1.1 answers VERSION with 1.0.0', 'Spec 1.1.0.')
