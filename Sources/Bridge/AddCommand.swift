@@ -26,20 +26,18 @@ struct AddCommand {
         } catch {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
-        // The pod's interface name must be free: checked before the IPAM
-        // plugin is looked for, as the reference sets up the veth before it
-        // runs IPAM (its 1.1.1 wording).
+        // In the reference's order, with nothing changed yet: a link of the
+        // bridge's name that is no bridge (before IPAM is asked, so the
+        // store stays as it was), the pod's interface name taken (1.1.1's
+        // words), then the IPAM plugin. VLANs need a VLAN-filtering bridge:
+        // made or checked last, so that a kernel without bridge VLAN
+        // filtering fails the ADD with nothing done.
+        try NodeBridge(host: host, config: config).refuseNonBridge()
         if (try? pod.linkIfPresent(named: request.ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
         }
         let ipam = config.isLayer3
             ? try DelegatedPlugin.ipam(for: request) : nil
-
-        // A link of the bridge's name that is no bridge fails the ADD before
-        // IPAM is asked. VLANs need a VLAN-filtering bridge: made or checked
-        // now, so that a kernel without bridge VLAN filtering fails the ADD
-        // with nothing done.
-        try NodeBridge(host: host, config: config).refuseNonBridge()
         let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
 
         return try Rollback.run { rollback in

@@ -166,6 +166,21 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a bridge name that is not a bridge says so before a missing IPAM plugin or a taken pod interface, as the reference does")
+    func notABridgeFirst() throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "veth", "peer", "name", net.bridgeName + "p")
+            defer { _ = try? Tool.run("ip", "link", "del", net.bridgeName) }
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            net.cniPath = net.directory
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(outcome.errorMessage ==
+                    "failed to create bridge \"\(net.bridgeName)\": \"\(net.bridgeName)\" already exists but is not a bridge",
+                    "\(outcome)")
+        }
+    }
+
     struct RefusedConfig: CustomTestStringConvertible, Sendable {
         let name: String
         let overrides: JSON

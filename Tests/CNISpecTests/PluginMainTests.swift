@@ -75,9 +75,17 @@ struct PluginMainTests {
 
     @Test("an unknown verb is code 4")
     func unknownVerb() {
-        let (_, object) = run(["CNI_COMMAND=FOO"], "{}")
+        let (_, object) = run(["CNI_COMMAND=FOO"], #"{"name":"net"}"#)
         #expect(errorCode(object) == 4)
         #expect(object?["msg"] == .string("unknown CNI_COMMAND: FOO"))
+    }
+
+    @Test("an unknown verb is named after the config is decoded, as upstream's library does", arguments: [
+        ("\"str\"", 6), ("{}", 7),
+    ])
+    func unknownVerbAfterConfig(stdin: String, code: Int) {
+        let (_, object) = run(["CNI_COMMAND=FOO"], stdin)
+        #expect(errorCode(object) == code)
     }
 
     @Test("stdin that is not a JSON object is code 6", arguments: ["", "not json", "[1]", "{\"a\":", "\"x\""])

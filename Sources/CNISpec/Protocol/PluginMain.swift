@@ -78,6 +78,9 @@ public enum PluginMain {
             return Outcome(stdout: "", stderr: about, exitStatus: 0)
         }
         guard let command = CNICommand(rawValue: commandText) else {
+            // Named after the config is decoded, as upstream's library does.
+            let root = try Self.decodeConfig(try readStdin())
+            try Identifiers.validateNetworkName(root["name"]?.stringValue)
             throw CNIError(.invalidEnvironmentVariables, "unknown CNI_COMMAND: \(commandText)")
         }
 
