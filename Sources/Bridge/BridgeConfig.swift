@@ -137,12 +137,20 @@ public struct BridgeConfig: Sendable {
     /// look the bridge up; DEL never touches it, so it cleans up whatever
     /// this key holds.
     public func validateBridgeName() throws(CNIError) {
-        guard !bridgeName.isEmpty, bridgeName.utf8.count <= 15, !bridgeName.contains("/"),
-              !bridgeName.contains(":"), !bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace),
-              bridgeName != ".", bridgeName != ".." else {
-            throw CNIError(.invalidNetworkConfig,
-                           "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+        // Worded as the reference's failure to add such a link reads.
+        let reason: String
+        if bridgeName.isEmpty {
+            reason = "LinkAttrs.Name cannot be empty"
+        } else if bridgeName.utf8.count > 15 {
+            reason = "numerical result out of range"
+        } else if bridgeName.contains("/") || bridgeName.contains(":") || bridgeName == "." || bridgeName == ".."
+                    || bridgeName.unicodeScalars.contains(where: \.properties.isWhitespace) {
+            reason = "invalid argument"
+        } else {
+            return
         }
+        let quoted = GoQuote.quoted(bridgeName)
+        throw CNIError(.invalidNetworkConfig, "failed to create bridge \(quoted): could not add \(quoted): \(reason)")
     }
 
     /// One `nonMasqueradeCIDRs` entry: `address/prefix-length` of either
