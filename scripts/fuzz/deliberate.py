@@ -455,8 +455,11 @@ def default_route_once(c):
     routes = (conf.get('ipam') or {}).get('routes') if isinstance(conf.get('ipam'), dict) else None
     bare = isinstance(routes, list) and any(isinstance(r, dict) and r.get('dst') in ('0.0.0.0/0', '::/0')
                                             and not r.get('gw') for r in routes)
+    ours = c.out('ours')
+    # Past the routes, ours may still fail on what the reference never reached (a conflicting bridge address).
+    got_past = not c.failed('ours', c.step_index) or _is_error(ours) and 'file exists' not in ours.get('msg', '')
     return bare and conf.get('isDefaultGateway') is True and _is_error(out) and \
-        'file exists' in out.get('msg', '') and not c.failed('ours', c.step_index)
+        'file exists' in out.get('msg', '') and got_past
 
 
 # -- L2 with result versions 0.1.0 / 0.2.0 -----------------------------------------------------
