@@ -41,22 +41,34 @@ public struct HostLocalConfig: Sendable {
         dataDir = nil
         resolvConf = nil
         reclaimAfterReboot = true
-        for key in Self.decodingOrder(of: config.raw) {
+        for key in Self.decodingOrder(of: config.raw, ["ipam", "runtimeConfig", "args"]) {
             switch key {
             case "ipam":
                 guard let ipam = config.ipam else { continue }
                 let reader = ConfigReader(ipam, structName: "IPAMConfig")
-                // Present means used, as in Go: an empty `subnet` fails to parse.
-                if let subnet = try reader.string("subnet") {
-                    legacyRangeSet = ParsedRangeSet(configs: [try RangeConfig(
-                        subnet: subnet, rangeStart: try reader.string("rangeStart"),
-                        rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))])
-                }
-                if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
-                    configuredRangeSets = try Self.rangeSets(ranges, key: "ranges")
-                }
-                for route in try reader.array("routes", typeName: "[]*types.Route") ?? [] {
-                    routes.append(try CNIResult.parseRoute(route))
+                for group in Self.decodingOrder(of: ipam, ["subnet", "ranges", "routes"], sameAs: Self.legacyRangeKeys) {
+                    switch group {
+                    case "subnet":
+                        // Present means used, as in Go: an empty `subnet` fails to parse.
+                        if let subnet = try reader.string("subnet") {
+                            legacyRangeSet = ParsedRangeSet(configs: [try RangeConfig(
+                                subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))])
+                        } else {
+                            // Unused without a subnet, but parsed all the same (Go unmarshals first).
+                            for key in ["rangeStart", "rangeEnd", "gateway"] {
+                                if let text = try reader.string(key), !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
+                            }
+                        }
+                    case "ranges":
+                        if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
+                            configuredRangeSets = try Self.rangeSets(ranges, key: "ranges")
+                        }
+                    default:
+                        for route in try reader.array("routes", typeName: "[]*types.Route") ?? [] {
+                            routes.append(try CNIResult.parseRoute(route))
+                        }
+                    }
                 }
                 dataDir = try reader.string("dataDir")
                 resolvConf = try reader.string("resolvConf")
@@ -115,15 +127,21 @@ public struct HostLocalConfig: Sendable {
         rangeSets = sets
     }
 
-    /// `ipam`, `runtimeConfig` and `args` in the order the config has them
-    /// (Go's decoder parses keys as they come, matching names without
-    /// regard to case).
-    private static func decodingOrder(of raw: JSONObject) -> [String] {
-        let keys = ["ipam", "runtimeConfig", "args"]
+    /// The legacy range's keys, parsed together (as `subnet`).
+    private static let legacyRangeKeys = ["subnet": ["subnet", "rangeStart", "rangeEnd", "gateway"]]
+
+    /// `keys` in the order `object` has them (Go's decoder parses members as
+    /// they come, matching names without regard to case); a key stands for
+    /// itself or for the group `sameAs` gives it, placed at the first member
+    /// of the group.
+    private static func decodingOrder(of object: JSONObject, _ keys: [String],
+                                      sameAs groups: [String: [String]] = [:]) -> [String] {
         let position: (String) -> Int = { key in
-            raw.members.firstIndex { $0.key.lowercased() == key.lowercased() } ?? Int.max
+            let names = Set((groups[key] ?? [key]).map { $0.lowercased() })
+            return object.members.firstIndex { names.contains($0.key.lowercased()) } ?? Int.max
         }
-        return keys.sorted { position($0) < position($1) }
+        return keys.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }
+            .map(\.element)
     }
 
     /// The range sets of `ranges` or `ipRanges`. Only JSON errors are thrown

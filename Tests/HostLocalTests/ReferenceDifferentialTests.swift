@@ -105,6 +105,10 @@ struct ReferenceDifferentialTests {
         DifferentialCase(name: "a bad static address in args before an invalid range",
                          ipam: #""ranges": [[{"subnet": "10.1.2.1/24"}]]"#, topLevel: #""args": {"cni": {"ips": ["bogus"]}}"#,
                          steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "ipam members decoded in their order: routes before a later subnet",
+                         ipam: #""routes": [{"dst": "bogus"}], "subnet": "garbage""#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "ipam members decoded in their order: a gateway before later ranges",
+                         ipam: #""gateway": "nope", "ranges": [[{"subnet": "bogus"}]]"#, steps: [.add("c1", fails: 7)]),
         DifferentialCase(name: "runtimeConfig decoded before ipam when it comes first",
                          ipam: #""ranges": [[{"subnet": "bogus"}]]"#, template:
                             #"{"cniVersion": "VERSION", "name": "testnet", "runtimeConfig": {"ips": ["nope"]}, "ipam": {"type": "host-local", "dataDir": "DATADIR", "ranges": [[{"subnet": "bogus"}]]}}"#,
