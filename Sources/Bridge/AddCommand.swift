@@ -18,6 +18,7 @@ struct AddCommand {
         // 1. Validate what only ADD refuses, and the pod's namespace.
         try config.validateForAdd(version: request.version)
         let namespace = try PodNamespace.open(request)
+        try config.validateRequestedMAC()
         let host: NetlinkSocket
         let pod: NetlinkSocket
         do {

@@ -36,12 +36,12 @@ public struct BridgeConfig: Sendable {
     public var portIsolation = false
     /// The container interface's MAC as requested: `runtimeConfig.mac`,
     /// else `args.cni.mac`, else CNI_ARGS `MAC`. Not validated here: only
-    /// ADD uses it (see `validateForAdd`), so DEL and CHECK work whatever
+    /// ADD uses it (see `validateRequestedMAC`), so DEL and CHECK work whatever
     /// it holds, as in the reference.
     public var requestedMAC: String? = nil
 
     /// `requestedMAC` in canonical form; nil when none was requested or it
-    /// is not a MAC (which `validateForAdd` refuses).
+    /// is not a MAC (which `validateRequestedMAC` refuses).
     public var containerMAC: String? { requestedMAC.flatMap(Self.canonicalMAC) }
 
     /// Whether an IPAM plugin is configured (L3); without one the bridge
@@ -116,13 +116,10 @@ public struct BridgeConfig: Sendable {
     /// still work with such a config (DEL is best effort, and the reference
     /// makes these checks in ADD only).
     public func validateForAdd(version: CNIVersion) throws(CNIError) {
-        try validateBridgeName()
         if hairpinMode && promiscMode {
             throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time.")
         }
-        if let mac = requestedMAC, containerMAC == nil {
-            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
-        }
+        try validateBridgeName()
         guard mtu <= 65535 else {
             throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
         }
@@ -130,6 +127,15 @@ public struct BridgeConfig: Sendable {
         if !isLayer3 && version.resultFormat == .legacy020 {
             throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
                            details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
+        }
+    }
+
+    /// The pod's MAC, if one is asked for, must parse. Checked by ADD once
+    /// the pod's namespace is open: the reference finds a bad MAC when it
+    /// creates the veth, after it opened the namespace.
+    public func validateRequestedMAC() throws(CNIError) {
+        if let mac = requestedMAC, containerMAC == nil {
+            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
         }
     }
 

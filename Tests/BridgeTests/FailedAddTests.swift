@@ -34,6 +34,17 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a CNI_NETNS that is not a namespace and an invalid MAC names the namespace first, as the reference does")
+    func badNamespaceBeforeBadMAC() throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment()
+            attachment.netns = net.directory + "/stale-netns"
+            writeFile(attachment.netns, "")
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"), cniArgs: "IgnoreUnknown=1;MAC=zz")
+            #expect(outcome.errorMessage.contains("failed to open netns"), "\(outcome)")
+        }
+    }
+
     @Test("with an mtu above 65535, fails with code 7 before any side effect")
     func mtuAboveMaximum() throws {
         try withTestNetwork { net in
