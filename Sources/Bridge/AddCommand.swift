@@ -22,6 +22,7 @@ struct AddCommand {
         }
         let ifname = try request.interfaceName
         let namespace = try PodNamespace.open(request)
+        try config.validateRequestedMAC()
         let host: NetlinkSocket
         let pod: NetlinkSocket
         do {
@@ -30,17 +31,18 @@ struct AddCommand {
         } catch {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
+        // In the reference's order, with nothing changed yet: a link of the
+        // bridge's name that is no bridge (before IPAM is asked, so the
+        // store stays as it was), the pod's interface name taken (1.1.1's
+        // words), then the IPAM plugin. VLANs need a VLAN-filtering bridge:
+        // made or checked last, so that a kernel without bridge VLAN
+        // filtering fails the ADD with nothing done.
+        try NodeBridge(host: host, config: config).refuseNonBridge()
+        if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
+            throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
+        }
         let ipam = config.isLayer3
             ? try DelegatedPlugin.ipam(for: request) : nil
-        if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
-            throw CNIError(.internal, "container veth name (\"\(request.ifname)\") already exists")
-        }
-
-        // A link of the bridge's name that is no bridge fails the ADD before
-        // IPAM is asked. VLANs need a VLAN-filtering bridge: made or checked
-        // now, so that a kernel without bridge VLAN filtering fails the ADD
-        // with nothing done.
-        try NodeBridge(host: host, config: config).refuseNonBridge()
         let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
 
         return try Rollback.run { rollback in
@@ -82,7 +84,7 @@ struct AddCommand {
                                            isolated: config.portIsolation)
                 }
             } catch {
-                throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", error)
+                throw CNIError.failed("failed to connect \"\(hostVethName)\" to bridge \(config.bridgeName)", causeOf: error)
             }
             ignoreFailure { () throws(SysctlError) in
                 try Sysctl.write(.interface(.v6, hostVethName.text, "accept_ra"), "0")
@@ -240,9 +242,9 @@ struct AddCommand {
                                    "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
                 }
             } catch {
-                throw CNIError.failed("failed to make veth pair", error)
+                throw CNIError.failed("failed to make veth pair", causeOf: error)
             }
         }
-        throw CNIError.failed("failed to make veth pair", lastError!)
+        throw CNIError.failed("failed to make veth pair", causeOf: lastError!)
     }
 }

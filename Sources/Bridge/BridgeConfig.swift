@@ -36,13 +36,13 @@ public struct BridgeConfig: Sendable {
     public var portIsolation = false
     /// The container interface's MAC as requested: `runtimeConfig.mac`,
     /// else `args.cni.mac`, else CNI_ARGS `MAC`. Not validated here: only
-    /// ADD uses it (see `validateForAdd`), so DEL and CHECK work whatever
+    /// ADD uses it (see `validateRequestedMAC`), so DEL and CHECK work whatever
     /// it holds, as in the reference.
     public var requestedMAC: String? = nil
 
     /// `requestedMAC` as the address the container's interface gets (the
     /// forms Go's `net.ParseMAC` takes for 6 bytes); nil when none was
-    /// requested or it is not a MAC (which `validateForAdd` refuses).
+    /// requested or it is not a MAC (which `validateRequestedMAC` refuses).
     public var containerMAC: MACAddress? { requestedMAC.flatMap { MACAddress($0) } }
 
     /// Whether an IPAM plugin is configured (L3); without one the bridge
@@ -119,13 +119,10 @@ public struct BridgeConfig: Sendable {
     /// still work with such a config (DEL is best effort, and the reference
     /// makes these checks in ADD only).
     public func validateForAdd(version: CNIVersion) throws(CNIError) {
-        try validateBridgeName()
         if hairpinMode && promiscMode {
-            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time")
+            throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time.")
         }
-        if let mac = requestedMAC, containerMAC == nil {
-            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
-        }
+        try validateBridgeName()
         guard mtu <= 65535 else {
             throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
         }
@@ -133,6 +130,15 @@ public struct BridgeConfig: Sendable {
         if !isLayer3 && version.resultFormat == .legacy020 {
             throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",
                            details: "a bridge without IPAM has no IP to put in a \(version.rawValue) result")
+        }
+    }
+
+    /// The pod's MAC, if one is asked for, must parse. Checked by ADD once
+    /// the pod's namespace is open: the reference finds a bad MAC when it
+    /// creates the veth, after it opened the namespace.
+    public func validateRequestedMAC() throws(CNIError) {
+        if let mac = requestedMAC, containerMAC == nil {
+            throw CNIError(.invalidNetworkConfig, "failed to make veth pair: address \(mac): invalid MAC address")
         }
     }
 
@@ -144,15 +150,22 @@ public struct BridgeConfig: Sendable {
     }
 
     /// `bridgeName` as the kernel name ADD and CHECK look up (`InterfaceName`'s
-    /// rule), or code 7 naming the key's value.
+    /// rule), or code 7 worded as the reference's failure to add such a
+    /// link reads.
     public var bridgeInterfaceName: InterfaceName {
         get throws(CNIError) {
+            let reason: String
             do {
                 return try InterfaceName(bridgeName)
+            } catch .empty {
+                reason = "LinkAttrs.Name cannot be empty"
+            } catch .tooLong {
+                reason = "numerical result out of range"
             } catch {
-                throw CNIError(.invalidNetworkConfig,
-                               "failed to create bridge \"\(bridgeName)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+                reason = "invalid argument"
             }
+            let quoted = GoQuote.quoted(bridgeName)
+            throw CNIError(.invalidNetworkConfig, "failed to create bridge \(quoted): could not add \(quoted): \(reason)")
         }
     }
 

@@ -24,30 +24,32 @@ struct CheckCommand {
             throw CNIError(.invalidNetworkConfig, "Required prevResult missing")
         }
         let result = try CNIResult(json: previous, defaultVersion: request.version)
-        let bridgeEntry = result.interfaces.first { $0.name == config.bridgeName }
-        guard let containerPosition = result.interfaces.firstIndex(where: {
-            $0.name == request.ifname && ($0.sandbox ?? "").isEmpty == false
-        }) else {
-            throw CNIError(.internal, "Interface name \(request.ifname) not found")
-        }
-        let containerEntry = result.interfaces[containerPosition]
-        guard containerEntry.sandbox == request.netns else {
-            throw CNIError(.internal,
-                           "Sandbox in prevResult \(containerEntry.sandbox ?? "") doesn't match configured netns: \(request.netns)")
+        // The entries the reference looks at: the last one named after the
+        // bridge, and the last one named after the pod's interface in this
+        // very sandbox.
+        let bridgeEntry = result.interfaces.last { $0.name == config.bridgeName }
+        let containerPosition = result.interfaces.lastIndex {
+            $0.name != config.bridgeName && $0.name == request.ifname && $0.sandbox == request.netns
         }
 
         do {
             let host = try NetlinkSocket()
             let pod = try NetlinkSocket(in: namespace)
 
-            // 3. The bridge.
+            // 3. The bridge, checked first, as in the reference.
+            guard let bridgeEntry else {
+                throw CNIError(.internal, "Interface name missing ")
+            }
             guard let bridge = try host.linkIfPresent(named: config.bridgeInterfaceName) else {
                 throw CNIError(.internal, "Interface name \(config.bridgeName) not found")
+            }
+            guard (bridgeEntry.sandbox ?? "").isEmpty else {
+                throw CNIError(.internal, "Interface \(config.bridgeName) should not be in sandbox")
             }
             guard bridge.isBridge else {
                 throw CNIError(.internal, "Interface \(config.bridgeName) does not have link type of bridge")
             }
-            if let mac = bridgeEntry?.mac, let actual = bridge.mac?.description, mac.lowercased() != actual {
+            if let mac = bridgeEntry.mac, !mac.isEmpty, let actual = bridge.mac?.description, mac.lowercased() != actual {
                 throw CNIError(.internal, "Bridge interface \(config.bridgeName) Mac doesn't match: \(mac)")
             }
             if bridge.isPromiscuous != config.promiscMode {
@@ -55,14 +57,19 @@ struct CheckCommand {
                                "Bridge interface \(config.bridgeName) configured Promisc Mode \(config.promiscMode) doesn't match current state: \(bridge.isPromiscuous) ")
             }
 
-            // 4. The pod's interface.
+            // 4. The pod's interface: an entry in this sandbox (the
+            //    reference names none it found elsewhere), then the link.
+            guard let containerPosition else {
+                throw CNIError(.internal, "Sandbox in prevResult  doesn't match configured netns: \(request.netns)")
+            }
+            let containerEntry = result.interfaces[containerPosition]
             guard let container = try pod.linkIfPresent(named: request.interfaceName) else {
                 throw CNIError(.internal, "Interface name \(request.ifname) not found")
             }
             guard container.isVeth else {
                 throw CNIError(.internal, "Error: Container interface \(request.ifname) not of type veth")
             }
-            if let mac = containerEntry.mac, let actual = container.mac?.description, mac.lowercased() != actual {
+            if let mac = containerEntry.mac, !mac.isEmpty, let actual = container.mac?.description, mac.lowercased() != actual {
                 throw CNIError(.internal, "Interface \(request.ifname) Mac \(mac) doesn't match container Mac: \(actual)")
             }
             if config.mtu > 0 && container.mtu != config.mtu {

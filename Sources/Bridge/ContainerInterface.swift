@@ -53,7 +53,7 @@ struct ContainerInterface {
             do {
                 try pod.addAddress(address, interfaceIndex: index)
             } catch {
-                throw CNIError.failed("failed to add IP addr \(address) to \"\(name)\"", error)
+                throw CNIError.failed("failed to add IP addr \(address) to \(GoQuote.quoted(name))", causeOf: error)
             }
         }
         try setUp()
@@ -63,7 +63,7 @@ struct ContainerInterface {
         do {
             try pod.setUp(index: index)
         } catch {
-            throw CNIError.failed("failed to set \"\(name)\" up", error)
+            throw CNIError.failed("failed to set \(GoQuote.quoted(name)) UP", causeOf: error)
         }
     }
 
@@ -98,7 +98,7 @@ struct ContainerInterface {
                 try pod.addRoute(info)
             } catch {
                 let via = info.gateway.map { " via \($0)" } ?? ""
-                throw CNIError.failed("failed to add route '\(route.destination)\(via) dev \(name)'", error)
+                throw CNIError.failed("failed to add route '\(route.destination)\(via) dev \(name)'", causeOf: error)
             }
         }
     }

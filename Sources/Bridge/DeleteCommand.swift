@@ -1,6 +1,7 @@
 import CNISpec
 import Firewall
 import Netlink
+import SystemSupport
 
 /// DEL: remove everything ADD made for this attachment, in this order:
 /// the pod's interface (its veth peer goes with it), the IPAM reservation
@@ -32,13 +33,20 @@ struct DeleteCommand {
         //    bridge at the same moment); see `EarlyReturnLinkDeletion`.
         do throws(CNIError) {
             if let namespace = podNamespace {
+                let pod: NetlinkSocket
+                let link: LinkInfo?
                 do {
-                    let pod = try NetlinkSocket(in: namespace)
-                    if let link = try pod.linkIfPresent(named: request.interfaceName) {
-                        _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
-                    }
+                    pod = try NetlinkSocket(in: namespace)
+                    link = try pod.linkIfPresent(named: request.interfaceName)
                 } catch {
-                    throw CNIError.failed("failed to delete \"\(request.ifname)\"", error)
+                    throw CNIError.failed("failed to lookup \(GoQuote.quoted(request.ifname))", causeOf: error)
+                }
+                if let link {
+                    do {
+                        _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
+                    } catch {
+                        throw CNIError.failed("failed to delete \(GoQuote.quoted(request.ifname))", causeOf: error)
+                    }
                 }
             }
         } catch {

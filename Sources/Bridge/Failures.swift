@@ -10,6 +10,15 @@ extension CNIError {
         if let error = error as? CNIError { return error.prefixed(context) }
         return CNIError(.internal, "\(context): \(error)")
     }
+
+    /// `context: <cause>` for a context that already says what was
+    /// attempted on what, as the reference words it ("failed to delete
+    /// \"lo\": operation not supported"): of a netlink error only its
+    /// cause, the errno's text.
+    static func failed(_ context: String, causeOf error: any Error) -> CNIError {
+        if let error = error as? NetlinkError { return CNIError(.internal, "\(context): \(error.reason)") }
+        return failed(context, error)
+    }
 }
 
 /// Writes one line to stderr: the place for problems that must not change

@@ -25,29 +25,91 @@ public struct HostLocalConfig: Sendable {
         try self.init(config: request.config, cniArgs: request.args)
     }
 
+    /// Checks in the reference's order: first what Go's JSON decoder
+    /// parses (addresses, subnets, routes, the static addresses of `args`
+    /// and `runtimeConfig`; by top-level key in the order the config has
+    /// them), then that `ipam` is there, then `CNI_ARGS`, then the range
+    /// sets as a whole.
     public init(config: NetworkConfig, cniArgs: String) throws(CNIError) {
-        guard let ipam = config.ipam else {
+        // 1. What the decoder parses. A CIDR key set to null fails first.
+        if let ipam = config.ipam {
+            try Self.refuseNullCIDRs(ipam: ipam, runtimeConfig: config.runtimeConfig)
+        }
+        var runtimeRangeSets: [ParsedRangeSet] = []
+        var legacyRangeSet: ParsedRangeSet? = nil
+        var configuredRangeSets: [ParsedRangeSet] = []
+        var argsIPs: [IPAddress] = []
+        var runtimeIPs: [IPAddress] = []
+        routes = []
+        dataDir = nil
+        resolvConf = nil
+        reclaimAfterReboot = true
+        for key in Self.decodingOrder(of: config.raw, ["ipam", "runtimeConfig", "args"]) {
+            switch key {
+            case "ipam":
+                guard let ipam = config.ipam else { continue }
+                let reader = ConfigReader(ipam, structName: "IPAMConfig")
+                for group in Self.decodingOrder(of: ipam, ["subnet", "ranges", "routes"], sameAs: Self.legacyRangeKeys) {
+                    switch group {
+                    case "subnet":
+                        // Present means used, as in Go: an empty `subnet` fails to parse.
+                        if let subnet = try reader.string("subnet") {
+                            legacyRangeSet = ParsedRangeSet(configs: [try RangeConfig(
+                                subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))])
+                        } else {
+                            // Unused without a subnet, but parsed all the same (Go unmarshals first).
+                            for key in ["rangeStart", "rangeEnd", "gateway"] {
+                                if let text = try reader.string(key), !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
+                            }
+                        }
+                    case "ranges":
+                        if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
+                            configuredRangeSets = try Self.rangeSets(ranges, key: "ranges")
+                        }
+                    default:
+                        for route in try reader.array("routes", typeName: "[]*types.Route") ?? [] {
+                            routes.append(try CNIResult.parseRoute(route))
+                        }
+                    }
+                }
+                dataDir = try reader.string("dataDir")
+                resolvConf = try reader.string("resolvConf")
+                reclaimAfterReboot = try reader.bool("reclaimAfterReboot") ?? true
+            case "runtimeConfig":
+                guard let runtime = config.runtimeConfig else { continue }
+                let reader = ConfigReader(runtime, structName: "IPAMEnvArgs")
+                if let ipRanges = try reader.array("ipRanges", typeName: "[]allocator.RangeSet") {
+                    runtimeRangeSets = try Self.rangeSets(ipRanges, key: "ipRanges")
+                }
+                runtimeIPs = try (reader.stringArray("ips") ?? []).map { text throws(CNIError) in try Self.requestedIP(text) }
+            default:
+                guard let cni = config.args?["cni"]?.objectValue else { continue }
+                argsIPs = try (ConfigReader(cni, structName: "IPAMArgs").stringArray("ips") ?? []).map {
+                    text throws(CNIError) in try Self.requestedIP(text)
+                }
+            }
+        }
+
+        // 2. The `ipam` object itself.
+        guard config.ipam != nil else {
             throw CNIError(.invalidNetworkConfig, "IPAM config missing 'ipam' key")
         }
-        let reader = ConfigReader(ipam, structName: "IPAMConfig")
-        try Self.refuseNullCIDRs(ipam: ipam, runtimeConfig: config.runtimeConfig)
 
-        // 1. Range sets.
-        var rangeSetConfigs: [ParsedRangeSet] = []
-        if let ipRanges = try config.runtimeConfig.map({ object throws(CNIError) in
-            try ConfigReader(object, structName: "IPAMEnvArgs").array("ipRanges", typeName: "[]allocator.RangeSet")
-        }) ?? nil {
-            rangeSetConfigs += try Self.rangeSets(ipRanges, key: "ipRanges")
+        // 3. Static requests: CNI_ARGS `IP`, then `args.cni.ips`, then
+        //    `runtimeConfig.ips`.
+        requestedIPs = []
+        let args = try CNIArgs(cniArgs, knownKeys: ["IP"]) { _, value in
+            value.isEmpty || Self.parseRequestedIP(value) != nil ? nil : "invalid IP address \(value)"
         }
-        // Present means used, as in Go: an empty `subnet` fails to parse.
-        if let subnet = try reader.string("subnet") {
-            rangeSetConfigs.append(ParsedRangeSet(configs: [try RangeConfig(
-                subnet: subnet, rangeStart: try reader.string("rangeStart"),
-                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))]))
+        if let ip = args["IP"], !ip.isEmpty, let address = Self.parseRequestedIP(ip) {
+            requestedIPs.append(address)
         }
-        if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
-            rangeSetConfigs += try Self.rangeSets(ranges, key: "ranges")
-        }
+        requestedIPs += argsIPs + runtimeIPs
+
+        // 4. Range sets, in the reference's order: `runtimeConfig.ipRanges`,
+        //    the legacy top-level range, `ranges`.
+        let rangeSetConfigs = runtimeRangeSets + (legacyRangeSet.map { [$0] } ?? []) + configuredRangeSets
         guard !rangeSetConfigs.isEmpty else {
             throw CNIError(.invalidNetworkConfig, "no IP ranges specified")
         }
@@ -66,34 +128,23 @@ public struct HostLocalConfig: Sendable {
             }
         }
         rangeSets = sets
+    }
 
-        // 2. Routes, data directory, resolv.conf.
-        routes = []
-        for route in try reader.array("routes", typeName: "[]*types.Route") ?? [] {
-            routes.append(try CNIResult.parseRoute(route))
-        }
-        dataDir = try reader.string("dataDir")
-        resolvConf = try reader.string("resolvConf")
-        reclaimAfterReboot = try reader.bool("reclaimAfterReboot") ?? true
+    /// The legacy range's keys, parsed together (as `subnet`).
+    private static let legacyRangeKeys = ["subnet": ["subnet", "rangeStart", "rangeEnd", "gateway"]]
 
-        // 3. Static requests.
-        requestedIPs = []
-        let args = try CNIArgs(cniArgs, knownKeys: ["IP"])
-        if let ip = args["IP"] {
-            guard let address = Self.parseRequestedIP(ip) else {
-                throw CNIError(.invalidEnvironmentVariables,
-                               "ARGS: error parsing value of pair \"IP=\(ip)\": invalid IP address \(ip)")
-            }
-            requestedIPs.append(address)
+    /// `keys` in the order `object` has them (Go's decoder parses members as
+    /// they come, matching names without regard to case); a key stands for
+    /// itself or for the group `sameAs` gives it, placed at the first member
+    /// of the group.
+    private static func decodingOrder(of object: JSONObject, _ keys: [String],
+                                      sameAs groups: [String: [String]] = [:]) -> [String] {
+        let position: (String) -> Int = { key in
+            let names = Set((groups[key] ?? [key]).map { $0.lowercased() })
+            return object.members.firstIndex { names.contains($0.key.lowercased()) } ?? Int.max
         }
-        if let cni = config.args?["cni"]?.objectValue,
-           let ips = try ConfigReader(cni, structName: "IPAMArgs").stringArray("ips") {
-            requestedIPs += try ips.map { text throws(CNIError) in try Self.requestedIP(text) }
-        }
-        if let runtime = config.runtimeConfig,
-           let ips = try ConfigReader(runtime, structName: "IPAMEnvArgs").stringArray("ips") {
-            requestedIPs += try ips.map { text throws(CNIError) in try Self.requestedIP(text) }
-        }
+        return keys.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }
+            .map(\.element)
     }
 
     /// A CIDR key set to `null` (`subnet`, a range's `subnet`, a route's

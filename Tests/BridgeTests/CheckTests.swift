@@ -120,6 +120,42 @@ struct CheckTests {
         }
     }
 
+    @Test("fails once the bridge's MAC is not the one ADD reported, as the reference's does")
+    func bridgeMACMoved() throws {
+        try afterAdd { net, attachment, config, _ in
+            let reported = try #require(config["prevResult"]?["interfaces"]?[0]?["mac"]?.string)
+            // What an unpinned bridge does when a port with a lower MAC joins.
+            let moved = reported == "02:00:00:00:00:01" ? "02:00:00:00:00:02" : "02:00:00:00:00:01"
+            try Tool.run("ip", "link", "set", net.bridgeName, "address", moved)
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(outcome.errorMessage == "Bridge interface \(net.bridgeName) Mac doesn't match: \(reported)",
+                    "\(outcome)")
+        }
+    }
+
+    @Test("with a prevResult that names no bridge fails first on the bridge, as the reference's does")
+    func prevResultWithoutBridge() throws {
+        try afterAdd { net, attachment, config, _ in
+            var config = config
+            config["prevResult"] = ["cniVersion": "1.0.0", "ips": [["address": .string(net.address(2) + "/24")]]]
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(outcome.errorMessage == "Interface name missing ", "\(outcome)")
+        }
+    }
+
+    @Test("with a prevResult whose pod interface is in another sandbox names none, as the reference's does")
+    func prevResultOtherSandbox() throws {
+        try afterAdd { net, attachment, config, _ in
+            var interfaces = try #require(config["prevResult"]?["interfaces"]?.array)
+            interfaces[2] = interfaces[2].setting("sandbox", "/run/netns/elsewhere")
+            var config = config
+            config["prevResult"]?["interfaces"] = .array(interfaces)
+            let outcome = try net.call("CHECK", attachment, config: config)
+            #expect(outcome.errorMessage == "Sandbox in prevResult  doesn't match configured netns: \(attachment.pod.path)",
+                    "\(outcome)")
+        }
+    }
+
     @Test("of every pod still succeeds after other pods joined the same bridge",
           arguments: ["L2", "L3 without isGateway", "L3 with isGateway"])
     func afterOthersJoined(mode: String) throws {

@@ -69,6 +69,15 @@ struct DeleteTests {
         }
     }
 
+    @Test("of an interface the kernel will not delete names it and the errno, as the reference does")
+    func interfaceNotDeletable() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment(ifname: "lo")
+            let outcome = try net.call("DEL", attachment, config: net.config("1.0.0", ["ipam": nil]))
+            #expect(outcome.errorMessage == "failed to delete \"lo\": operation not supported", "\(outcome)")
+        }
+    }
+
     @Test("twice succeeds both times")
     func twice() throws {
         try withTestNetwork { net in

@@ -34,6 +34,17 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a CNI_NETNS that is not a namespace and an invalid MAC names the namespace first, as the reference does")
+    func badNamespaceBeforeBadMAC() throws {
+        try withTestNetwork { net in
+            var attachment = try net.attachment()
+            attachment.netns = net.directory + "/stale-netns"
+            writeFile(attachment.netns, "")
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"), cniArgs: "IgnoreUnknown=1;MAC=zz")
+            #expect(outcome.errorMessage.contains("failed to open netns"), "\(outcome)")
+        }
+    }
+
     @Test("with an mtu above 65535, fails with code 7 before any side effect")
     func mtuAboveMaximum() throws {
         try withTestNetwork { net in
@@ -131,10 +142,21 @@ struct FailedAddTests {
             try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
             let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
             #expect(!outcome.succeeded)
-            #expect(outcome.errorMessage.contains("already exists"), "\(outcome)")
+            #expect(outcome.errorMessage == "container veth name provided (eth0) already exists", "\(outcome)")
             #expect(try attachment.pod.linkNames() == ["eth0", "lo", "other"])
             #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
             #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("into an interface name the pod already has is reported before a missing IPAM plugin, as the reference does")
+    func interfaceExistsBeforeIPAMPlugin() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            net.cniPath = net.directory
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(outcome.errorMessage == "container veth name provided (eth0) already exists", "\(outcome)")
         }
     }
 
@@ -152,6 +174,21 @@ struct FailedAddTests {
             // IPAM was never asked (the reference sets up the bridge first):
             // no store, no moved last_reserved_ip.
             #expect(!exists(net.dataDir + "/" + net.networkName))
+        }
+    }
+
+    @Test("with a bridge name that is not a bridge says so before a missing IPAM plugin or a taken pod interface, as the reference does")
+    func notABridgeFirst() throws {
+        try withTestNetwork { net in
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "veth", "peer", "name", net.bridgeName + "p")
+            defer { _ = try? Tool.run("ip", "link", "del", net.bridgeName) }
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            net.cniPath = net.directory
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0"))
+            #expect(outcome.errorMessage ==
+                    "failed to create bridge \"\(net.bridgeName)\": \"\(net.bridgeName)\" already exists but is not a bridge",
+                    "\(outcome)")
         }
     }
 
@@ -176,9 +213,27 @@ struct FailedAddTests {
         RefusedConfig(name: "IPAM with disableContainerInterface",
                       overrides: ["disableContainerInterface": true], code: 7,
                       message: "cannot use IPAM when DisableContainerInterface flag is set"),
-        RefusedConfig(name: "bridge name longer than 15 bytes", overrides: ["bridge": "a-very-long-bridge"],
-                      code: 7, message: "failed to create bridge \"a-very-long-bridge\""),
+        RefusedConfig(name: "bridge name longer than 15 bytes", overrides: ["bridge": "a-very-long-bridge"], code: 7,
+                      message: #"failed to create bridge "a-very-long-bridge": could not add "a-very-long-bridge": numerical result out of range"#),
+        RefusedConfig(name: "empty bridge name", overrides: ["bridge": ""], code: 7,
+                      message: #"failed to create bridge "": could not add "": LinkAttrs.Name cannot be empty"#),
+        RefusedConfig(name: "bridge name with a colon", overrides: ["bridge": "a:b"], code: 7,
+                      message: #"failed to create bridge "a:b": could not add "a:b": invalid argument"#),
+        RefusedConfig(name: "hairpinMode with promiscMode (1.1.1's words)", overrides: ["hairpinMode": true, "promiscMode": true],
+                      code: 7, message: "cannot set hairpin mode and promiscuous mode at the same time."),
     ]
+
+    @Test("with a route the kernel refuses names the route and the errno, as the reference does")
+    func routeRefused() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let ipam = net.ipam().merging(["routes": [["dst": "10.77.0.0/16", "gw": "10.99.0.1"]]])
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ipam]))
+            #expect(outcome.errorMessage == "failed to add route '10.77.0.0/16 via 10.99.0.1 dev eth0': network is unreachable",
+                    "\(outcome)")
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
 
     @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
     func refusedUpFront(_ refused: RefusedConfig) throws {

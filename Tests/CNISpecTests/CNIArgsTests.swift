@@ -29,4 +29,21 @@ struct CNIArgsTests {
         _ = try CNIArgs("IgnoreUnknown=True;X=1", knownKeys: [])
         #expect(throws: CNIError.self) { try CNIArgs("IgnoreUnknown=0;X=1", knownKeys: []) }
     }
+
+    @Test("pairs are read left to right and the first problem is the error", arguments: [
+        ("X=1;IP=bad", #"ARGS: error parsing value of pair "IP=bad": bad IP"#),
+        ("IP=bad;Y", #"ARGS: error parsing value of pair "IP=bad": bad IP"#),
+        ("Y;IP=bad", #"ARGS: invalid pair "Y""#),
+        (";", #"ARGS: invalid pair """#),
+        ("IgnoreUnknown=Yes;X=1", #"ARGS: error parsing value of pair "IgnoreUnknown=Yes": boolean unmarshal error: invalid input yes"#),
+        ("IgnoreUnknown=1;IgnoreUnknown=False;X=1", #"ARGS: unknown args ["X=1"]"#),
+        (#"X="q";Z=\"#, #"ARGS: unknown args ["X=\"q\"" "Z=\\"]"#),
+        ("CommonArgs=1",
+         "ARGS: cannot unmarshal into field 'CommonArgs' - type '*types.CommonArgs' does not implement encoding.TextUnmarshaler"),
+    ])
+    func firstProblem(raw: String, message: String) {
+        #expect(throws: CNIError(.invalidEnvironmentVariables, message)) {
+            try CNIArgs(raw, knownKeys: ["IP"]) { _, value in value == "bad" ? "bad IP" : nil }
+        }
+    }
 }

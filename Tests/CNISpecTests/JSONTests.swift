@@ -18,6 +18,33 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(input) }
     }
 
+    @Test("syntax errors are worded as Go's encoding/json words them", arguments: [
+        ("x", "invalid character 'x' looking for beginning of value"),
+        ("{", "unexpected end of JSON input"),
+        (#"{"a""#, "unexpected end of JSON input"),
+        (#"{"a":tru}"#, "invalid character '}' in literal true (expecting 'e')"),
+        (#"{"a":nul"#, "invalid character ' ' in literal null (expecting 'l')"),
+        (#"{"a":"\q"}"#, "invalid character 'q' in string escape code"),
+        (#"{"a":"\"#, "invalid character ' ' in string escape code"),
+        (#"{"a":"\u12"#, #"invalid character ' ' in \u hexadecimal character escape"#),
+        ("[1.", "invalid character ' ' after decimal point in numeric literal"),
+        ("-", "invalid character ' ' in numeric literal"),
+        ("\"\u{01}\"", #"invalid character '\x01' in string literal"#),
+        (#"{"a":1,}"#, "invalid character '}' looking for beginning of object key string"),
+        (#"{'a':1}"#, #"invalid character '\'' looking for beginning of object key string"#),
+        (#"{"a":1}\"#, #"invalid character '\\' after top-level value"#),
+        (#"{"a" 1}"#, "invalid character '1' after object key"),
+        ("[1 2]", "invalid character '2' after array element"),
+    ])
+    func goWording(input: String, message: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(input) }
+        do {
+            _ = try JSONParser.parse(input)
+        } catch {
+            #expect(error.message == message)
+        }
+    }
+
     @Test("deep nesting is an error, not a stack overflow")
     func deepNesting() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(String(repeating: "[", count: 100_000)) }

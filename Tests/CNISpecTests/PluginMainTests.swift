@@ -75,9 +75,17 @@ struct PluginMainTests {
 
     @Test("an unknown verb is code 4")
     func unknownVerb() {
-        let (_, object) = run(["CNI_COMMAND=FOO"], "{}")
+        let (_, object) = run(["CNI_COMMAND=FOO"], #"{"name":"net"}"#)
         #expect(errorCode(object) == 4)
         #expect(object?["msg"] == .string("unknown CNI_COMMAND: FOO"))
+    }
+
+    @Test("an unknown verb is named after the config is decoded, as upstream's library does", arguments: [
+        ("\"str\"", 6), ("{}", 7),
+    ])
+    func unknownVerbAfterConfig(stdin: String, code: Int) {
+        let (_, object) = run(["CNI_COMMAND=FOO"], stdin)
+        #expect(errorCode(object) == code)
     }
 
     @Test("stdin that is not a JSON object is code 6", arguments: ["", "not json", "[1]", "{\"a\":", "\"x\""])
@@ -127,6 +135,77 @@ struct PluginMainTests {
         #expect(errorCode(object) == 1)
         #expect(object?["msg"] == .string("config version does not allow \(verb)"))
         #expect(plugin.calls.isEmpty)
+    }
+
+    @Test("CHECK, GC and STATUS place a version they do not speak as the reference's library does", arguments: [
+        ("CHECK", "9.9.9", 1, "plugin version does not allow CHECK"),
+        ("CHECK", "1.1.5", 1, "plugin version does not allow CHECK"),
+        ("CHECK", "0.3.5", 1, "config version does not allow CHECK"),
+        ("CHECK", "-1", 1, "config version does not allow CHECK"),
+        ("CHECK", "0.4.5", 1, "incompatible CNI versions"),
+        ("CHECK", "+1.0.0", 1, "incompatible CNI versions"),
+        ("CHECK", "abc", 6, #"failed to convert major version part "abc": strconv.Atoi: parsing "abc": invalid syntax"#),
+        ("CHECK", "1.", 6, #"failed to convert minor version part "": strconv.Atoi: parsing "": invalid syntax"#),
+        ("CHECK", "1.2.3.4", 6, #"invalid version "1.2.3.4": too many parts"#),
+        ("GC", "9.9.9", 1, "plugin version does not allow GC"),
+        ("STATUS", "x", 6, #"failed to convert major version part "x": strconv.Atoi: parsing "x": invalid syntax"#),
+    ])
+    func verbVersionOutsideTheSupportedOnes(verb: String, version: String, code: Int, message: String) {
+        let environment = Self.addEnvironment.filter { !$0.hasPrefix("CNI_COMMAND=") } + ["CNI_COMMAND=\(verb)"]
+        let plugin = RecordingPlugin()
+        let (_, object) = run(environment, #"{"cniVersion":"\#(version)","name":"net"}"#, plugin: plugin)
+        #expect(errorCode(object) == code)
+        #expect(object?["msg"] == .string(message))
+        #expect(plugin.calls.isEmpty)
+    }
+
+    @Test("ADD and DEL need a version spoken exactly, however it is malformed", arguments: ["ADD", "DEL"])
+    func addVersionMalformed(verb: String) {
+        let environment = Self.addEnvironment.filter { !$0.hasPrefix("CNI_COMMAND=") } + ["CNI_COMMAND=\(verb)"]
+        let (_, object) = run(environment, #"{"cniVersion":"abc","name":"net"}"#)
+        #expect(errorCode(object) == 1)
+        #expect(object?["msg"] == .string("incompatible CNI versions"))
+    }
+
+    @Test("stdin null decodes as an empty config, which lacks a name (code 7), as in Go")
+    func nullConfig() {
+        let (_, object) = run(Self.addEnvironment, "null")
+        #expect(errorCode(object) == 7)
+        #expect(object?["msg"] == .string("missing network name"))
+    }
+
+    @Test("stdin that is no object is code 6 with Go's wording")
+    func notAnObject() {
+        let (_, object) = run(Self.addEnvironment, "[]")
+        #expect(errorCode(object) == 6)
+        #expect(object?["msg"] == .string(
+            #"error unmarshall network config: json: cannot unmarshal array into Go value of type struct { Name string "json:\"name\"" }"#))
+    }
+
+    @Test("a name or cniVersion of the wrong JSON type is code 6 with Go's wording", arguments: [
+        (#"{"name":5}"#, "error unmarshall network config: json: cannot unmarshal number into Go struct field .name of type string"),
+        (#"{"name":"net","cniVersion":[]}"#,
+         "decoding version from network config: json: cannot unmarshal array into Go struct field .cniVersion of type string"),
+    ])
+    func wrongTypeOfNameOrVersion(stdin: String, message: String) {
+        let (_, object) = run(Self.addEnvironment, stdin)
+        #expect(errorCode(object) == 6)
+        #expect(object?["msg"] == .string(message))
+    }
+
+    @Test("the name, container ID and interface name are checked before the version, as in the reference",
+          arguments: [
+            (["CNI_COMMAND=CHECK"], #"{"cniVersion":"9.9.9"}"#, "missing network name"),
+            (["CNI_COMMAND=ADD", "CNI_CONTAINERID=x y"], #"{"cniVersion":"9.9.9","name":"net"}"#,
+             "invalid characters in containerID"),
+            (["CNI_COMMAND=CHECK", "CNI_IFNAME=a/b"], #"{"cniVersion":"0.1.0","name":"net"}"#,
+             "interface name contains / or : or whitespace characters"),
+          ])
+    func identifiersBeforeVersion(overrides: [String], stdin: String, message: String) {
+        let keys = overrides.map { $0.prefix { $0 != "=" } }
+        let environment = Self.addEnvironment.filter { entry in !keys.contains { entry.hasPrefix($0 + "=") } } + overrides
+        let (_, object) = run(environment, stdin)
+        #expect(object?["msg"] == .string(message))
     }
 
     @Test("GC and STATUS need no container ID or interface name")

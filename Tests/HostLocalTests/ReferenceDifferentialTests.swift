@@ -86,7 +86,34 @@ struct ReferenceDifferentialTests {
         ("Kubernetes args", "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=x;K8S_POD_INFRA_CONTAINER_ID=abc", nil),
         ("IgnoreUnknown=true last", "ip=10.1.2.9;IgnoreUnknown=true", nil), ("a pair without =", "IP", 4),
         ("a value with =", "IP=a=b", 4), ("an unparseable IP", "IP=bogus", 4), ("an empty pair", "IP=10.1.2.9;", 4),
+        ("a lone ;", ";", 4), ("an empty IP is no request", "IP=", nil),
+        ("values parsed left to right, before unknown keys", "X=1;IP=bogus", 4),
+        ("a bad value before a later bad pair", "IP=bogus;Y", 4),
+        ("IgnoreUnknown that is no boolean", "IgnoreUnknown=yes;X=1", 4),
+        ("the last IgnoreUnknown decides", "IgnoreUnknown=1;IgnoreUnknown=0;X=1", 4),
+        ("unknown pairs quoted as Go quotes them", #"X="q";Z=\"#, 4), ("the embedded CommonArgs", "CommonArgs=1", 4),
     ].map { name, args, code in DifferentialCase(name: "CNI_ARGS: \(name)", ipam: range, steps: [.add("c1", args: args, fails: code)]) }
+
+    /// Two things wrong at once: the one the reference names first.
+    static let precedenceCases: [DifferentialCase] = [
+        DifferentialCase(name: "CNI_ARGS before a config without ranges", ipam: "",
+                         steps: [.add("c1", args: "IgnoreUnknown=0;MAC=0a:58:0a:01:02:03", fails: 4), .del("c1", fails: 7)]),
+        DifferentialCase(name: "CNI_ARGS before an invalid range", ipam: #""ranges": [[{"subnet": "10.1.2.1/24"}]]"#,
+                         steps: [.add("c1", args: "IP=bogus", fails: 4)]),
+        DifferentialCase(name: "a subnet that does not parse before CNI_ARGS", ipam: #""ranges": [[{"subnet": "bogus"}]]"#,
+                         steps: [.add("c1", args: "IP=bogus", fails: 7)]),
+        DifferentialCase(name: "a bad static address in args before an invalid range",
+                         ipam: #""ranges": [[{"subnet": "10.1.2.1/24"}]]"#, topLevel: #""args": {"cni": {"ips": ["bogus"]}}"#,
+                         steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "ipam members decoded in their order: routes before a later subnet",
+                         ipam: #""routes": [{"dst": "bogus"}], "subnet": "garbage""#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "ipam members decoded in their order: a gateway before later ranges",
+                         ipam: #""gateway": "nope", "ranges": [[{"subnet": "bogus"}]]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "runtimeConfig decoded before ipam when it comes first",
+                         ipam: #""ranges": [[{"subnet": "bogus"}]]"#, template:
+                            #"{"cniVersion": "VERSION", "name": "testnet", "runtimeConfig": {"ips": ["nope"]}, "ipam": {"type": "host-local", "dataDir": "DATADIR", "ranges": [[{"subnet": "bogus"}]]}}"#,
+                         steps: [.add("c1", fails: 7)]),
+    ]
 
     static let invalidConfigs: [DifferentialCase] = [
         ("no ipam", #"{"cniVersion": "VERSION", "name": "testnet"}"#),
@@ -234,6 +261,9 @@ struct ReferenceDifferentialTests {
 
     @Test("CNI_ARGS", arguments: cniArgsCases)
     func cniArgsCase(_ testCase: DifferentialCase) { Self.compare(testCase) }
+
+    @Test("two errors at once: the reference's first", arguments: precedenceCases)
+    func precedenceCase(_ testCase: DifferentialCase) { Self.compare(testCase) }
 
     @Test("invalid configurations", arguments: invalidConfigs)
     func invalidConfig(_ testCase: DifferentialCase) { Self.compare(testCase) }

@@ -21,24 +21,62 @@ def _error(code, msg, version=None):
     return 1, json.dumps(doc)
 
 
+def _go_type(value):
+    return {bool: 'bool', int: 'number', float: 'number', list: 'array', dict: 'object'}.get(type(value), 'string')
+
+
+def _version_number(text):
+    """version.ParseVersion: up to three parts, each a strconv.Atoi integer.
+    Returns (numbers, None) or (None, the reference's error message)."""
+    parts = text.split('.')
+    if len(parts) > 3:
+        return None, 'invalid version %s: too many parts' % json.dumps(text)
+    numbers = []
+    for name, part in zip(['major', 'minor', 'micro'], parts):
+        why = None
+        if not re.fullmatch(r'[+-]?[0-9]+', part):
+            why = 'invalid syntax'
+        elif not -2**63 <= int(part) < 2**63:
+            why = 'value out of range'
+        if why:
+            return None, 'failed to convert %s version part %s: strconv.Atoi: parsing %s: %s' % (
+                name, json.dumps(part), json.dumps(part), why)
+        numbers.append(int(part))
+    return tuple(numbers + [0] * (3 - len(numbers))), None
+
+
 def _preamble(verb, env, conf):
     """The skel's checks (HEAD, spec 1.1.0) that come before a GC/STATUS handler."""
     if env.get('CNI_COMMAND') != verb:
         return None
     if not env.get('CNI_PATH'):
         return _error(4, 'required env variables [CNI_PATH] missing')
+    if conf is None:
+        conf = {}                      # stdin null: Go decodes it as an empty config
     if not isinstance(conf, dict):
         return _error(6, 'error unmarshall network config')
-    version = conf.get('cniVersion') or '0.1.0'
     name = conf.get('name')
+    if name is not None and not isinstance(name, str):
+        return _error(6, 'error unmarshall network config: json: cannot unmarshal %s into Go struct field '
+                      '.name of type string' % _go_type(name))
     if not name:
         return _error(7, 'missing network name')
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not _NAME.match(name):
         return _error(7, 'invalid characters found in network name')
+    version = conf.get('cniVersion')
+    if version is not None and not isinstance(version, str):
+        return _error(6, 'decoding version from network config: json: cannot unmarshal %s into Go struct field '
+                      '.cniVersion of type string' % _go_type(version))
+    version = version or '0.1.0'
+    number, why = _version_number(version)
+    if why:
+        return _error(6, why)
+    if number < (1, 1, 0):
+        return _error(1, 'config version does not allow %s' % verb)
+    if number > (1, 1, 0):
+        return _error(1, 'plugin version does not allow %s' % verb)
     if version not in VERSIONS:
         return _error(1, 'incompatible CNI versions')
-    if VERSIONS.index(version) < VERSIONS.index('1.1.0'):
-        return _error(1, 'config version does not allow %s' % verb)
     return None
 
 

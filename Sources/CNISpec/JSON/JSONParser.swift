@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Why a document could not be parsed, with the byte offset of the problem.
 public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
@@ -43,24 +45,31 @@ public struct JSONParser {
     }
 
     /// An error worded like Go's `encoding/json` (`invalid character 'x'
-    /// looking for beginning of value`): the offending character is named
-    /// when the message is about one.
+    /// looking for beginning of value`): the offending character, the one
+    /// at `position`, is named when the message is about one. At the end of
+    /// the input that is a space, as in Go, whose scanner feeds one there
+    /// (so a literal, number or escape cut short is "invalid character ' '
+    /// in ...", and only a value missing altogether is "unexpected end").
     private func error(_ message: String) -> JSONParseError {
-        guard message.hasPrefix("invalid character "), position < bytes.count else {
+        guard message.hasPrefix("invalid character ") else {
             return JSONParseError(message: message, offset: position)
         }
-        let byte = bytes[position]
-        let shown: String
-        switch byte {
-        case 0x20...0x7E where byte != UInt8(ascii: "'"): shown = "'\(Character(Unicode.Scalar(byte)))'"
-        case UInt8(ascii: "'"): shown = "'\\''"
-        case 0x0A: shown = "'\\n'"
-        case 0x09: shown = "'\\t'"
-        case 0x0D: shown = "'\\r'"
-        default: shown = "'\\x" + String(byte, radix: 16) + "'"
-        }
         let rest = message.dropFirst("invalid character ".count)
-        return JSONParseError(message: "invalid character \(shown) \(rest)", offset: position)
+        let character = position < bytes.count ? bytes[position] : UInt8(ascii: " ")
+        return JSONParseError(message: "invalid character \(Self.quoted(character)) \(rest)", offset: position)
+    }
+
+    /// Go's `quoteChar`: the byte taken as the code point U+00XX, quoted as
+    /// `strconv.Quote` quotes it, between single quotes.
+    static func quoted(_ byte: UInt8) -> String {
+        switch byte {
+        case UInt8(ascii: "'"): return #"'\''"#
+        case UInt8(ascii: "\""): return #"'"'"#
+        case 0xA0, 0xAD: return "'\\u00" + String(byte, radix: 16) + "'"   // not printable for Go
+        default:
+            let text = GoQuote.quoted(String(Character(Unicode.Scalar(byte))))
+            return "'" + text.dropFirst().dropLast() + "'"
+        }
     }
 
     private mutating func skipWhitespace() {
@@ -88,18 +97,22 @@ public struct JSONParser {
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw error("unexpected end of JSON input") }
         let start = literal.utf8Start
-        for index in 0..<count where bytes[position + index] != start[index] {
-            throw error("invalid literal")
+        // Byte by byte, as Go's scanner reads it: the first wrong byte is
+        // named (at the end of the input, the space Go feeds there).
+        for index in 0..<count {
+            guard position < bytes.count, bytes[position] == start[index] else {
+                let name = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+                throw error("invalid character in literal \(name) (expecting '\(Character(Unicode.Scalar(start[index])))')")
+            }
+            position += 1
         }
-        position += count
     }
 
     private mutating func enter() throws(JSONParseError) {
         depth += 1
         if depth > JSONParser.maximumDepth {
-            throw error("exceeded max depth of \(JSONParser.maximumDepth)")
+            throw error("invalid character exceeded max depth")
         }
     }
 
@@ -121,7 +134,8 @@ public struct JSONParser {
             }
             let key = try parseString()
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            guard bytes[position] == UInt8(ascii: ":") else {
                 throw error("invalid character after object key")
             }
             position += 1
@@ -172,7 +186,7 @@ public struct JSONParser {
     private mutating func parseNumber() throws(JSONParseError) -> String {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
-        guard position < bytes.count else { throw error("unexpected end of JSON input") }
+        guard position < bytes.count else { throw error("invalid character in numeric literal") }
         if bytes[position] == UInt8(ascii: "0") {
             position += 1
         } else if isDigit(bytes[position]) {
@@ -233,7 +247,7 @@ public struct JSONParser {
                 continue
             }
             position += 1
-            guard position < bytes.count else { throw error("unexpected end of JSON input") }
+            guard position < bytes.count else { throw error("invalid character in string escape code") }
             let escape = bytes[position]
             position += 1
             switch escape {
@@ -269,6 +283,7 @@ public struct JSONParser {
                 let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
                 scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
             default:
+                position -= 1   // Go names the character after the backslash
                 throw error("invalid character in string escape code")
             }
         }
@@ -276,9 +291,9 @@ public struct JSONParser {
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw error("unexpected end of JSON input") }
         var value: UInt32 = 0
         for _ in 0..<4 {
+            guard position < bytes.count else { throw error("invalid character in \\u hexadecimal character escape") }
             let byte = bytes[position]
             let nibble: UInt32
             switch byte {

@@ -16,6 +16,23 @@ public enum CNICommand: String, Sendable, CaseIterable {
         }
     }
 
+    /// Refuses a config version this verb does not allow, as the
+    /// reference's library does before the exact match every verb needs:
+    /// for CHECK, GC and STATUS the version (empty meaning 0.1.0) is read as
+    /// numbers (malformed: code 6), then must be at least the verb's minimum
+    /// ("config version does not allow CHECK") and at most the newest
+    /// version spoken ("plugin version does not allow CHECK"), both code 1.
+    func refuseDisallowedVersion(_ text: String) throws(CNIError) {
+        guard let minimum = minimumVersion else { return }
+        let version = try VersionNumber(parsing: text.isEmpty ? CNIVersion.v0_1_0.rawValue : text)
+        guard version >= VersionNumber(minimum) else {
+            throw CNIError(.incompatibleCNIVersion, "config version does not allow \(rawValue)")
+        }
+        guard CNIVersion.allCases.contains(where: { VersionNumber($0) >= version }) else {
+            throw CNIError(.incompatibleCNIVersion, "plugin version does not allow \(rawValue)")
+        }
+    }
+
     /// Whether the container ID and interface name are part of this call.
     var concernsAnAttachment: Bool {
         self == .add || self == .del || self == .check

@@ -78,6 +78,9 @@ public enum PluginMain {
             return Outcome(stdout: "", stderr: about, exitStatus: 0)
         }
         guard let command = CNICommand(rawValue: commandText) else {
+            // Named after the config is decoded, as upstream's library does.
+            let root = try Self.decodeConfig(try readStdin())
+            try Identifiers.validateNetworkName(root["name"]?.stringValue)
             throw CNIError(.invalidEnvironmentVariables, "unknown CNI_COMMAND: \(commandText)")
         }
 
@@ -96,43 +99,33 @@ public enum PluginMain {
             return Outcome(stdout: JSONWriter.serialize(.object(object)) + "\n", stderr: "", exitStatus: 0)
         }
 
-        // 4. The config: JSON, an object, a version we speak.
+        // 4. The config, checked in the order of the reference's library,
+        //    before any plugin code: the JSON and the network name, the
+        //    container ID and interface name, then the version.
         let stdin = try readStdin()
-        let root: JSONObject
-        do {
-            let parsed = try JSONParser.parse(stdin)
-            guard let object = parsed.objectValue else {
-                throw CNIError(.decodingFailure,
-                               "error unmarshall network config: json: cannot unmarshal \(parsed.typeName) into Go value of type types.NetConf")
-            }
-            root = object
-        } catch let error as JSONParseError {
-            throw CNIError(.decodingFailure, "error unmarshall network config: \(error)")
-        }
-        let versionText: String?
-        switch root["cniVersion"] {
-        case .string(let text): versionText = text
-        case nil, .null?: versionText = nil
-        case let other?:
-            throw CNIError(.decodingFailure,
-                           "error unmarshall network config: json: cannot unmarshal \(other.typeName) into Go struct field NetConf.cniVersion of type string")
-        }
-        let configVersion = try CNIVersion.parseConfigVersion(versionText)
-        version = configVersion
-        let config = try NetworkConfig(root, version: configVersion)
-
-        // 5. Names that will become paths or interface names.
-        try Identifiers.validateNetworkName(config.name)
+        let root = try Self.decodeConfig(stdin)
+        try Identifiers.validateNetworkName(root["name"]?.stringValue)
         var interfaceName: InterfaceName? = nil
         if command.concernsAnAttachment {
             try Identifiers.validateContainerID(variables["CNI_CONTAINERID"])
             interfaceName = try Identifiers.interfaceName(variables["CNI_IFNAME"])
         }
 
-        // 6. What the version allows.
-        if let minimum = command.minimumVersion, configVersion < minimum {
-            throw CNIError(.incompatibleCNIVersion, "config version does not allow \(command.rawValue)")
+        // 5. The version: what the verb allows, then one we speak exactly.
+        let versionText: String
+        switch root["cniVersion"] {
+        case .string(let text)?: versionText = text
+        case nil, .null?: versionText = ""
+        case let other?:
+            throw CNIError(.decodingFailure,
+                           "decoding version from network config: json: cannot unmarshal \(other.typeName) into Go struct field .cniVersion of type string")
         }
+        try command.refuseDisallowedVersion(versionText)
+        let configVersion = try CNIVersion.parseConfigVersion(versionText)
+        version = configVersion
+
+        // 6. The members every plugin reads.
+        let config = try NetworkConfig(root, version: configVersion)
 
         let request = CNIRequest(
             command: command,
@@ -163,6 +156,35 @@ public enum PluginMain {
             break
         }
         return Outcome(stdout: "", stderr: "", exitStatus: 0)
+    }
+}
+
+extension PluginMain {
+    /// The config object, decoded as the reference's library first decodes
+    /// it (into a struct with just `name`): malformed JSON and a `name` that
+    /// is no string are code 6 with Go's wording; `null` decodes as an empty
+    /// config (and then lacks a name, code 7), as it does in Go.
+    static func decodeConfig(_ stdin: [UInt8]) throws(CNIError) -> JSONObject {
+        let prefix = "error unmarshall network config: "
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(stdin)
+        } catch {
+            throw CNIError(.decodingFailure, prefix + error.description)
+        }
+        let root: JSONObject
+        switch parsed {
+        case .object(let object): root = object
+        case .null: root = JSONObject()
+        default:
+            throw CNIError(.decodingFailure,
+                           prefix + #"json: cannot unmarshal \#(parsed.typeName) into Go value of type struct { Name string "json:\"name\"" }"#)
+        }
+        if let name = root["name"], !name.isNull, name.stringValue == nil {
+            throw CNIError(.decodingFailure,
+                           prefix + "json: cannot unmarshal \(name.typeName) into Go struct field .name of type string")
+        }
+        return root
     }
 }
 
