@@ -114,6 +114,22 @@ struct FailedAddTests {
         }
     }
 
+    @Test("whose IPAM routes hold one route twice fails with file exists and leaves nothing behind")
+    func duplicateRoute() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let route: JSON = ["dst": "10.200.0.0/16"]
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ["routes": [route, route]]]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("failed to add route '10.200.0.0/16 via \(net.gateway) dev eth0'"),
+                    "\(outcome)")
+            #expect(outcome.errorMessage.hasSuffix("file exists"), "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("with forceAddress replaces the bridge's conflicting address")
     func forceAddress() throws {
         try withTestNetwork { net in

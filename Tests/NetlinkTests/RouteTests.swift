@@ -60,6 +60,27 @@ struct RouteTests {
         #expect(error?.isAlreadyExists == true)
     }
 
+    @Test("a route to a destination already routed another way is EEXIST, or added beside it with .addBeside")
+    func sameDestinationAnotherWay() throws {
+        let (fixture, index) = try configuredPod()
+        let destination = try #require(CIDR("10.99.0.0/16"))
+        try fixture.podSocket.addRoute(RouteInfo(destination: destination, gateway: IPAddress("10.88.0.1"),
+                                                 outputInterface: index))
+        let other = RouteInfo(destination: destination, gateway: IPAddress("10.88.0.2"), outputInterface: index)
+
+        let error = #expect(throws: NetlinkError.self) { try fixture.podSocket.addRoute(other) }
+        #expect(error?.isAlreadyExists == true)
+        #expect(try fixture.podSocket.addRoute(other, sameDestination: .addBeside) == .added)
+
+        // libnl's route cache keeps one object per destination: ask ip(8).
+        let shown = try Tool.ipJSON("-n", fixture.pod.name, "route", "show", "10.99.0.0/16")
+        #expect(Set(shown.compactMap { $0["gateway"]?.string }) == ["10.88.0.1", "10.88.0.2"])
+        let again = #expect(throws: NetlinkError.self) {
+            try fixture.podSocket.addRoute(other, sameDestination: .addBeside)
+        }
+        #expect(again?.isAlreadyExists == true)
+    }
+
     @Test("table, priority, scope, MTU and advmss are sent and read back")
     func routeAttributes() throws {
         let (fixture, index) = try configuredPod()

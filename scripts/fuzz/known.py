@@ -52,14 +52,6 @@ def route_without_dst(c):
     return _is_error(ours) and 'invalid route: missing dst' in ours.get('msg', '')
 
 
-@known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
-       'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
-def second_interface_route_exists(c):
-    ours = c.out('ours')
-    return _is_error(ours) and 'failed to add route' in ours.get('msg', '') and 'file exists' in ours.get('msg', '') \
-        and not c.failed('ref', c.step_index)
-
-
 @known('steps.bridge CHECK.*', "F8: CHECK does not compare the bridge's MAC with prevResult's (the reference fails "
        "when an unpinned bridge MAC has moved to a new port's); intermittent: it shows only when the new port's random "
        "MAC sorts below the bridge's", OPEN)

@@ -3,15 +3,20 @@ import CNetlink
 import Glibc
 
 extension NetlinkSocket {
-    /// Adds `route` (NLM_F_CREATE|NLM_F_EXCL, like `ip route add`). An
-    /// identical route already there is EEXIST: `.alreadyExisted` with
-    /// `ifExists: .tolerate`, otherwise `.alreadyExists` thrown.
+    /// Adds `route`. With `sameDestination: .refuse` (NLM_F_CREATE|NLM_F_EXCL,
+    /// like `ip route add`) a route to the same destination is EEXIST;
+    /// with `.addBeside` only an identical one is. EEXIST is
+    /// `.alreadyExisted` with `ifExists: .tolerate`, otherwise
+    /// `.alreadyExists` thrown.
     @discardableResult
-    public func addRoute(_ route: RouteInfo, ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
+    public func addRoute(_ route: RouteInfo, sameDestination: SameDestinationPolicy = .refuse,
+                         ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
         let request = try routeRequest(route, forDeletion: false)
+        // rtnl_route_add sets NLM_F_CREATE itself.
+        let flags: Int32 = sameDestination == .refuse ? NLM_F_EXCL : 0
         do {
             try perform("add route", route.description) { socket in
-                rtnl_route_add(socket, request.pointer, NLM_F_EXCL)
+                rtnl_route_add(socket, request.pointer, flags)
             }
             return .added
         } catch where error.isAlreadyExists && ifExists == .tolerate {
