@@ -85,16 +85,6 @@ def check_unsupported_version(c):
     return _is_error(ref) and ref.get('msg') == 'plugin version does not allow CHECK'
 
 
-@known('store.*', 'F11: a reservation file whose container ID carries spaces (" c1 \\r\\neth0\\n", which only an '
-       'admin could write) is released by DEL/GC of c1; the reference compares the whole trimmed content and keeps it',
-       OPEN)
-def spaced_reservation(c):
-    if c.ours != MISSING_VALUE or not isinstance(c.ref, dict):
-        return False
-    first_line = c.ref.get('content', '').split('\r\n')[0]
-    return first_line != first_line.strip()
-
-
 @known('steps.*', 'F13: a key set to JSON null is taken as absent; Go decodes it as the zero value (ipam.subnet: null '
        'becomes an empty legacy range, which the reference rejects with "invalid CIDR address: ")', OPEN, diverges=True)
 def null_as_absent(c):
