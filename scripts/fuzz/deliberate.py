@@ -290,7 +290,9 @@ def failed_add_leftover_routes(c):
         return False
     gone = _gone_links(c, c.path[0])
     only_ref = [r for r in c.ref if r not in c.ours]
-    return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in gone for r in only_ref)
+    # A multipath route names its next hops' devices joined by "+".
+    return not [r for r in c.ours if r not in c.ref] and \
+        all(set((_route_dev(r) or '').split('+')) <= gone for r in only_ref)
 
 
 @rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '

@@ -73,8 +73,12 @@ def _routes():
                 continue                     # follow the links' carrier, with a delay
             if r.get('table') == 'local':
                 continue                     # one per address, which the links already show
+            gateway, dev = r.get('gateway', '-'), r.get('dev')
+            if r.get('nexthops'):              # multipath: "via gw1+gw2 dev dev1+dev2"
+                gateway = '+'.join(h.get('gateway', '-') for h in r['nexthops'])
+                dev = '+'.join(str(h.get('dev')) for h in r['nexthops'])
             routes.append(' '.join(str(x) for x in (
-                r.get('type', 'unicast'), r.get('dst'), 'via', r.get('gateway', '-'), 'dev', r.get('dev'),
+                r.get('type', 'unicast'), r.get('dst'), 'via', gateway, 'dev', dev,
                 'table', r.get('table', 'main'), 'proto', r.get('protocol', '-'), 'scope', r.get('scope', '-'),
                 'metric', r.get('metric', '-'))))
     return sorted(routes)
