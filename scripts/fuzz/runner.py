@@ -97,7 +97,8 @@ def _keep(case):
 
 def observed(results, state, case):
     """The comparable view of one side: step outcomes, then the node."""
-    n = observe.Normaliser(_keep(case))
+    state = dict(state)
+    n = observe.Normaliser(_keep(case), state.pop(observe.VETH_PEERS, {}))
     steps = []
     for r in results:
         out = r['json']
