@@ -160,11 +160,11 @@ def gc(plugin, env, conf):
     bad = _config_error(plugin, env, conf)
     if bad:
         return bad
-    if valid is None:
-        return 0, ''
-    missing = _missing_ipam(plugin, env, conf)
+    missing = _missing_ipam(plugin, env, conf)    # bridge forwards even a GC without a list (README)
     if missing:
         return _error(7, missing)
+    if valid is None:
+        return 0, ''
     ipam = conf.get('ipam')
     if (isinstance(ipam, dict) and ipam.get('type') == 'host-local') or plugin == 'host-local':
         for path, _, key in _reservations(conf):
