@@ -294,6 +294,31 @@ def failed_add_leftover_routes(c):
         all(set((_route_dev(r) or '').split('+')) <= gone for r in only_ref)
 
 
+def _held_before(c, index):
+    """Whether the store file of this difference existed before step `index`:
+    in the pre-state, or made by an earlier ADD that succeeded on both sides."""
+    if any(c.path[1].endswith('/' + name) for name in c.case.get('pre', {}).get('store', {})):
+        return True
+    return any(c.cmd(s) == 'ADD' and not c.failed('ref', i) and not c.failed('ours', i)
+               for i, s in enumerate(c.steps()[:index]))
+
+
+@rule('store.<ip>', "a failed ADD releases only what it reserved; the reference's releases every reservation of "
+      'the (container ID, interface), also those it held before', 'A failed ADD takes back only what it reserved.')
+def failed_add_keeps_earlier_reservations(c):
+    import models
+    if c.ref != MISSING_VALUE or not isinstance(c.ours, dict):
+        return False
+    key = models.go_trim_space(c.ours.get('content', '').encode())
+    for i, s in enumerate(c.steps()):
+        env = s.get('env', {})
+        cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+        if c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i) and \
+                key in (models.attachment_key(cid, ifname), models.legacy_key(cid)) and _held_before(c, i):
+            return True
+    return False
+
+
 @rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '
       'then the namespace, still before any side effect; the model answers code 8 at once',
       '`CNI_NETNS` is checked before any side effect')
