@@ -428,8 +428,12 @@ def default_route_once(c):
     routes = (conf.get('ipam') or {}).get('routes') if isinstance(conf.get('ipam'), dict) else None
     bare = isinstance(routes, list) and any(isinstance(r, dict) and r.get('dst') in ('0.0.0.0/0', '::/0')
                                             and not r.get('gw') for r in routes)
+    ours = c.out('ours')
+    # Ours goes on, and may fail at a later step of ADD (a conflicting gateway address, say).
+    went_on = not c.failed('ours', c.step_index) or \
+        (_is_error(ours) and 'failed to add route' not in ours.get('msg', ''))
     return bare and conf.get('isDefaultGateway') is True and _is_error(out) and \
-        'file exists' in out.get('msg', '') and not c.failed('ours', c.step_index)
+        'file exists' in out.get('msg', '') and went_on
 
 
 # -- A bridge without a MAC ------------------------------------------------------------------------
