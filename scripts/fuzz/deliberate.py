@@ -542,7 +542,9 @@ def failed_add_store_not_opened(c):
       'directory and lock when they are missing', 'A read-only store is not a silent leak.')
 def check_status_write_nothing(c):
     opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
-    return opened and c.ours == MISSING_VALUE and all(c.cmd(s) in ('CHECK', 'STATUS') for s in c.steps())
+    # VERSION and unknown commands write nothing on either side.
+    return opened and c.ours == MISSING_VALUE and all(c.cmd(s) not in ('ADD', 'DEL', 'GC') for s in c.steps()) and \
+        any(c.cmd(s) in ('CHECK', 'STATUS') for s in c.steps())
 
 
 _BUILT_IN_NAT = ['*nat', ':PREROUTING ACCEPT', ':INPUT ACCEPT', ':OUTPUT ACCEPT', ':POSTROUTING ACCEPT', 'COMMIT']
