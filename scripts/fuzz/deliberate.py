@@ -360,6 +360,26 @@ def del_removes_spoofcheck(c):
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
 
 
+def _accept_after_masquerade(lines):
+    """Whether some CNI- chain has an ACCEPT after its MASQUERADE."""
+    masqueraded = set()
+    for line in lines:
+        m = re.match(r'-A (CNI-[0-9a-f]+) .*-j (ACCEPT|MASQUERADE)$', line)
+        if m and m.group(2) == 'MASQUERADE':
+            masqueraded.add(m.group(1))
+        elif m and m.group(1) in masqueraded:
+            return True
+    return False
+
+
+@rule('node.ip*tables', 'with two subnets of one family, the reference appends the second ACCEPT after the '
+      'MASQUERADE (where it never matches); ours puts every ACCEPT first',
+      'Masquerading with two subnets of one family.')
+def accepts_before_masquerade(c):
+    return isinstance(c.ref, list) and isinstance(c.ours, list) and sorted(c.ref) == sorted(c.ours) and \
+        _accept_after_masquerade(c.ref) and not _accept_after_masquerade(c.ours)
+
+
 @rule('steps.bridge DEL.*', 'the reference\'s DEL fails when a masquerade rule or chain it wants to delete is already '
       'gone ("ip6tables ... does not exist"); ours succeeds', 'DEL always cleans up.', diverges=True)
 def del_tolerates_missing_rules(c):
