@@ -150,6 +150,10 @@ def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
+    if plugin == 'host-local':                # host-local reads its own config before the list
+        bad = _config_error(plugin, env, conf)
+        if bad:
+            return bad
     try:
         valid = _valid_attachments(conf)
     except BadList as e:
@@ -157,7 +161,7 @@ def gc(plugin, env, conf):
     if valid is not None and plugin == 'bridge':
         _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
         _gc_spoofcheck(valid)
-    bad = _config_error(plugin, env, conf)
+    bad = _config_error(plugin, env, conf) if plugin != 'host-local' else None
     if bad:
         return bad
     missing = _missing_ipam(plugin, env, conf)    # bridge forwards even a GC without a list (README)
