@@ -131,10 +131,16 @@ struct AddCommand {
                     let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
                         .makeBackend(environment: request.environment)
                     rollback.register("IP masquerade") {
-                        try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, containerID: request.containerID,
-                                                 ifname: request.ifname)
+                            let tearDown = { () throws(FirewallError) in
+                                try backend.tearDown(network: request.networkName, containerID: request.containerID,
+                                                     ifname: request.ifname)
+                            }
+                            if let pendingMasquerade {
+                                try pendingMasquerade.takeBack(orTearDown: tearDown)
+                            } else {
+                                try tearDown()
+                            }
                         }
                     }
                     pendingMasquerade = backend.beginSetUp(

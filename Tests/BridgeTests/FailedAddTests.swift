@@ -130,6 +130,25 @@ struct FailedAddTests {
         }
     }
 
+    @Test("of a container's second interface keeps the masquerading of its first",
+          arguments: Firewall.backends)
+    func secondInterfaceKeepsFirstMasquerade(backend: String) throws {
+        try withTestNetwork { net in
+            let first = try net.attachment()
+            var second = first
+            second.ifname = "eth1"
+            let config = net.config("1.0.0", ["ipMasq": true, "ipMasqBackend": .string(backend)])
+            try net.add(first, config: config)
+            let before = try Firewall.rules(mentioning: first.containerID)
+            // The iptables chain is the container's, shared by both interfaces.
+            // An unreachable gateway fails the ADD after its masquerading was set up.
+            let failing = config.merging(["ipam": ["routes": [["dst": "10.77.0.0/16", "gw": "192.0.2.1"]]]])
+            let outcome = try net.call("ADD", second, config: failing)
+            #expect(outcome.errorMessage.contains("failed to add route"), "\(outcome)")
+            #expect(try Firewall.rules(mentioning: first.containerID) == before)
+        }
+    }
+
     @Test("with forceAddress replaces the bridge's conflicting address")
     func forceAddress() throws {
         try withTestNetwork { net in

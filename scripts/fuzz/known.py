@@ -151,21 +151,6 @@ def force_two_gateways(c):
     return conf.get('forceAddress') is True and len(v4) > 1 and (c.path[1] == 'routes' or c.path[3:] == ('addrs',))
 
 
-@known('node.ip*tables', "F-shared-chain (found by the fuzzstore helper): a failed ADD with ipMasq (iptables) "
-       "rolls back by tearing down the container's masquerade chain, which the reference and ours share between "
-       "all interfaces of one container in one network: a failed ADD of c1/eth1 removes c1/eth0's masquerading "
-       "(and an empty chain c1 left before); the reference fails before its masquerade step and keeps it", OPEN)
-def failed_add_removes_shared_masquerade_chain(c):
-    import deliberate
-    if not (isinstance(c.ref, list) and isinstance(c.ours, list)) or [x for x in c.ours if x not in c.ref]:
-        return False
-    failed = [i for i, s in enumerate(c.steps()) if c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i)
-              and c.conf(s).get('ipMasq') is True]
-    network = c.conf(c.steps()[0]).get('name')
-    only_ref = [x for x in c.ref if x not in c.ours]
-    return bool(failed) and bool(only_ref) and all(deliberate._masq_line(x, network) for x in only_ref)
-
-
 def explain(case, result, path, ref, ours):
     """The rule that explains this difference, or None. A diverging rule wins
     over the others: the step it explains took another path on purpose."""
