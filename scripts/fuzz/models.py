@@ -138,6 +138,25 @@ def _config_error(plugin, env, conf):
         return 1, out
 
 
+def _bridge_config_error(conf):
+    """The reference bridge's verdict on its own config ("failed to load
+    netconf: ..."), or None. Probed with CHECK on a netns that does not
+    exist: 1.1.1 decodes the config first, then fails on the netns before
+    it asks IPAM, so the probe changes nothing."""
+    probe = dict(conf, cniVersion='1.0.0')
+    probe_env = {'CNI_COMMAND': 'CHECK', 'CNI_CONTAINERID': 'fz-probe', 'CNI_NETNS': nodemod.ROOT + '/no-such-netns',
+                 'CNI_IFNAME': 'eth0', 'CNI_PATH': nodemod.ROOT + '/impl/ref'}
+    nodemod.use_implementation('ref')
+    code, out, _ = nodemod.exec_plugin('bridge', probe_env, json.dumps(probe))
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return None
+    if code != 0 and isinstance(doc, dict) and str(doc.get('msg', '')).startswith('failed to load netconf'):
+        return _error(7, doc['msg'])
+    return None
+
+
 def _is_valid(valid, key):
     """Whether the reservation with this key belongs to a valid attachment: the
     attachment's key, or for a legacy key (no \\r\\n) a valid attachment's container ID."""
@@ -150,8 +169,12 @@ def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
-    if plugin == 'host-local':                # host-local reads its own config before the list
+    if plugin == 'host-local':                # each plugin reads its own config before the list
         bad = _config_error(plugin, env, conf)
+        if bad:
+            return bad
+    elif plugin == 'bridge':
+        bad = _bridge_config_error(conf)
         if bad:
             return bad
     try:
@@ -181,7 +204,7 @@ def _missing_ipam(plugin, env, conf):
     """bridge forwards GC and STATUS to its IPAM plugin, which must exist."""
     ipam = conf.get('ipam')
     ipam_type = ipam.get('type') if plugin == 'bridge' and isinstance(ipam, dict) else None
-    if not ipam_type:
+    if not ipam_type or not isinstance(ipam_type, str):
         return None
     dirs = env.get('CNI_PATH', '').split(':')
     if any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
