@@ -298,6 +298,10 @@ def status(plugin, env, conf):
     early = _preamble('STATUS', env, conf)
     if early:
         return early
+    if plugin == 'bridge':                    # the bridge reads its own config first
+        bad = _bridge_config_error(conf)
+        if bad:
+            return bad
     ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
     bad = _config_error(plugin, env, conf)
     if bad:
