@@ -142,9 +142,15 @@ struct AddCommand {
                     let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
                         .makeBackend(environment: request.environment, session: nftables)
                     rollback.register("IP masquerade") {
-                        try? pendingMasquerade?.finish()
                         ignoreFailure { () throws(FirewallError) in
-                            try backend.tearDown(network: request.networkName, attachment: request.attachment)
+                            let tearDown = { () throws(FirewallError) in
+                                try backend.tearDown(network: request.networkName, attachment: request.attachment)
+                            }
+                            if let pendingMasquerade {
+                                try pendingMasquerade.takeBack(orTearDown: tearDown)
+                            } else {
+                                try tearDown()
+                            }
                         }
                     }
                     pendingMasquerade = backend.beginSetUp(

@@ -90,12 +90,15 @@ struct ContainerInterface {
     }
 
     /// Installs `routes`; a route without `gw` goes via the first gateway of
-    /// its family, as in the reference.
+    /// its family, as in the reference. Like the reference, a route is added
+    /// beside routes to the same destination through other interfaces (the
+    /// pod's eth0 and eth1 may both have one to 0.0.0.0/0); only a route
+    /// identical to one already there fails, and the ADD with it.
     func addRoutes(_ routes: [CNIResult.Route], gateways: [IPFamily: IPAddress]) throws(CNIError) {
         for route in routes {
             let info = routeInfo(route, gateways: gateways)
             do {
-                try pod.addRoute(info)
+                try pod.addRoute(info, sameDestination: .addBeside)
             } catch {
                 let via = info.gateway.map { " via \($0)" } ?? ""
                 throw CNIError.failed("failed to add route '\(route.destination)\(via) dev \(name)'", causeOf: error)

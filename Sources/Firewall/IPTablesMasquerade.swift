@@ -53,8 +53,15 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     /// Starts the fresh-chain restore of every family at once and returns;
     /// `finish` waits for them and, for a family whose restore failed (its
     /// chain existed), lists and applies what is missing.
+    ///
+    /// The chain is the container's, shared by all its interfaces in the
+    /// network. So when a family's chain existed, the setUp remembers what
+    /// it found, and taking the setUp back (a failed ADD) puts exactly that
+    /// back instead of removing the chain: another interface's masquerading
+    /// survives. A chain this setUp created is removed.
     public func beginSetUp(network: String, attachment: Attachment, addresses: [CIDR],
                            nonMasqueradeCIDRs: [CIDR]) -> PendingMasqueradeSetUp {
+        let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: attachment.containerID)
         let families = [IPFamily.v4, .v6].filter { family in addresses.contains { $0.family == family } }
         let started = families.map { family in
             let fresh = IPTablesMasqueradePlan.freshSetUpLines(
@@ -62,14 +69,16 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 nonMasquerade: nonMasqueradeCIDRs)
             return (family, try? startRestore(family, fresh))
         }
-        return PendingMasqueradeSetUp { () throws(FirewallError) in
+        let found = FoundChains()
+        return PendingMasqueradeSetUp(completion: { () throws(FirewallError) in
             var firstError: FirewallError? = nil
             for (family, restore) in started {
                 if let restore, (try? restore.finish()) != nil { continue }
                 let own = addresses.filter { $0.family == family }
                 do throws(FirewallError) {
                     try apply(family) { listing in
-                        IPTablesMasqueradePlan.setUpLines(
+                        found.states[family] = IPTablesMasqueradePlan.ChainState(listing: listing, chain: chain)
+                        return IPTablesMasqueradePlan.setUpLines(
                             listing: listing, network: network, containerID: attachment.containerID, addresses: own,
                             nonMasquerade: nonMasqueradeCIDRs)
                     }
@@ -78,7 +87,17 @@ public struct IPTablesMasquerade: MasqueradeBackend {
                 }
             }
             if let firstError { throw firstError }
-        }
+        }, undo: { () throws(FirewallError) -> Bool in
+            guard !found.states.isEmpty else { return false }
+            for family in families {
+                if let state = found.states[family] {
+                    try apply(family) { listing in IPTablesMasqueradePlan.restoreLines(listing: listing, to: state) }
+                } else {
+                    try apply(family) { listing in IPTablesMasqueradePlan.removalLines(listing: listing, chain: chain) }
+                }
+            }
+            return true
+        })
     }
 
     /// Removes the container's chain and every rule jumping to it, in both
@@ -172,4 +191,10 @@ public struct IPTablesMasquerade: MasqueradeBackend {
         let document = IPTablesMasqueradePlan.restoreDocument(lines)
         return try runner.start(IPTablesMasquerade.restoreTool(family), ["-w", "--noflush"], stdin: Array(document.utf8))
     }
+}
+
+/// The state of each family's chain as a setUp found it before joining it
+/// (`IPTablesMasquerade.beginSetUp`).
+private final class FoundChains {
+    var states: [IPFamily: IPTablesMasqueradePlan.ChainState] = [:]
 }

@@ -139,6 +139,43 @@ enum IPTablesMasqueradePlan {
         removalLines(listing: listing, chain: chainName(network: network, containerID: containerID))
     }
 
+    /// A container's chain as a listing shows it: its rules and the rules
+    /// jumping into it. What a setUp that joined an existing chain (another
+    /// interface of the container has it, or someone left it) found there.
+    struct ChainState: Equatable {
+        let chain: String
+        let rules: [IPTablesRule]
+        let jumps: [IPTablesRule]
+
+        init(listing: IPTablesListing, chain: String) {
+            self.chain = chain
+            rules = listing.rules(in: chain)
+            jumps = listing.rulesReferencing(chain)
+        }
+    }
+
+    /// The restore lines that bring `listing` back to `state`: the chain
+    /// (created if gone) refilled with its former rules if they differ,
+    /// jumps added since deleted, jumps gone since put back. Empty when
+    /// nothing changed.
+    static func restoreLines(listing: IPTablesListing, to state: ChainState) -> [String] {
+        var lines: [String] = []
+        if !listing.hasChain(state.chain) {
+            lines.append("-N \(state.chain)")
+            lines += state.rules.map { $0.restoreLine("-A") }
+        } else if listing.rules(in: state.chain) != state.rules {
+            lines.append("-F \(state.chain)")
+            lines += state.rules.map { $0.restoreLine("-A") }
+        }
+        for jump in listing.rulesReferencing(state.chain) where !state.jumps.contains(jump) {
+            lines.append(jump.restoreLine("-D"))
+        }
+        for jump in state.jumps where !listing.contains(jump) {
+            lines.append(jump.restoreLine("-A"))
+        }
+        return lines
+    }
+
     /// The restore lines that remove the chains of `network` whose container
     /// is not in `validContainerIDs`. A chain belongs to `network` when one of
     /// its rules carries a comment naming `network` and some container ID,

@@ -8,10 +8,31 @@
 public final class PendingMasqueradeSetUp {
     private var completion: (() throws(FirewallError) -> Void)?
     private var failure: FirewallError? = nil
+    /// Takes back only what this setUp added, where it joined rules that
+    /// were there before (and returns true); false when a plain teardown of
+    /// the attachment is the way back.
+    private let undo: (() throws(FirewallError) -> Bool)?
 
     /// `completion` runs once, in the first `finish`.
     init(_ completion: @escaping () throws(FirewallError) -> Void) {
         self.completion = completion
+        self.undo = nil
+    }
+
+    /// `completion` runs once, in the first `finish`; `undo` in `takeBack`.
+    init(completion: @escaping () throws(FirewallError) -> Void, undo: @escaping () throws(FirewallError) -> Bool) {
+        self.completion = completion
+        self.undo = undo
+    }
+
+    /// Takes the setUp back after a failed ADD: waits for it (its own
+    /// failure ignored), then removes what it added and nothing that was
+    /// there before, or runs `tearDown` when the rules were the
+    /// attachment's alone.
+    public func takeBack(orTearDown tearDown: () throws(FirewallError) -> Void) throws(FirewallError) {
+        try? finish()
+        if let undo, try undo() { return }
+        try tearDown()
     }
 
     /// A setUp that already ran, with its outcome.

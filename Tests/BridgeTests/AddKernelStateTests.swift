@@ -202,4 +202,51 @@ struct AddKernelStateTests {
             #expect(try Kernel.addresses(of: "eth0", in: first.pod) == [net.address(2) + "/24"])
         }
     }
+
+    /// IPAM routes of two interfaces of one pod: each interface gets its own
+    /// route to the shared destination (the reference adds routes with
+    /// NLM_F_CREATE alone, REFERENCE.md §2.1), unlike `ip route add`.
+    static let sharedRoute: JSON = ["ipam": ["routes": [["dst": "10.200.0.0/16"]]]]
+
+    @Test("ADD for a second interface of the same pod adds its IPAM route beside the first interface's")
+    func secondInterfaceSharedRoute() throws {
+        try withTestNetwork { net in
+            let first = try net.attachment()
+            var second = first
+            second.ifname = "eth1"
+            try net.add(first, config: net.config("1.0.0", Self.sharedRoute))
+            try net.add(second, config: net.config("1.0.0", Self.sharedRoute))
+            let shared = try Kernel.routes(in: first.pod).filter { $0.destination == "10.200.0.0/16" }
+            #expect(Set(shared) == [Kernel.Route(destination: "10.200.0.0/16", gateway: net.gateway, device: "eth0"),
+                                    Kernel.Route(destination: "10.200.0.0/16", gateway: net.gateway, device: "eth1")])
+        }
+    }
+
+    @Test("the reference also adds the second interface's IPAM route",
+          .enabled(if: Plugins.referenceIsInstalled, "needs /usr/lib/cni/bridge"))
+    func referenceSecondInterfaceSharedRoute() throws {
+        try withTestNetwork { net in
+            let first = try net.attachment()
+            var second = first
+            second.ifname = "eth1"
+            try net.add(first, config: net.config("1.0.0", Self.sharedRoute), plugin: Plugins.referenceBridge)
+            try net.add(second, config: net.config("1.0.0", Self.sharedRoute), plugin: Plugins.referenceBridge)
+            let shared = try Kernel.routes(in: first.pod).filter { $0.destination == "10.200.0.0/16" }
+            #expect(shared.map(\.device).sorted() == ["eth0", "eth1"])
+        }
+    }
+
+    @Test("an IPv4 route without gw on an IPv6-only range goes on each interface of the pod")
+    func secondInterfaceRouteWithoutGateway() throws {
+        try withTestNetwork { net in
+            let ipam: JSON = ["ipam": ["ranges": [[["subnet": .string(net.subnet6)]]], "routes": [["dst": "0.0.0.0/0"]]]]
+            let first = try net.attachment()
+            var second = first
+            second.ifname = "eth1"
+            try net.add(first, config: net.config("1.0.0", ipam))
+            try net.add(second, config: net.config("1.0.0", ipam))
+            let defaults = try Kernel.routes(in: first.pod).filter { $0.destination == "default" }
+            #expect(Set(defaults.map(\.device)) == ["eth0", "eth1"], "\(defaults)")
+        }
+    }
 }

@@ -28,6 +28,21 @@ struct CheckTests {
         }
     }
 
+    @Test("after ADD of IPAM routes to one destination via two gateways, finds both",
+          arguments: [Plugins.bridge, Plugins.referenceBridge])
+    func routesSharingADestination(plugin: String) throws {
+        if plugin == Plugins.referenceBridge && !Plugins.referenceIsInstalled { return }
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let routes: JSON = [["dst": "10.200.0.0/16", "gw": .string(net.address(10))],
+                                ["dst": "10.200.0.0/16", "gw": .string(net.address(11))]]
+            let config = net.config("1.0.0", ["ipam": ["routes": routes]])
+            let result = try net.add(attachment, config: config, plugin: plugin)
+            let outcome = try net.call("CHECK", attachment, config: net.withPrevResult(config, result), plugin: plugin)
+            #expect(outcome.succeeded, "\(outcome)")
+        }
+    }
+
     @Test("after ADD succeeds whatever MAC CNI_ARGS names (only ADD uses and validates it, as in the reference)")
     func ignoresInvalidMAC() throws {
         try afterAdd { net, attachment, config, _ in

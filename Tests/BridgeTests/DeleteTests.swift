@@ -78,6 +78,41 @@ struct DeleteTests {
         }
     }
 
+    /// Two IPv4 range sets: two addresses share the container's chain.
+    private static func twoSubnets(_ net: TestNetwork) -> JSON {
+        let ranges: JSON = [[["subnet": .string(net.subnet)]], [["subnet": .string("10.124.\(net.subnetIndex).0/24")]]]
+        return net.config("1.0.0", ["ipMasq": true, "ipam": ["ranges": ranges]])
+    }
+
+    @Test("with two addresses of one family removes every masquerade rule")
+    func twoAddressesOfOneFamily() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = Self.twoSubnets(net)
+            let result = try net.add(attachment, config: config)
+            #expect(result["ips"]?.array?.count == 2)
+            let outcome = try net.call("DEL", attachment, config: net.withPrevResult(config, result))
+            #expect(outcome.succeeded, "\(outcome)")
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
+    @Test("the reference's DEL with two addresses of one family fails on the chain still in use",
+          .enabled(if: Plugins.referenceIsInstalled, "needs /usr/lib/cni/bridge"))
+    func referenceTwoAddressesOfOneFamily() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let config = Self.twoSubnets(net)
+            let result = try net.add(attachment, config: config, plugin: Plugins.referenceBridge)
+            let outcome = try net.call("DEL", attachment, config: net.withPrevResult(config, result),
+                                       plugin: Plugins.referenceBridge)
+            #expect(!outcome.succeeded, "\(outcome)")
+            // Ours cleans up what the reference left.
+            #expect(try net.call("DEL", attachment, config: net.withPrevResult(config, result)).succeeded)
+            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
+        }
+    }
+
     @Test("twice succeeds both times")
     func twice() throws {
         try withTestNetwork { net in

@@ -125,6 +125,41 @@ struct FailedAddTests {
         }
     }
 
+    @Test("whose IPAM routes hold one route twice fails with file exists and leaves nothing behind")
+    func duplicateRoute() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let route: JSON = ["dst": "10.200.0.0/16"]
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ["routes": [route, route]]]))
+            #expect(!outcome.succeeded)
+            #expect(outcome.errorMessage.contains("failed to add route '10.200.0.0/16 via \(net.gateway) dev eth0'"),
+                    "\(outcome)")
+            #expect(outcome.errorMessage.hasSuffix("file exists"), "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(try Kernel.ports(of: net.bridgeName).isEmpty)
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("of a container's second interface keeps the masquerading of its first",
+          arguments: Firewall.backends)
+    func secondInterfaceKeepsFirstMasquerade(backend: String) throws {
+        try withTestNetwork { net in
+            let first = try net.attachment()
+            var second = first
+            second.ifname = "eth1"
+            let config = net.config("1.0.0", ["ipMasq": true, "ipMasqBackend": .string(backend)])
+            try net.add(first, config: config)
+            let before = try Firewall.rules(mentioning: first.containerID)
+            // The iptables chain is the container's, shared by both interfaces.
+            // An unreachable gateway fails the ADD after its masquerading was set up.
+            let failing = config.merging(["ipam": ["routes": [["dst": "10.77.0.0/16", "gw": "192.0.2.1"]]]])
+            let outcome = try net.call("ADD", second, config: failing)
+            #expect(outcome.errorMessage.contains("failed to add route"), "\(outcome)")
+            #expect(try Firewall.rules(mentioning: first.containerID) == before)
+        }
+    }
+
     @Test("with forceAddress replaces the bridge's conflicting address")
     func forceAddress() throws {
         try withTestNetwork { net in

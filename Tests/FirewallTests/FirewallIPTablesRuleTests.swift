@@ -121,6 +121,29 @@ struct FirewallIPTablesRuleTests {
         ])
     }
 
+    @Test("taking back a setUp that joined an existing chain restores the chain's rules and removes only its jumps")
+    func restoreJoinedChain() throws {
+        let before = IPTablesListing(parsing: Self.referenceListing)
+        let state = IPTablesMasqueradePlan.ChainState(listing: before, chain: Self.chain)
+        #expect(IPTablesMasqueradePlan.restoreLines(listing: before, to: state).isEmpty)
+        // The second subnet's setUp, applied: the rewritten chain and one more jump.
+        let setUp = IPTablesMasqueradePlan.setUpLines(
+            listing: before, network: "mynet", containerID: "ctr1id",
+            addresses: [try #require(CIDR("10.1.0.2/16")), try #require(CIDR("10.9.0.5/24"))])
+        let after = IPTablesListing(parsing: Self.referenceListing + "\n" + [
+            "-A \(Self.chain) -d 10.9.0.0/24 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A POSTROUTING -s 10.9.0.5/32 -m comment --comment \(Self.quotedComment) -j \(Self.chain)",
+        ].joined(separator: "\n"))
+        #expect(!setUp.isEmpty)
+
+        #expect(IPTablesMasqueradePlan.restoreLines(listing: after, to: state) == [
+            "-F \(Self.chain)",
+            "-A \(Self.chain) -d 10.1.0.0/16 -m comment --comment \(Self.quotedComment) -j ACCEPT",
+            "-A \(Self.chain) ! -d 224.0.0.0/4 -m comment --comment \(Self.quotedComment) -j MASQUERADE",
+            "-D POSTROUTING -s 10.9.0.5/32 -m comment --comment \(Self.quotedComment) -j \(Self.chain)",
+        ])
+    }
+
     @Test("nonMasqueradeCIDRs of the family become ACCEPTs after the subnet's, before the MASQUERADE")
     func nonMasqueradeExemptions() throws {
         let rules = IPTablesMasqueradePlan.wantedRules(

@@ -54,6 +54,20 @@ struct GarbageCollectionTests {
         #expect(net.ipFiles.count == 4)
     }
 
+    @Test("GC matches as DEL does, on trimmed content: a file whose container ID part carries spaces is nobody's")
+    func spacedContainerID() {
+        let net = Self.populated()
+        writeFile(net.store + "/10.1.2.100", " c1 \r\neth0\n")
+        writeFile(net.store + "/10.1.2.101", " c2 \n")
+        // " c3 " is the ID c3 once trimmed, as CNI_CONTAINERID would be.
+        let gc = net.gc(valid: [("c1", "eth0"), ("c2", "eth0"), (" c3 ", "net1")])
+        #expect(gc.succeeded, "\(gc)")
+        #expect(net.ipFiles["10.1.2.100"] == nil)
+        #expect(net.ipFiles["10.1.2.101"] == " c2 \n")
+        #expect(net.ipFiles["10.1.2.4"] == reservation("c3", "net1"))
+        #expect(net.ipFiles.count == 7)
+    }
+
     @Test("GC with an empty or null list releases everything, and leaves other files alone",
           arguments: ["[]", "null"], ["cni.dev/valid-attachments", "cni.dev/attachments"])
     func emptyList(list: String, key: String) {

@@ -88,6 +88,29 @@ struct MixedStoreTests {
         }
     }
 
+    /// A reservation whose container ID part carries spaces, as only a
+    /// person could write it. The reference compares a file's whole trimmed
+    /// content with `TrimSpace(id) + "\r\n" + ifname` (or, legacy, with
+    /// `TrimSpace(id)`), so this file belongs to no attachment.
+    static let spacedReservation = " c1 \r\neth0\n"
+
+    @Test("a file whose container ID part carries spaces is not c1's: CHECK fails, DEL keeps it, a static ADD is no duplicate",
+          arguments: [Plugin.ours, .reference])
+    func spacedContainerID(plugin: Plugin) {
+        let net = TestNetwork(ipam: Self.small)
+        makeDirectory(net.dataDir)
+        makeDirectory(net.store)
+        writeFile(net.store + "/10.1.2.2", Self.spacedReservation)
+        let check = net.check("c1", using: plugin)
+        #expect(check.error?.message == "host-local: Failed to find address added by container c1", "\(check)")
+        #expect(net.del("c1", using: plugin).succeeded)
+        #expect(net.ipFiles == ["10.1.2.2": Self.spacedReservation])
+        let add = net.add("c1", args: "IP=10.1.2.3", using: plugin)
+        #expect(add.addresses == ["10.1.2.3/29"], "\(add)")
+        #expect(net.del("c1", using: plugin).succeeded)
+        #expect(net.ipFiles == ["10.1.2.2": Self.spacedReservation])
+    }
+
     @Test("GC after reference allocations releases them too")
     func gcAfterReference() {
         let net = TestNetwork(ipam: Self.dualStack, version: "1.0.0")

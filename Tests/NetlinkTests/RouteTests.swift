@@ -60,6 +60,40 @@ struct RouteTests {
         #expect(error?.isAlreadyExists == true)
     }
 
+    @Test("a route to a destination already routed another way is EEXIST, or added beside it with .addBeside")
+    func sameDestinationAnotherWay() throws {
+        let (fixture, index) = try configuredPod()
+        let destination = try #require(CIDR("10.99.0.0/16"))
+        try fixture.podSocket.addRoute(RouteInfo(destination: destination, gateway: IPAddress("10.88.0.1"),
+                                                 outputInterface: index))
+        let other = RouteInfo(destination: destination, gateway: IPAddress("10.88.0.2"), outputInterface: index)
+
+        let error = #expect(throws: NetlinkError.self) { try fixture.podSocket.addRoute(other) }
+        #expect(error?.isAlreadyExists == true)
+        #expect(try fixture.podSocket.addRoute(other, sameDestination: .addBeside) == .added)
+
+        let shown = try Tool.ipJSON("-n", fixture.pod.name, "route", "show", "10.99.0.0/16")
+        #expect(Set(shown.compactMap { $0["gateway"]?.string }) == ["10.88.0.1", "10.88.0.2"])
+        let again = #expect(throws: NetlinkError.self) {
+            try fixture.podSocket.addRoute(other, sameDestination: .addBeside)
+        }
+        #expect(again?.isAlreadyExists == true)
+    }
+
+    @Test("routes that share destination, table and metric are all listed (a libnl cache would keep one)")
+    func listsRoutesSharingAKey() throws {
+        let (fixture, index) = try configuredPod()
+        let destination = try #require(CIDR("10.99.0.0/16"))
+        for gateway in ["10.88.0.1", "10.88.0.2", "10.88.0.3"] {
+            try fixture.podSocket.addRoute(RouteInfo(destination: destination, gateway: IPAddress(gateway),
+                                                     outputInterface: index), sameDestination: .addBeside)
+        }
+
+        let listed = try fixture.podSocket.routes(family: .v4).filter { $0.destination == destination }
+        #expect(listed.compactMap(\.gateway).map(\.description).sorted() == ["10.88.0.1", "10.88.0.2", "10.88.0.3"])
+        #expect(try fixture.podSocket.routes(family: .v4, outputInterface: InterfaceIndex(index.rawValue + 100)).isEmpty)
+    }
+
     @Test("table, priority, scope, MTU and advmss are sent and read back")
     func routeAttributes() throws {
         let (fixture, index) = try configuredPod()

@@ -144,7 +144,6 @@ NOT_OBSERVABLE = {
     'Reservations of an earlier boot are released': 'needs another boot ID; scripts/test.sh covers it',
     'Firewall rules without helper processes.': 'processes are not observed; the rules themselves are '
                                                 'compared (and cases never set nonMasqueradeCIDRs)',
-    'A bridge without a MAC': 'no pre-state makes a bridge that lost its last port (its MAC all zeros)',
     "Interface names follow the kernel's rule": 'cases draw CNI_IFNAME and bridge names from ASCII, where '
                                                 "the kernel's rule and the reference's agree",
 }
@@ -383,7 +382,34 @@ def failed_add_leftover_routes(c):
         return False
     gone = _gone_links(c, c.path[0])
     only_ref = [r for r in c.ref if r not in c.ours]
-    return not [r for r in c.ours if r not in c.ref] and all(_route_dev(r) in gone for r in only_ref)
+    # A multipath route names its next hops' devices joined by "+".
+    return not [r for r in c.ours if r not in c.ref] and \
+        all(set((_route_dev(r) or '').split('+')) <= gone for r in only_ref)
+
+
+def _held_before(c, index):
+    """Whether the store file of this difference existed before step `index`:
+    in the pre-state, or made by an earlier ADD that succeeded on both sides."""
+    if any(c.path[1].endswith('/' + name) for name in c.case.get('pre', {}).get('store', {})):
+        return True
+    return any(c.cmd(s) == 'ADD' and not c.failed('ref', i) and not c.failed('ours', i)
+               for i, s in enumerate(c.steps()[:index]))
+
+
+@rule('store.<ip>', "a failed ADD releases only what it reserved; the reference's releases every reservation of "
+      'the (container ID, interface), also those it held before', 'A failed ADD takes back only what it reserved.')
+def failed_add_keeps_earlier_reservations(c):
+    import models
+    if c.ref != MISSING_VALUE or not isinstance(c.ours, dict):
+        return False
+    key = models.go_trim_space(c.ours.get('content', '').encode())
+    for i, s in enumerate(c.steps()):
+        env = s.get('env', {})
+        cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+        if c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i) and \
+                key in (models.attachment_key(cid, ifname), models.legacy_key(cid)) and _held_before(c, i):
+            return True
+    return False
 
 
 @rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '
@@ -427,6 +453,36 @@ def del_removes_spoofcheck(c):
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
 
 
+def _accept_after_masquerade(lines):
+    """Whether some CNI- chain has an ACCEPT after its MASQUERADE."""
+    masqueraded = set()
+    for line in lines:
+        m = re.match(r'-A (CNI-[0-9a-f]+) .*-j (ACCEPT|MASQUERADE)$', line)
+        if m and m.group(2) == 'MASQUERADE':
+            masqueraded.add(m.group(1))
+        elif m and m.group(1) in masqueraded:
+            return True
+    return False
+
+
+@rule('node.ip*tables', 'with two subnets of one family, the reference appends the second ACCEPT after the '
+      'MASQUERADE (where it never matches); ours puts every ACCEPT first',
+      'Masquerading with two subnets of one family.')
+def accepts_before_masquerade(c):
+    return isinstance(c.ref, list) and isinstance(c.ours, list) and sorted(c.ref) == sorted(c.ours) and \
+        _accept_after_masquerade(c.ref) and not _accept_after_masquerade(c.ours)
+
+
+@rule('steps.bridge DEL.*', 'with two addresses of one family, the reference\'s DEL deletes the masquerade chain '
+      'while the second POSTROUTING jump still points at it, and fails; ours removes the jumps first',
+      'Masquerading with two subnets of one family.', diverges=True)
+def del_masquerade_two_addresses(c):
+    ref = c.out('ref')
+    msg = ref.get('msg', '') if _is_error(ref) else ''
+    return ' -X CNI-' in msg and ('resource busy' in msg or 'Too many links' in msg) and \
+        not c.failed('ours', c.step_index)
+
+
 @rule('steps.bridge DEL.*', 'the reference\'s DEL fails when a masquerade rule or chain it wants to delete is already '
       'gone ("ip6tables ... does not exist"); ours succeeds', 'DEL always cleans up.', diverges=True)
 def del_tolerates_missing_rules(c):
@@ -436,10 +492,12 @@ def del_tolerates_missing_rules(c):
 
 
 @rule('steps.bridge DEL.*', 'DEL with a stale netns file: the reference fails without releasing anything; '
-      'ours releases the reservation and the rules', 'DEL always cleans up.', diverges=True)
+      'ours releases the reservation and the rules (and so may fail later, on a broken IPAM config, say)',
+      'DEL always cleans up.', diverges=True)
 def del_with_stale_netns(c):
-    out = c.out('ref')
-    return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and not c.failed('ours', c.step_index) and \
+    out, ours = c.out('ref'), c.out('ours')
+    went_on = not c.failed('ours', c.step_index) or (_is_error(ours) and 'netns' not in ours.get('msg', ''))
+    return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and went_on and \
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
 
 
@@ -515,10 +573,23 @@ def default_route_once(c):
     bare = isinstance(routes, list) and any(isinstance(r, dict) and r.get('dst') in ('0.0.0.0/0', '::/0')
                                             and not r.get('gw') for r in routes)
     ours = c.out('ours')
-    # Past the routes, ours may still fail on what the reference never reached (a conflicting bridge address).
-    got_past = not c.failed('ours', c.step_index) or _is_error(ours) and 'file exists' not in ours.get('msg', '')
+    # Ours goes on, and may fail at a later step of ADD (a conflicting gateway address, say).
+    went_on = not c.failed('ours', c.step_index) or \
+        (_is_error(ours) and 'failed to add route' not in ours.get('msg', ''))
     return bare and conf.get('isDefaultGateway') is True and _is_error(out) and \
-        'file exists' in out.get('msg', '') and got_past
+        'file exists' in out.get('msg', '') and went_on
+
+
+# -- A bridge without a MAC ------------------------------------------------------------------------
+
+@rule('steps.bridge ADD.*', 'a bridge whose MAC was never set has all zeros once its last port left (a sequence: '
+      "the reference's failed ADD leaves a veth on the bridge, DEL removes it): with isGateway the reference "
+      "pins the zero MAC and fails; ours gives the bridge a random MAC", 'A bridge without a MAC', diverges=True)
+def bridge_without_mac(c):
+    ref = c.out('ref')
+    gateway = c.conf().get('isGateway') is True or c.conf().get('isDefaultGateway') is True
+    return gateway and _is_error(ref) and "could not set bridge's mac: invalid argument" in ref.get('msg', '') and \
+        not c.failed('ours', c.step_index)
 
 
 # -- L2 with result versions 0.1.0 / 0.2.0 -----------------------------------------------------
@@ -615,7 +686,9 @@ def failed_add_store_not_opened(c):
       'directory and lock when they are missing', 'A read-only store is not a silent leak.')
 def check_status_write_nothing(c):
     opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
-    return opened and c.ours == MISSING_VALUE and all(c.cmd(s) in ('CHECK', 'STATUS', 'VERSION', '') for s in c.steps())
+    # VERSION and unknown commands write nothing on either side.
+    return opened and c.ours == MISSING_VALUE and all(c.cmd(s) not in ('ADD', 'DEL', 'GC') for s in c.steps()) and \
+        any(c.cmd(s) in ('CHECK', 'STATUS') for s in c.steps())
 
 
 _BUILT_IN_NAT = ['*nat', ':PREROUTING ACCEPT', ':INPUT ACCEPT', ':OUTPUT ACCEPT', ':POSTROUTING ACCEPT', 'COMMIT']

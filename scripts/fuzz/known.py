@@ -37,24 +37,6 @@ def mac_type_error_named_later(c):
         'cannot unmarshal' in ref.get('msg', '')
 
 
-@known('steps.bridge ADD.*', 'F7: a second interface of one pod whose IPAM route has no gw (e.g. 0.0.0.0/0 on an '
-       'IPv6-only range) fails with "file exists"; the reference adds it', OPEN, diverges=True)
-def second_interface_route_exists(c):
-    ours = c.out('ours')
-    return _is_error(ours) and 'failed to add route' in ours.get('msg', '') and 'file exists' in ours.get('msg', '') \
-        and not c.failed('ref', c.step_index)
-
-
-@known('store.*', 'F11: a reservation file whose container ID carries spaces (" c1 \\r\\neth0\\n", which only an '
-       'admin could write) is released by DEL/GC of c1; the reference compares the whole trimmed content and keeps it',
-       OPEN)
-def spaced_reservation(c):
-    if c.ours != MISSING_VALUE or not isinstance(c.ref, dict):
-        return False
-    first_line = c.ref.get('content', '').split('\r\n')[0]
-    return first_line != first_line.strip()
-
-
 
 
 def explain(case, result, path, ref, ours):

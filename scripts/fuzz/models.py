@@ -85,8 +85,48 @@ def _store_dir(conf):
     return os.path.join(ipam.get('dataDir') or '/var/lib/cni/networks', conf['name'])
 
 
+# Go's unicode.IsSpace beyond ASCII, as UTF-8 (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+# U+202F, U+205F, U+3000). Python's str.strip() would also strip U+001C-U+001F, which Go keeps.
+_WIDE_SPACES = [chr(c).encode() for c in [0x85, 0xa0, 0x1680, *range(0x2000, 0x200b), 0x2028, 0x2029, 0x202f,
+                                          0x205f, 0x3000]]
+
+
+def go_trim_space(data):
+    """Go's strings.TrimSpace on bytes (invalid UTF-8 is not space)."""
+    while True:
+        if data[:1] and data[0] in b' \t\n\v\f\r':
+            data = data[1:]
+            continue
+        wide = next((w for w in _WIDE_SPACES if data.startswith(w)), None)
+        if wide is None:
+            break
+        data = data[len(wide):]
+    while True:
+        if data[-1:] and data[-1] in b' \t\n\v\f\r':
+            data = data[:-1]
+            continue
+        wide = next((w for w in _WIDE_SPACES if data.endswith(w)), None)
+        if wide is None:
+            break
+        data = data[:-len(wide)]
+    return data
+
+
+def attachment_key(cid, ifname):
+    """What a reservation file of (cid, ifname) holds once trimmed: TrimSpace(id) + "\\r\\n" + ifname."""
+    return go_trim_space(cid.encode()) + b'\r\n' + ifname.encode()
+
+
+def legacy_key(cid):
+    """What a legacy reservation file of cid holds once trimmed."""
+    return go_trim_space(cid.encode())
+
+
 def _reservations(conf):
-    """(path, ip, containerID, ifname or None for a legacy file) of every reservation."""
+    """(path, ip, key) of every reservation, key being the file's content
+    trimmed: the reference matches a reservation by comparing that whole
+    key with attachment_key() or legacy_key() (REFERENCE.md §3.5), never
+    by parsing it."""
     d = _store_dir(conf)
     out = []
     if not os.path.isdir(d):
@@ -96,10 +136,8 @@ def _reservations(conf):
             ip = ipaddress.ip_address(f)
         except ValueError:
             continue
-        with open(os.path.join(d, f), newline='') as fh:
-            text = fh.read().strip()
-        parts = text.split('\r\n')
-        out.append((os.path.join(d, f), ip, parts[0].strip(), parts[1].strip() if len(parts) > 1 else None))
+        with open(os.path.join(d, f), 'rb') as fh:
+            out.append((os.path.join(d, f), ip, go_trim_space(fh.read())))
     return out
 
 
@@ -138,16 +176,45 @@ def _config_error(plugin, env, conf):
         return 1, out
 
 
-def _is_valid(valid, cid, ifname):
-    if ifname is None:                       # a legacy file names the container only
-        return any(v[0] == cid for v in valid)
-    return (cid, ifname) in valid
+def _bridge_config_error(conf):
+    """The reference bridge's verdict on its own config ("failed to load
+    netconf: ..."), or None. Probed with CHECK on a netns that does not
+    exist: 1.1.1 decodes the config first, then fails on the netns before
+    it asks IPAM, so the probe changes nothing."""
+    probe = dict(conf, cniVersion='1.0.0')
+    probe_env = {'CNI_COMMAND': 'CHECK', 'CNI_CONTAINERID': 'fz-probe', 'CNI_NETNS': nodemod.ROOT + '/no-such-netns',
+                 'CNI_IFNAME': 'eth0', 'CNI_PATH': nodemod.ROOT + '/impl/ref'}
+    nodemod.use_implementation('ref')
+    code, out, _ = nodemod.exec_plugin('bridge', probe_env, json.dumps(probe))
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return None
+    if code != 0 and isinstance(doc, dict) and str(doc.get('msg', '')).startswith('failed to load netconf'):
+        return _error(7, doc['msg'])
+    return None
+
+
+def _is_valid(valid, key):
+    """Whether the reservation with this key belongs to a valid attachment: the
+    attachment's key, or for a legacy key (no \\r\\n) a valid attachment's container ID."""
+    if b'\r\n' not in key:
+        return any(legacy_key(c) == key for c, _ in valid if isinstance(c, str))
+    return any(attachment_key(c, i) == key for c, i in valid if isinstance(c, str) and isinstance(i, str))
 
 
 def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
+    if plugin == 'host-local':                # each plugin reads its own config before the list
+        bad = _config_error(plugin, env, conf)
+        if bad:
+            return bad
+    elif plugin == 'bridge':
+        bad = _bridge_config_error(conf)
+        if bad:
+            return bad
     try:
         valid = _valid_attachments(conf)
     except BadList as e:
@@ -155,18 +222,18 @@ def gc(plugin, env, conf):
     if valid is not None and plugin == 'bridge':
         _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
         _gc_spoofcheck(valid)
-    bad = _config_error(plugin, env, conf)
+    bad = _config_error(plugin, env, conf) if plugin != 'host-local' else None
     if bad:
         return bad
-    if valid is None:
-        return 0, ''
-    missing = _missing_ipam(plugin, env, conf)
+    missing = _missing_ipam(plugin, env, conf)    # bridge forwards even a GC without a list (README)
     if missing:
         return _error(7, missing)
+    if valid is None:
+        return 0, ''
     ipam = conf.get('ipam')
     if (isinstance(ipam, dict) and ipam.get('type') == 'host-local') or plugin == 'host-local':
-        for path, _, cid, ifname in _reservations(conf):
-            if not _is_valid(valid, cid, ifname):
+        for path, _, key in _reservations(conf):
+            if not _is_valid(valid, key):
                 os.unlink(path)
     return 0, ''
 
@@ -175,7 +242,7 @@ def _missing_ipam(plugin, env, conf):
     """bridge forwards GC and STATUS to its IPAM plugin, which must exist."""
     ipam = conf.get('ipam')
     ipam_type = ipam.get('type') if plugin == 'bridge' and isinstance(ipam, dict) else None
-    if not ipam_type:
+    if not ipam_type or not isinstance(ipam_type, str):
         return None
     dirs = env.get('CNI_PATH', '').split(':')
     if any(os.path.isfile(os.path.join(d, ipam_type)) for d in dirs if d):
@@ -269,6 +336,10 @@ def status(plugin, env, conf):
     early = _preamble('STATUS', env, conf)
     if early:
         return early
+    if plugin == 'bridge':                    # the bridge reads its own config first
+        bad = _bridge_config_error(conf)
+        if bad:
+            return bad
     ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
     bad = _config_error(plugin, env, conf)
     if bad:
@@ -341,7 +412,7 @@ def static_duplicate(plugin, env, conf):
     if not _complete_add_environment(env) or (conf.get('cniVersion') or '0.1.0') not in VERSIONS:
         return None                          # the skel answers first: the binary runs
     ipam = conf.get('ipam')
-    if not isinstance(ipam, dict) or ipam.get('type') != 'host-local':
+    if not isinstance(ipam, dict):           # host-local run directly does not look at ipam.type
         return None
     requested = _requested_ips(env, conf)
     if not requested or _config_error(plugin, env, conf):
@@ -351,11 +422,12 @@ def static_duplicate(plugin, env, conf):
         sets = [[_bounds(r) for r in rs] for rs in _range_sets(conf)]
     except (KeyError, ValueError, TypeError):
         return None
-    held = [(ip, c, i) for _, ip, c, i in _reservations(conf) if c == cid and (i is None or i == ifname)]
+    mine = (attachment_key(cid, ifname), legacy_key(cid))
+    held = [ip for _, ip, key in _reservations(conf) if key in mine]
     for index, bounds in enumerate(sets):
         if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
             continue
-        for ip, _, _ in held:
+        for ip in held:
             if any(s.version == ip.version and s <= ip <= e for s, e in bounds):
                 return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
                                    'duplicate allocation is not allowed' % (index, ip, cid))

@@ -73,8 +73,12 @@ def _routes():
                 continue                     # follow the links' carrier, with a delay
             if r.get('table') == 'local':
                 continue                     # one per address, which the links already show
+            gateway, dev = r.get('gateway', '-'), r.get('dev')
+            if r.get('nexthops'):              # multipath: "via gw1+gw2 dev dev1+dev2"
+                gateway = '+'.join(h.get('gateway', '-') for h in r['nexthops'])
+                dev = '+'.join(str(h.get('dev')) for h in r['nexthops'])
             routes.append(' '.join(str(x) for x in (
-                r.get('type', 'unicast'), r.get('dst'), 'via', r.get('gateway', '-'), 'dev', r.get('dev'),
+                r.get('type', 'unicast'), r.get('dst'), 'via', gateway, 'dev', dev,
                 'table', r.get('table', 'main'), 'proto', r.get('protocol', '-'), 'scope', r.get('scope', '-'),
                 'metric', r.get('metric', '-'))))
     return sorted(routes)
@@ -141,12 +145,29 @@ def _store():
     return files
 
 
+def _veth_peers():
+    """Node veth name -> the name of its peer in the pod namespace (only
+    for veths whose peer is there)."""
+    with nodemod.Namespace(nodemod.NODE):
+        node = [(l['ifname'], l.get('link_index')) for l in _ip_json('-d', 'link', 'show')
+                if l.get('linkinfo', {}).get('info_kind') == 'veth' and 'link_netnsid' in l]
+    with nodemod.Namespace(nodemod.POD):
+        pod = {l.get('ifindex'): l['ifname'] for l in _ip_json('link', 'show')}
+    return {name: pod[index] for name, index in node if index in pod}
+
+
 def observe():
+    """The state of both namespaces and the store; under VETH_PEERS, which
+    pod interface each host veth is paired with (for normalisation, not
+    compared)."""
     with nodemod.Namespace(nodemod.NODE):
         node_state = _namespace_state(True)
     with nodemod.Namespace(nodemod.POD):
         pod_state = _namespace_state(False)
-    return {'node': node_state, 'pod': pod_state, 'store': _store()}
+    return {'node': node_state, 'pod': pod_state, 'store': _store(), VETH_PEERS: _veth_peers()}
+
+
+VETH_PEERS = '_veth_peers'
 
 
 # ---- normalisation -------------------------------------------------------------
@@ -157,14 +178,19 @@ LINK_LOCAL = re.compile(r'\bfe80::[0-9a-f:]+\b')
 
 
 class Normaliser:
-    """Replaces random values by placeholders numbered in order of first
+    """Replaces random values by placeholders (host veths paired with a pod
+    interface by that interface's name, others) numbered in order of first
     appearance, so that equal values stay equal (a bridge whose MAC follows
     a port's MAC shows the same placeholder) and the sides compare.
     Values that the case itself spells out (a requested MAC) are kept."""
 
-    def __init__(self, keep):
+    def __init__(self, keep, veth_peers=None):
         self.keep = keep
         self.maps = {'mac': {}, 'veth': {}}
+        # A host veth whose peer is in the pod is named after that peer, so
+        # that the sides agree whatever random names the veths got.
+        for name, peer in (veth_peers or {}).items():
+            self.maps['veth'][name.lower()] = '<veth@%s>' % peer
 
     def _sub(self, kind, pattern, text):
         def repl(m):
@@ -177,7 +203,8 @@ class Normaliser:
                 return '<mac>'
             table = self.maps[kind]
             if v not in table:
-                table[v] = '<%s%d>' % (kind, len(table) + 1)
+                numbered = sum(1 for placeholder in table.values() if '@' not in placeholder)
+                table[v] = '<%s%d>' % (kind, numbered + 1)
             return table[v]
         return pattern.sub(repl, text)
 

@@ -95,9 +95,29 @@ def _keep(case):
     return {m.lower() for m in observe.MAC.findall(json.dumps(case))}
 
 
+def _veth_peers(results, at_the_end):
+    """Host veth -> its pod interface's name: from the node at the end, and
+    from every ADD result (the host veth is listed just before the pod
+    interface, which has a sandbox), so that a veth one side has deleted
+    since is named as the other side's."""
+    peers = dict(at_the_end)
+    for r in results:
+        out = r['json']
+        interfaces = out.get('interfaces') if isinstance(out, dict) else None
+        if not isinstance(interfaces, list):
+            continue
+        for host, pod in zip(interfaces, interfaces[1:]):
+            if isinstance(host, dict) and isinstance(pod, dict) and 'sandbox' in pod and 'sandbox' not in host and \
+                    isinstance(host.get('name'), str) and isinstance(pod.get('name'), str) and \
+                    observe.VETH.fullmatch(host['name']):
+                peers.setdefault(host['name'], pod['name'])
+    return peers
+
+
 def observed(results, state, case):
     """The comparable view of one side: step outcomes, then the node."""
-    n = observe.Normaliser(_keep(case))
+    state = dict(state)
+    n = observe.Normaliser(_keep(case), _veth_peers(results, state.pop(observe.VETH_PEERS, {})))
     steps = []
     for r in results:
         out = r['json']

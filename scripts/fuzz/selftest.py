@@ -104,6 +104,15 @@ def normalisation_keeps_requested_macs_and_numbers_veths():
 
 
 @test
+def normalisation_names_host_veths_after_their_pod_peers():
+    # The sides' random names sort differently; the peers' names do not.
+    ref = observe.Normaliser(set(), {'veth0000000b': 'eth0', 'veth0000000a': 'eth1'})
+    ours = observe.Normaliser(set(), {'veth0000000a': 'eth0', 'veth0000000b': 'eth1'})
+    assert ref.value(['veth0000000a', 'veth0000000b', 'veth0000000c']) == ['<veth@eth1>', '<veth@eth0>', '<veth1>']
+    assert ours.value(['veth0000000b', 'veth0000000a']) == ['<veth@eth1>', '<veth@eth0>']
+
+
+@test
 def shrinking_keeps_only_what_the_finding_needs():
     case = {'pre': {'store': {'fznet/10.1.2.5': 'c1'}, 'sysctl': {'net/ipv4/ip_forward': '1'}},
             'steps': [step('ADD', {'name': 'fznet', 'mtu': 1400, 'ipam': {'type': 'host-local'}}),

@@ -3,15 +3,20 @@ import CNetlink
 import Glibc
 
 extension NetlinkSocket {
-    /// Adds `route` (NLM_F_CREATE|NLM_F_EXCL, like `ip route add`). An
-    /// identical route already there is EEXIST: `.alreadyExisted` with
-    /// `ifExists: .tolerate`, otherwise `.alreadyExists` thrown.
+    /// Adds `route`. With `sameDestination: .refuse` (NLM_F_CREATE|NLM_F_EXCL,
+    /// like `ip route add`) a route to the same destination is EEXIST;
+    /// with `.addBeside` only an identical one is. EEXIST is
+    /// `.alreadyExisted` with `ifExists: .tolerate`, otherwise
+    /// `.alreadyExists` thrown.
     @discardableResult
-    public func addRoute(_ route: RouteInfo, ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
+    public func addRoute(_ route: RouteInfo, sameDestination: SameDestinationPolicy = .refuse,
+                         ifExists: ExistingPolicy = .fail) throws(NetlinkError) -> AddOutcome {
         let request = try routeRequest(route, forDeletion: false)
+        // rtnl_route_add sets NLM_F_CREATE itself.
+        let flags: Int32 = sameDestination == .refuse ? NLM_F_EXCL : 0
         do {
             try perform("add route", route.description) { socket in
-                rtnl_route_add(socket, request.pointer, NLM_F_EXCL)
+                rtnl_route_add(socket, request.pointer, flags)
             }
             return .added
         } catch where error.isAlreadyExists && ifExists == .tolerate {
@@ -48,22 +53,40 @@ extension NetlinkSocket {
     /// Routes in the socket's namespace (one dump), filtered by family,
     /// table (main by default; nil for every table, including local) and
     /// output interface of the first next hop.
+    ///
+    /// Every route the kernel lists is returned, also routes that share a
+    /// destination, table and metric (two interfaces of a pod, or one
+    /// interface with two gateways, each with a route to 10.200.0.0/16): a
+    /// libnl cache would keep only one of those, so the dump is parsed
+    /// message by message instead.
     public func routes(family: IPFamily? = nil, table: UInt32? = RouteInfo.mainTable,
                        outputInterface: InterfaceIndex? = nil) throws(NetlinkError) -> [RouteInfo] {
-        var raw: OpaquePointer? = nil
         let addressFamily = family?.addressFamily ?? AF_UNSPEC
-        try perform("list", "routes") { rtnl_route_alloc_cache($0, addressFamily, 0, &raw) }
-        guard let raw else { return [] }
-        let cache = NetlinkCache(owning: raw)
-        var result: [RouteInfo] = []
-        cache.forEach { object in
-            guard let info = RouteInfo(route: object) else { return }
-            if let family, info.family != family { return }
-            if let table, info.table != table { return }
-            if let outputInterface, info.outputInterface != outputInterface { return }
-            result.append(info)
+        let dump = RouteDump()
+        try withExtendedLifetime(dump) { () throws(NetlinkError) in
+            let context = Unmanaged.passUnretained(dump).toOpaque()
+            try perform("list", "routes") { socket in
+                var rc = nl_rtgen_request(socket, Int32(RTM_GETROUTE), addressFamily, NLM_F_DUMP)
+                if rc < 0 { return rc }
+                guard let callbacks = nl_cb_clone(nl_socket_get_cb(socket)) else { return -Int32(NLE_NOMEM) }
+                defer { nl_cb_put(callbacks) }
+                rc = nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
+                    let rc = nl_msg_parse(message, { object, context in
+                        guard let object, let context else { return }
+                        Unmanaged<RouteDump>.fromOpaque(context).takeUnretainedValue().add(object)
+                    }, context)
+                    return Int32(rc < 0 ? NL_STOP.rawValue : NL_OK.rawValue)
+                }, context)
+                if rc < 0 { return rc }
+                return nl_recvmsgs(socket, callbacks)
+            }
         }
-        return result
+        return dump.routes.filter { info in
+            if let family, info.family != family { return false }
+            if let table, info.table != table { return false }
+            if let outputInterface, info.outputInterface != outputInterface { return false }
+            return true
+        }
     }
 
     private func routeRequest(_ route: RouteInfo, forDeletion: Bool) throws(NetlinkError) -> RouteObject {
@@ -95,5 +118,16 @@ extension NetlinkSocket {
             }
         }
         return request
+    }
+}
+
+/// The routes a dump delivered, in the kernel's order (the context of the
+/// libnl callbacks in `NetlinkSocket.routes`).
+private final class RouteDump {
+    var routes: [RouteInfo] = []
+
+    /// Reads a parsed `struct rtnl_route` (borrowed for the call).
+    func add(_ route: OpaquePointer) {
+        if let info = RouteInfo(route: route) { routes.append(info) }
     }
 }

@@ -6,6 +6,20 @@ public enum ExistingPolicy: Sendable {
     case tolerate
 }
 
+/// How a new route meets routes to the same destination (same table, TOS
+/// and priority) that go another way.
+public enum SameDestinationPolicy: Sendable {
+    /// NLM_F_CREATE|NLM_F_EXCL, like `ip route add`: any such route makes
+    /// the request EEXIST.
+    case refuse
+    /// NLM_F_CREATE alone, like Go netlink's `RouteAddEcmp`, which the
+    /// reference's `ipam.ConfigureIface` uses (1.1.1 and HEAD): the kernel
+    /// keeps the new route beside the others (IPv4: a second entry; IPv6:
+    /// a further next hop when both have a gateway). An identical route is
+    /// still EEXIST.
+    case addBeside
+}
+
 /// What to do when an object to be deleted is already gone.
 public enum MissingPolicy: Sendable {
     /// Report ENODEV / ESRCH / EADDRNOTAVAIL as a `NetlinkError`.
