@@ -1,5 +1,6 @@
 @testable import Bridge
 import CNISpec
+import SystemSupport
 import Testing
 
 /// The `bridge` key against `InterfaceName`'s rule, and the code-7 message
@@ -17,7 +18,7 @@ struct BridgeNameTests {
         #expect(try Self.config(bridge: name).bridgeInterfaceName.text == name)
     }
 
-    @Test("a name the kernel refuses is code 7 naming it", arguments: [
+    @Test("a name the kernel refuses is code 7 naming it, worded as the reference's failure to add it", arguments: [
         "", String(repeating: "b", count: 16), String(repeating: "é", count: 8), ".", "..",
         "a/b", "a:b", "a b", "a\tb", "a\nb", "a\u{0B}b", "a\0b", "\u{E0}",
     ])
@@ -25,6 +26,9 @@ struct BridgeNameTests {
         let config = try Self.config(bridge: name)
         let error = #expect(throws: CNIError.self) { try config.validateBridgeName() }
         #expect(error?.code == .invalidNetworkConfig)
-        #expect(error?.message == "failed to create bridge \"\(name)\": invalid interface name (1 to 15 bytes, no '/', ':' or whitespace)")
+        let reason = name.isEmpty ? "LinkAttrs.Name cannot be empty"
+            : name.utf8.count > 15 ? "numerical result out of range" : "invalid argument"
+        let quoted = GoQuote.quoted(name)
+        #expect(error?.message == "failed to create bridge \(quoted): could not add \(quoted): \(reason)")
     }
 }

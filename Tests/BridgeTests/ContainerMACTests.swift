@@ -33,7 +33,7 @@ struct ContainerMACTests {
     func refused(text: String) throws {
         let config = try BridgeConfig.parsed([("runtimeConfig", .object(JSONObject([("mac", .string(text))])))])
         #expect(config.containerMAC == nil)
-        let error = #expect(throws: CNIError.self) { try config.validateForAdd(version: .v1_0_0) }
+        let error = #expect(throws: CNIError.self) { try config.validateRequestedMAC() }
         #expect(error?.code == .invalidNetworkConfig)
         #expect(error?.message == "failed to make veth pair: address \(text): invalid MAC address")
     }
