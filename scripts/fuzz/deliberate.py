@@ -435,27 +435,6 @@ def check_route_without_gw(c):
     return msg.startswith('Expected Route') and 'GW:<nil>' in msg and not c.failed('ours', c.step_index)
 
 
-def _pins_bridge_mac(step):
-    conf = step.get('conf') if isinstance(step.get('conf'), dict) else {}
-    return _cmd(step) == 'ADD' and (conf.get('isGateway') is True or conf.get('isDefaultGateway') is True)
-
-
-@rule('steps.bridge CHECK.*', "a bridge MAC that nobody pinned (no isGateway) follows its lowest port's random MAC, "
-      'so a CHECK of an earlier attachment finds another MAC than its prevResult on either side, at random; ours '
-      'pins the MAC of a bridge it creates, so there only the reference\'s CHECK can fail',
-      'A bridge MAC that follows its ports.', diverges=True)
-def unpinned_bridge_mac(c):
-    ref, ours = c.out('ref'), c.out('ours')
-    failed = [side for side, out in (('ref', ref), ('ours', ours)) if _is_error(out)]
-    if len(failed) != 1 or "Mac doesn't match" not in c.out(failed[0]).get('msg', ''):
-        return False
-    if any(_pins_bridge_mac(s) for s in c.steps()):
-        return False
-    bridge = c.conf().get('bridge', 'cni0')
-    existed = any(l.get('name') == bridge for l in c.case.get('pre', {}).get('links', []))
-    return failed == ['ref'] or existed
-
-
 # -- isDefaultGateway with an IPAM default route without gw ---------------------------------------
 
 @rule('steps.bridge ADD.*', 'isDefaultGateway with an IPAM default route without gw: the reference adds the '
