@@ -435,6 +435,23 @@ def check_route_without_gw(c):
     return msg.startswith('Expected Route') and 'GW:<nil>' in msg and not c.failed('ours', c.step_index)
 
 
+def _pins_bridge_mac(step):
+    conf = step.get('conf') if isinstance(step.get('conf'), dict) else {}
+    return _cmd(step) == 'ADD' and (conf.get('isGateway') is True or conf.get('isDefaultGateway') is True)
+
+
+@rule('steps.bridge CHECK.*', "a bridge that existed before and that no ADD pinned (no isGateway) follows its lowest "
+      "port's random MAC on both sides, so a CHECK of an earlier attachment finds another MAC than its prevResult on "
+      'either side, at random', "An existing bridge's MAC that nobody pins.", diverges=True)
+def unpinned_existing_bridge_mac(c):
+    failed = [side for side in ('ref', 'ours') if _is_error(c.out(side))]
+    if len(failed) != 1 or "Mac doesn't match" not in c.out(failed[0]).get('msg', ''):
+        return False
+    bridge = c.conf().get('bridge', 'cni0')
+    existed = any(l.get('name') == bridge for l in c.case.get('pre', {}).get('links', []))
+    return existed and not any(_pins_bridge_mac(s) for s in c.steps())
+
+
 # -- isDefaultGateway with an IPAM default route without gw ---------------------------------------
 
 @rule('steps.bridge ADD.*', 'isDefaultGateway with an IPAM default route without gw: the reference adds the '
