@@ -48,6 +48,17 @@ struct CheckTests {
         }
     }
 
+    @Test("with CNI_NETNS naming the plugin's own namespace, fails with code 8 as ADD and DEL do")
+    func ownNamespaceRefused() throws {
+        try afterAdd { net, attachment, config, _ in
+            var own = attachment
+            own.netns = "/proc/self/ns/net"
+            let outcome = try net.call("CHECK", own, config: config)
+            #expect(outcome.errorCode == 8, "\(outcome)")
+            #expect(outcome.errorMessage == "plugin's netns and netns from CNI_NETNS should not be the same")
+        }
+    }
+
     @Test("fails once the container's address is removed")
     func addressRemoved() throws {
         try afterAdd { net, attachment, config, _ in
