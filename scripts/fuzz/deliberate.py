@@ -314,28 +314,6 @@ def own_netns_check(c):
         _is_error(ours) and ours.get('code') == 8
 
 
-def _accepts_before_masquerade(lines):
-    """No chain of these iptables-save lines has an ACCEPT after its MASQUERADE."""
-    masquerading = set()
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 2 or parts[0] != '-A':
-            continue
-        if line.endswith('-j MASQUERADE'):
-            masquerading.add(parts[1])
-        elif line.endswith('-j ACCEPT') and parts[1] in masquerading:
-            return False
-    return True
-
-
-@rule('node.ip*tables', 'with two addresses of one family, the reference appends the second subnet\'s ACCEPT after '
-      'the chain\'s MASQUERADE (so traffic to that subnet is masqueraded); ours puts every ACCEPT first',
-      'Masquerading leaves every subnet of the pod alone.')
-def masquerade_accepts_first(c):
-    return isinstance(c.ref, list) and isinstance(c.ours, list) and sorted(c.ref) == sorted(c.ours) and \
-        _accepts_before_masquerade(c.ours) and not _accepts_before_masquerade(c.ref)
-
-
 # -- DEL always cleans up ------------------------------------------------------------------------
 
 def _masq_line(line, network):
