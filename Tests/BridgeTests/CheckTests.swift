@@ -59,6 +59,27 @@ struct CheckTests {
         }
     }
 
+    @Test("with a bridge name the kernel refuses, reports IPAM's failure first, as the reference does")
+    func invalidBridgeNameAfterIPAM() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let outcome = try net.call("CHECK", attachment, config: net.config("0.4.0", ["bridge": ""]))
+            #expect(outcome.errorMessage == "host-local: Failed to find address added by container \(attachment.containerID)",
+                    "\(outcome)")
+        }
+    }
+
+    @Test("with a bridge name the kernel refuses, fails with code 7 once IPAM's check passes")
+    func invalidBridgeName() throws {
+        try afterAdd { net, attachment, config, _ in
+            var renamed = config
+            renamed["bridge"] = "bad name"
+            let outcome = try net.call("CHECK", attachment, config: renamed)
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage.hasPrefix("failed to create bridge \"bad name\": invalid interface name"))
+        }
+    }
+
     @Test("fails once the container's address is removed")
     func addressRemoved() throws {
         try afterAdd { net, attachment, config, _ in
