@@ -78,24 +78,6 @@ struct DualStackTests {
         }
     }
 
-    @Test("DEL removes the masquerade chain of two addresses of one family (the reference's DEL fails on it, busy)",
-          arguments: Firewall.backends)
-    func deleteMasqueradeOfTwoSubnets(backend: String) throws {
-        try withTestNetwork { net in
-            let attachment = try net.attachment()
-            let ranges: JSON = [[["subnet": .string(net.subnet)]], [["subnet": .string("10.124.\(net.subnetIndex).0/24")]]]
-            let config = net.config("1.0.0", ["ipMasq": true, "ipMasqBackend": .string(backend),
-                                              "ipam": ["type": "host-local", "dataDir": .string(net.dataDir),
-                                                       "ranges": ranges]])
-            try net.add(attachment, config: config)
-            let rules = try Firewall.rules(mentioning: attachment.containerID)
-            #expect(rules.contains { $0.contains("10.124.\(net.subnetIndex).2") }, "no rule for the second address: \(rules)")
-            let outcome = try net.call("DEL", attachment, config: config)
-            #expect(outcome.succeeded, "\(outcome)")
-            #expect(try Firewall.leftovers(network: net.networkName, containerID: attachment.containerID).isEmpty)
-        }
-    }
-
     @Test("an IPv6-only network configures the pod and the bridge")
     func ipv6Only() throws {
         try withTestNetwork { net in

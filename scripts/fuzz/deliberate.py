@@ -353,16 +353,6 @@ def del_tolerates_missing_rules(c):
     return msg.startswith('running [') and 'does not exist' in msg and not c.failed('ours', c.step_index)
 
 
-@rule('steps.bridge DEL.*', 'with two addresses of one family the reference\'s DEL deletes the shared masquerade chain '
-      'while the other address still jumps to it and fails ("CHAIN_DEL failed (Device or resource busy)"); ours '
-      'removes every jump, then the chain', 'DEL always cleans up.', diverges=True)
-def del_shared_masquerade_chain(c):
-    ref = c.out('ref')
-    msg = ref.get('msg', '') if _is_error(ref) else ''
-    return msg.startswith('running [') and ' -X CNI-' in msg and 'Device or resource busy' in msg and \
-        not c.failed('ours', c.step_index)
-
-
 @rule('steps.bridge DEL.*', 'DEL with a stale netns file: the reference fails without releasing anything; '
       'ours releases the reservation and the rules', 'DEL always cleans up.', diverges=True)
 def del_with_stale_netns(c):
