@@ -302,8 +302,7 @@ def static_duplicate(plugin, env, conf):
         return None
     if not _complete_add_environment(env) or (conf.get('cniVersion') or '0.1.0') not in VERSIONS:
         return None                          # the skel answers first: the binary runs
-    ipam = conf.get('ipam')
-    if not isinstance(ipam, dict) or ipam.get('type') != 'host-local':
+    if not isinstance(conf.get('ipam'), dict):   # host-local reads "ipam" whatever its "type" says
         return None
     requested = _requested_ips(env, conf)
     if not requested or _config_error(plugin, env, conf):
