@@ -10,7 +10,6 @@ struct CheckCommand {
     let config: BridgeConfig
 
     func run() throws {
-        try config.validateBridgeName()
         let namespace = try PodNamespace.open(request)
 
         // 1. IPAM's own check (skipped in L2 mode, where the reference fails).
@@ -18,6 +17,9 @@ struct CheckCommand {
             let ipam = try DelegatedPlugin.ipam(for: request)
             _ = try ipam.execute(.check, for: request)
         }
+        // A bridge name no ADD could have used is reported after IPAM's
+        // answer, which the reference gives first (it never checks the name).
+        try config.validateBridgeName()
 
         // 2. What ADD reported.
         guard let previous = request.config.prevResult else {

@@ -63,6 +63,38 @@ struct CheckTests {
         }
     }
 
+    @Test("with CNI_NETNS naming the plugin's own namespace, fails with code 8 as ADD and DEL do")
+    func ownNamespaceRefused() throws {
+        try afterAdd { net, attachment, config, _ in
+            var own = attachment
+            own.netns = "/proc/self/ns/net"
+            let outcome = try net.call("CHECK", own, config: config)
+            #expect(outcome.errorCode == 8, "\(outcome)")
+            #expect(outcome.errorMessage == "plugin's netns and netns from CNI_NETNS should not be the same")
+        }
+    }
+
+    @Test("with a bridge name the kernel refuses, reports IPAM's failure first, as the reference does")
+    func invalidBridgeNameAfterIPAM() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let outcome = try net.call("CHECK", attachment, config: net.config("0.4.0", ["bridge": ""]))
+            #expect(outcome.errorMessage == "host-local: Failed to find address added by container \(attachment.containerID)",
+                    "\(outcome)")
+        }
+    }
+
+    @Test("with a bridge name the kernel refuses, fails with code 7 once IPAM's check passes")
+    func invalidBridgeName() throws {
+        try afterAdd { net, attachment, config, _ in
+            var renamed = config
+            renamed["bridge"] = "bad name"
+            let outcome = try net.call("CHECK", attachment, config: renamed)
+            #expect(outcome.errorCode == 7, "\(outcome)")
+            #expect(outcome.errorMessage.hasPrefix("failed to create bridge \"bad name\": invalid interface name"))
+        }
+    }
+
     @Test("fails once the container's address is removed")
     func addressRemoved() throws {
         try afterAdd { net, attachment, config, _ in
