@@ -22,7 +22,7 @@ An entry whose README item arrives with another branch says so in
 `pending`. Findings that are not deliberate but not fixed yet are not
 here: they are in known.py.
 """
-import fnmatch, ipaddress, json, re
+import fnmatch, ipaddress, itertools, json, re
 
 MISSING_VALUE = '<missing>'
 
@@ -208,14 +208,17 @@ _ERRNO_TEXT = re.compile(r"[a-z][a-z ,'-]*")
 
 
 @rule('steps.*.out.msg', "a failed kernel request: the same step and the same errno text at the end, but the object "
-      "printed our way (a route as 10.77.0.0/16 via ..., where the reference prints Go's {10.77.0.0 ffff0000})",
+      "printed our way (a route as 10.77.0.0/16 via ..., where the reference prints Go's {10.77.0.0 ffff0000}; "
+      "an address as fd00:1::2/64, where it prints its IPConfig structure)",
       'Netlink errors name the object our way.')
 def netlink_object_wording(c):
     ref, ours = c.out('ref'), c.out('ours')
     if not (_is_error(ref) and _is_error(ours)):
         return False
     r, o = ref.get('msg', ''), ours.get('msg', '')
-    step = lambda m: re.split(r"['\"{]", m, 1)[0]
+    # The step: the words before the object (a quote, a Go structure, or an address).
+    step = lambda m: ' '.join(itertools.takewhile(lambda w: not re.match(r"['\"{]", w) and not re.search(r'\d', w),
+                                                  m.split(' ')))
     tail = lambda m: m.rsplit(': ', 1)[-1]
     return r.startswith('failed to ') and ': ' in r and ': ' in o and step(r) == step(o) and \
         tail(r) == tail(o) and bool(_ERRNO_TEXT.fullmatch(tail(r)))

@@ -28,17 +28,6 @@ def known(field, finding, status, diverges=False):
 OPEN = 'open: found by the fuzzer, reported to the lead'
 
 
-@known('steps.bridge *.out.msg', 'F4 (rest, goes with F16/F17): args.cni.mac of the wrong JSON type next to another '
-       'config error: the reference names the mac ("failed to load netconf: json: cannot unmarshal number into Go '
-       'struct field BridgeArgs.args.cni.mac"), ours the other error', OPEN)
-def mac_type_error_named_later(c):
-    ref, ours = c.out('ref'), c.out('ours')
-    return _is_error(ref) and _is_error(ours) and 'args.cni.mac' in ref.get('msg', '') and \
-        'cannot unmarshal' in ref.get('msg', '')
-
-
-
-
 def explain(case, result, path, ref, ours):
     """The rule that explains this difference, or None. A diverging rule wins
     over the others: the step it explains took another path on purpose."""
