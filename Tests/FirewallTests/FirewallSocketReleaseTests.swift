@@ -33,8 +33,8 @@ struct FirewallSocketReleaseTests {
             let port = try deleteARule(in: table)
             // The socket leaves the kernel's list when its release starts.
             let deadline = Self.now() + 3
-            while Self.netlinkPorts().contains(port) && Self.now() < deadline {}
-            #expect(!Self.netlinkPorts().contains(port), "the socket was never released")
+            while NetlinkSockets.ports(ofProtocol: NETLINK_NETFILTER).contains(port) && Self.now() < deadline {}
+            #expect(!NetlinkSockets.ports(ofProtocol: NETLINK_NETFILTER).contains(port), "the socket was never released")
 
             // A writer right then: it takes the commit lock.
             let start = Self.now()
@@ -59,19 +59,6 @@ struct FirewallSocketReleaseTests {
         try socket.commit([socket.deleteRule(family: Self.family, table: table, chain: "c", handle: handle)],
                           what: "delete")
         return socket.localPort
-    }
-
-    /// Port ids of this namespace's NETLINK_NETFILTER sockets.
-    private static func netlinkPorts() -> Set<UInt32> {
-        guard let file = fopen("/proc/net/netlink", "r") else { return [] }
-        defer { fclose(file) }
-        var ports: Set<UInt32> = []
-        var line = [CChar](repeating: 0, count: 512)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let fields = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count > 2, fields[1] == "\(NETLINK_NETFILTER)", let port = UInt32(fields[2]) { ports.insert(port) }
-        }
-        return ports
     }
 
     private static func now() -> Double {

@@ -14,7 +14,7 @@ struct ReleaseInChildTests {
         let handle = try #require(nl_socket_alloc())
         try #require(nl_connect(handle, NETLINK_NETFILTER) == 0)
         let port = nl_socket_get_local_port(handle)
-        #expect(Self.netfilterPorts().contains(port))
+        #expect(NetlinkSockets.ports(ofProtocol: NETLINK_NETFILTER).contains(port))
 
         let pid = try #require(ReleaseInChild.release(handle))
         // The child sits out two grace periods before exiting: still alive here.
@@ -25,19 +25,6 @@ struct ReleaseInChildTests {
         repeat { reaped = waitpid(pid, &status, 0) } while reaped < 0 && errno == EINTR
         #expect(reaped == pid)
         #expect(status == 0, "exit status \(status)")
-        #expect(!Self.netfilterPorts().contains(port), "the socket outlived the child")
-    }
-
-    /// Port ids of this namespace's NETLINK_NETFILTER sockets.
-    private static func netfilterPorts() -> Set<UInt32> {
-        guard let file = fopen("/proc/net/netlink", "r") else { return [] }
-        defer { fclose(file) }
-        var ports: Set<UInt32> = []
-        var line = [CChar](repeating: 0, count: 512)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let fields = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count > 2, fields[1] == "\(NETLINK_NETFILTER)", let port = UInt32(fields[2]) { ports.insert(port) }
-        }
-        return ports
+        #expect(!NetlinkSockets.ports(ofProtocol: NETLINK_NETFILTER).contains(port), "the socket outlived the child")
     }
 }
