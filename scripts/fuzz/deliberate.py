@@ -787,9 +787,49 @@ def _static_request(c):
       'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
       diverges=True)
 def static_duplicate_through_bridge(c):
-    ours = c.out('ours')
+    ours, ref = c.out('ours'), c.out('ref')
+    # Without the check, the reference may go on to find a request left over.
+    ref_leftover = _is_error(ref) and ref.get('msg', '').startswith(_LEFTOVER)
     return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
-        not c.failed('ref', c.step_index) and _static_request(c)
+        (not c.failed('ref', c.step_index) or ref_leftover) and _static_request(c)
+
+
+_LEFTOVER = 'failed to allocate all requested IPs:'
+
+
+def _requested_addresses(c):
+    """The addresses of the step's static requests, as strings without prefix."""
+    conf, found = c.conf(), []
+    for k, v in (p.split('=', 1) for p in c.step.get('env', {}).get('CNI_ARGS', '').split(';') if '=' in p):
+        if k == 'IP':
+            found += v.split(',')
+    for src in ((conf.get('args') or {}).get('cni') if isinstance(conf.get('args'), dict) else None,
+                conf.get('runtimeConfig')):
+        if isinstance(src, dict) and isinstance(src.get('ips'), list):
+            found += [x for x in src['ips'] if isinstance(x, str)]
+    return {_address(x.split('/')[0]) for x in found}
+
+
+def _address(text):
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return text.strip()
+
+
+@rule('steps.* ADD.out.msg', 'several static requests in one range set: the reference takes one in Go map order, '
+      'at random, and names the others; ours takes the first in request order. Its last_reserved_ip follows '
+      'its pick, and so do later allocations', 'Several static requests in one range set.', diverges=True)
+def leftover_request_pick(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    if not (_is_error(ref) and _is_error(ours)):
+        return False
+    named = [o.get('msg', '') for o in (ref, ours)]
+    if not all(m.startswith(_LEFTOVER) for m in named):
+        return False
+    ref_ips, our_ips = ([_address(x) for x in m[len(_LEFTOVER):].split()] for m in named)
+    return len(ref_ips) == len(our_ips) and set(ref_ips) != set(our_ips) and \
+        set(ref_ips) | set(our_ips) <= _requested_addresses(c)
 
 # -- VLANs ------------------------------------------------------------------------------------------
 

@@ -83,6 +83,22 @@ def a_diverging_rule_explains_the_rest_of_the_case():
 
 
 @test
+def the_references_random_pick_among_requests_is_deliberate_but_another_address_is_not():
+    conf = {'cniVersion': '1.0.0', 'name': 'fznet', 'type': 'bridge', 'args': {'cni': {'ips': ['10.1.2.1/24', '10.1.2.3']}},
+            'ipam': {'type': 'host-local', 'ranges': [[{'subnet': '10.1.2.0/24'}]]}}
+    case = {'steps': [step('ADD', conf)]}
+    ref = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.1'}}
+    ours = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.3'}}
+    f = '/run/fz/data/fznet/last_reserved_ip.0'
+    found, _ = compare.findings(case, result([ref], [ours], {'store': {f: {'content': '10.1.2.3'}}},
+                                             {'store': {f: {'content': '10.1.2.1'}}}))
+    assert found == [], found
+    other = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.4'}}
+    found, _ = compare.findings(case, result([ref], [other]))
+    assert [x[3] for x in found] == ['steps.bridge ADD.out.msg'], found
+
+
+@test
 def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
     case = {'steps': [step('ADD')]}
     ok = {'exit': 0, 'out': None}
