@@ -806,8 +806,9 @@ def _static_request(c):
       diverges=True)
 def static_duplicate_through_bridge(c):
     ours, ref = c.out('ours'), c.out('ref')
-    # Without the check, the reference may go on to find a request left over.
-    ref_leftover = _is_error(ref) and ref.get('msg', '').startswith(_LEFTOVER)
+    # Without the check, the reference goes on to reserve the address (taken,
+    # or its own), to the next range sets, or finds a request left over.
+    ref_leftover = _is_error(ref) and ref.get('msg', '').startswith('failed to allocate')
     return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
         (not c.failed('ref', c.step_index) or ref_leftover) and _static_request(c)
 

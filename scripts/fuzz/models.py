@@ -402,6 +402,19 @@ def _complete_add_environment(env):
         not any(ch in ifname for ch in '/: \t\n')
 
 
+def _unreadable_resolv_conf(ipam):
+    """host-local reads resolvConf before it allocates, and fails when it
+    cannot: that error comes first (the binary then runs, and says it)."""
+    path = ipam.get('resolvConf')
+    if not isinstance(path, str) or not path:
+        return False
+    try:
+        with open(path, 'rb'):
+            return False
+    except OSError:
+        return True
+
+
 def static_duplicate(plugin, env, conf):
     """host-local ADD with a static address for an attachment that already
     holds one in that range set: refused as a dynamic ADD is (the reference
@@ -415,7 +428,7 @@ def static_duplicate(plugin, env, conf):
     if not isinstance(ipam, dict):           # host-local run directly does not look at ipam.type
         return None
     requested = _requested_ips(env, conf)
-    if not requested or _config_error(plugin, env, conf):
+    if not requested or _config_error(plugin, env, conf) or _unreadable_resolv_conf(ipam):
         return None
     cid, ifname = env.get('CNI_CONTAINERID', '').strip(), env.get('CNI_IFNAME', '')
     try:
