@@ -438,12 +438,13 @@ def static_duplicate(plugin, env, conf):
     mine = (attachment_key(cid, ifname), legacy_key(cid))
     held = [ip for _, ip, key in _reservations(conf) if key in mine]
     for index, bounds in enumerate(sets):
-        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+        dup = next((ip for ip in held if any(s.version == ip.version and s <= ip <= e for s, e in bounds)), None)
+        if dup is None:
             continue
-        for ip in held:
-            if any(s.version == ip.version and s <= ip <= e for s, e in bounds):
-                return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
-                                   'duplicate allocation is not allowed' % (index, ip, cid))
+        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+            return None                      # a dynamic set: the reference's own check fails there first
+        return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
+                           'duplicate allocation is not allowed' % (index, dup, cid))
     return None
 
 
