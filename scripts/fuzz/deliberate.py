@@ -271,8 +271,11 @@ def spoofcheck_network_comment(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ours = [x for x in c.ours if x not in c.ref]
-    return not [x for x in c.ref if x not in c.ours] and all(
-        re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', x) for x in only_ours)
+    return not [x for x in c.ref if x not in c.ours] and all(_network_comment(x) for x in only_ours)
+
+
+def _network_comment(line):
+    return bool(re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', line))
 
 
 # -- The gateway address on a bridge that already has addresses ----------------------------------
@@ -457,14 +460,16 @@ def del_removes_masquerade(c):
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_masq_line(x, network) for x in only_ref)
 
 
-@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns; '
-      'ours finds them by their comment', 'DEL always cleans up.')
+@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns '
+      '(or after its IPAM part failed); ours finds them by their comment (and its chains that are left carry their '
+      'network comment)', 'DEL always cleans up.')
 def del_removes_spoofcheck(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ref = [x for x in c.ref if x not in c.ours]
     dels = [s for s in c.steps() if c.cmd(s) == 'DEL']
-    return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
+    return bool(dels) and all(_network_comment(x) for x in c.ours if x not in c.ref) and \
+        all(_spoofcheck_line(x) for x in only_ref)
 
 
 def _accept_after_masquerade(lines):
