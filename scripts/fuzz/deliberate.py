@@ -286,9 +286,16 @@ def _network_comment(line):
 def gateway_next_to_other_addresses(c):
     if c.path[0] != 'steps' or c.cmd() != 'ADD':
         return False
-    ref = c.out('ref')
-    return (_is_error(ref) and 'already has an IP address different from' in ref.get('msg', '')
-            and not c.failed('ours', c.step_index))
+    ref, ours = c.out('ref'), c.out('ours')
+    phrase = 'already has an IP address different from '
+    if not (_is_error(ref) and phrase in ref.get('msg', '')):
+        return False
+    if not c.failed('ours', c.step_index):
+        return True
+    # Ours took the IPv4 gateways the reference refused, and went on to its
+    # IPv6 ones (the reference puts IPv4 gateways on first), where it failed.
+    return _is_error(ours) and phrase in ours.get('msg', '') and \
+        ':' not in ref['msg'].split(phrase)[-1] and ':' in ours['msg'].split(phrase)[-1]
 
 
 def _v4_gateways_forced(c):
