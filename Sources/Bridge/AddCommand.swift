@@ -22,7 +22,6 @@ struct AddCommand {
         }
         let ifname = try request.interfaceName
         let namespace = try PodNamespace.open(request)
-        try config.validateRequestedMAC()
         let host: NetlinkSocket
         let pod: NetlinkSocket
         do {
@@ -33,11 +32,13 @@ struct AddCommand {
         }
         // In the reference's order, with nothing changed yet: a link of the
         // bridge's name that is no bridge (before IPAM is asked, so the
-        // store stays as it was), the pod's interface name taken (1.1.1's
-        // words), then the IPAM plugin. VLANs need a VLAN-filtering bridge:
-        // made or checked last, so that a kernel without bridge VLAN
-        // filtering fails the ADD with nothing done.
+        // store stays as it was), a requested MAC that is none (the
+        // reference parses it as it makes the veth), the pod's interface
+        // name taken (1.1.1's words), then the IPAM plugin. VLANs need a
+        // VLAN-filtering bridge: made or checked last, so that a kernel
+        // without bridge VLAN filtering fails the ADD with nothing done.
         try NodeBridge(host: host, config: config).refuseNonBridge()
+        try config.validateRequestedMAC()
         if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
             throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
         }

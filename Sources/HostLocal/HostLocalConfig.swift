@@ -186,6 +186,16 @@ public struct HostLocalConfig: Sendable {
                     throw CNIError(.invalidNetworkConfig,
                                    "json: cannot unmarshal \(range.typeName) into Go struct field IPAMConfig.\(key) of type allocator.Range")
                 }
+                // Go decodes a range's members in document order and stops at
+                // the first address it cannot parse: that one is reported.
+                for (key, value) in object.members {
+                    guard case .string(let text) = value else { continue }
+                    switch key {
+                    case "subnet": _ = try RangeConfig.parseSubnet(text)
+                    case "rangeStart", "rangeEnd", "gateway": if !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
+                    default: break
+                    }
+                }
                 let reader = ConfigReader(object, structName: "Range")
                 guard let subnet = try reader.string("subnet") else {
                     // Its addresses are still parsed (Go unmarshals before it validates).

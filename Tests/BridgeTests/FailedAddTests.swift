@@ -227,6 +227,23 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a bridge name that is not a bridge says so before an invalid requested MAC, which comes before a taken pod interface, as the reference does")
+    func notABridgeBeforeInvalidMAC() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            try attachment.pod.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "other")
+            let config = net.config("1.0.0", ["runtimeConfig": ["mac": "zz"]])
+            let badMAC = try net.call("ADD", attachment, config: config)
+            #expect(badMAC.errorMessage == "failed to make veth pair: address zz: invalid MAC address", "\(badMAC)")
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "veth", "peer", "name", net.bridgeName + "p")
+            defer { _ = try? Tool.run("ip", "link", "del", net.bridgeName) }
+            let outcome = try net.call("ADD", attachment, config: config)
+            #expect(outcome.errorMessage ==
+                    "failed to create bridge \"\(net.bridgeName)\": \"\(net.bridgeName)\" already exists but is not a bridge",
+                    "\(outcome)")
+        }
+    }
+
     struct RefusedConfig: CustomTestStringConvertible, Sendable {
         let name: String
         let overrides: JSON

@@ -164,6 +164,9 @@ struct ReferenceDifferentialTests {
         DifferentialCase(name: "an empty legacy subnet", ipam: #""subnet": "", "ranges": [[{"subnet": "10.1.2.0/24"}]]"#,
                          steps: [.add("c1", fails: 7)]),
         DifferentialCase(name: "an empty subnet in a range", ipam: #""ranges": [[{"subnet": ""}]]"#, steps: [.add("c1", fails: 7)]),
+        DifferentialCase(name: "range members decoded in their order: a gateway before a rangeStart",
+                         ipam: #""ranges": [[{"subnet": "fd00:1::/64", "gateway": "nonsense", "rangeStart": "x"}]]"#,
+                         steps: [.add("c1", fails: 7)]),
     ]
 
     /// Keys set to null, as Go decodes them: a CIDR (a subnet, a route's

@@ -61,6 +61,12 @@ struct RangeTests {
         ("192.0.2.0/24", nil, "192.0.2.0", "RangeEnd 192.0.2.0 not in network 192.0.2.0/24"),
         ("fd00::/64", "10.0.0.1", nil, "RangeStart 10.0.0.1 not in network fd00::/64"),
         ("10.0.0.0/24", nil, "fd00::1", "RangeEnd fd00::1 not in network 10.0.0.0/24"),
+        // An end of another family is compared with the start in Go's 16-byte
+        // form (IPv4 as ::ffff:a.b.c.d) before the end itself is checked.
+        ("fd00:1::/64", "fd00:1::3", "10.9.9.9", "RangeStart fd00:1::3 not in network fd00:1::/64"),
+        ("10.1.2.0/24", "10.1.2.3", "::1", "RangeStart 10.1.2.3 not in network 10.1.2.0/24"),
+        ("10.1.2.0/24", "10.1.2.3", "fd00::1", "RangeEnd fd00::1 not in network 10.1.2.0/24"),
+        ("::/64", "::5", "10.9.9.9", "RangeEnd 10.9.9.9 not in network ::/64"),
     ] as [(String, String?, String?, String)])
     func rejected(subnet: String, start: String?, end: String?, message: String) {
         let error = caught { () throws(CNIError) in try IPRange(RangeConfig(subnet: subnet, rangeStart: start, rangeEnd: end)) }

@@ -271,8 +271,11 @@ def spoofcheck_network_comment(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ours = [x for x in c.ours if x not in c.ref]
-    return not [x for x in c.ref if x not in c.ours] and all(
-        re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', x) for x in only_ours)
+    return not [x for x in c.ref if x not in c.ours] and all(_network_comment(x) for x in only_ours)
+
+
+def _network_comment(line):
+    return bool(re.fullmatch(r'comment "[0-9a-f]{16}, net: [^"]*"', line))
 
 
 # -- The gateway address on a bridge that already has addresses ----------------------------------
@@ -283,9 +286,16 @@ def spoofcheck_network_comment(c):
 def gateway_next_to_other_addresses(c):
     if c.path[0] != 'steps' or c.cmd() != 'ADD':
         return False
-    ref = c.out('ref')
-    return (_is_error(ref) and 'already has an IP address different from' in ref.get('msg', '')
-            and not c.failed('ours', c.step_index))
+    ref, ours = c.out('ref'), c.out('ours')
+    phrase = 'already has an IP address different from '
+    if not (_is_error(ref) and phrase in ref.get('msg', '')):
+        return False
+    if not c.failed('ours', c.step_index):
+        return True
+    # Ours took the IPv4 gateways the reference refused, and went on to its
+    # IPv6 ones (the reference puts IPv4 gateways on first), where it failed.
+    return _is_error(ours) and phrase in ours.get('msg', '') and \
+        ':' not in ref['msg'].split(phrase)[-1] and ':' in ours['msg'].split(phrase)[-1]
 
 
 def _v4_gateways_forced(c):
@@ -457,14 +467,16 @@ def del_removes_masquerade(c):
     return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_masq_line(x, network) for x in only_ref)
 
 
-@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns; '
-      'ours finds them by their comment', 'DEL always cleans up.')
+@rule('node.nft.bridge nat', 'the reference leaves the MAC spoof-check rules behind when DEL has no netns '
+      '(or after its IPAM part failed); ours finds them by their comment (and its chains that are left carry their '
+      'network comment)', 'DEL always cleans up.')
 def del_removes_spoofcheck(c):
     if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
         return False
     only_ref = [x for x in c.ref if x not in c.ours]
     dels = [s for s in c.steps() if c.cmd(s) == 'DEL']
-    return bool(dels) and not [x for x in c.ours if x not in c.ref] and all(_spoofcheck_line(x) for x in only_ref)
+    return bool(dels) and all(_network_comment(x) for x in c.ours if x not in c.ref) and \
+        all(_spoofcheck_line(x) for x in only_ref)
 
 
 def _accept_after_masquerade(lines):
@@ -576,12 +588,30 @@ def check_bridge_mac_kept(c):
         by_chance and ours_moved and not c.failed('ref', c.step_index)
 
 
-def _pins_bridge_mac(step):
+def _pins_bridge_mac(c, i, step, bridge):
+    """Whether this step may have pinned the bridge's MAC: an ADD with
+    isGateway, unless on both sides it succeeded and each gateway it reported
+    was on the bridge before the case (both implementations pin the MAC only
+    when they put an address on)."""
     conf = step.get('conf') if isinstance(step.get('conf'), dict) else {}
-    return _cmd(step) == 'ADD' and (conf.get('isGateway') is True or conf.get('isDefaultGateway') is True)
+    if _cmd(step) != 'ADD' or not (conf.get('isGateway') is True or conf.get('isDefaultGateway') is True):
+        return False
+    pre = next((l for l in c.case.get('pre', {}).get('links', []) if l.get('name') == bridge), {})
+    try:
+        there = {ipaddress.ip_interface(a) for a in pre.get('addrs', [])}
+        for side in ('ref', 'ours'):
+            out = c.out(side, i)
+            ips = out.get('ips') if isinstance(out, dict) and not c.failed(side, i) else None
+            if not isinstance(ips, list) or not ips or not all(
+                    isinstance(ip, dict) and ip.get('gateway') and ipaddress.ip_interface(
+                        '%s/%s' % (ip['gateway'], ip['address'].split('/')[1])) in there for ip in ips):
+                return True
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return True
+    return False
 
 
-@rule('steps.bridge CHECK.*', "a bridge that existed before and that no ADD pinned (no isGateway) follows its lowest "
+@rule('steps.bridge CHECK.*', "a bridge that existed before and that no ADD pinned (no isGateway, or only gateways it already had) follows its lowest "
       "port's random MAC on both sides, so a CHECK of an earlier attachment finds another MAC than its prevResult on "
       'either side, at random', "An existing bridge's MAC that nobody pins.", diverges=True)
 def unpinned_existing_bridge_mac(c):
@@ -590,7 +620,7 @@ def unpinned_existing_bridge_mac(c):
         return False
     bridge = c.conf().get('bridge', 'cni0')
     existed = any(l.get('name') == bridge for l in c.case.get('pre', {}).get('links', []))
-    return existed and not any(_pins_bridge_mac(s) for s in c.steps())
+    return existed and not any(_pins_bridge_mac(c, i, s, bridge) for i, s in enumerate(c.steps()))
 
 
 # -- isDefaultGateway with an IPAM default route without gw ---------------------------------------
@@ -787,9 +817,50 @@ def _static_request(c):
       'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
       diverges=True)
 def static_duplicate_through_bridge(c):
-    ours = c.out('ours')
+    ours, ref = c.out('ours'), c.out('ref')
+    # Without the check, the reference goes on to reserve the address (taken,
+    # or its own), to the next range sets, or finds a request left over.
+    ref_leftover = _is_error(ref) and ref.get('msg', '').startswith('failed to allocate')
     return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
-        not c.failed('ref', c.step_index) and _static_request(c)
+        (not c.failed('ref', c.step_index) or ref_leftover) and _static_request(c)
+
+
+_LEFTOVER = 'failed to allocate all requested IPs:'
+
+
+def _requested_addresses(c):
+    """The addresses of the step's static requests, as strings without prefix."""
+    conf, found = c.conf(), []
+    for k, v in (p.split('=', 1) for p in c.step.get('env', {}).get('CNI_ARGS', '').split(';') if '=' in p):
+        if k == 'IP':
+            found += v.split(',')
+    for src in ((conf.get('args') or {}).get('cni') if isinstance(conf.get('args'), dict) else None,
+                conf.get('runtimeConfig')):
+        if isinstance(src, dict) and isinstance(src.get('ips'), list):
+            found += [x for x in src['ips'] if isinstance(x, str)]
+    return {_address(x.split('/')[0]) for x in found}
+
+
+def _address(text):
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return text.strip()
+
+
+@rule('steps.* ADD.out.msg', 'several static requests in one range set: the reference takes one in Go map order, '
+      'at random, and names the others; ours takes the first in request order. Its last_reserved_ip follows '
+      'its pick, and so do later allocations', 'Several static requests in one range set.', diverges=True)
+def leftover_request_pick(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    if not (_is_error(ref) and _is_error(ours)):
+        return False
+    named = [o.get('msg', '') for o in (ref, ours)]
+    if not all(m.startswith(_LEFTOVER) for m in named):
+        return False
+    ref_ips, our_ips = ([_address(x) for x in m[len(_LEFTOVER):].split()] for m in named)
+    return len(ref_ips) == len(our_ips) and set(ref_ips) != set(our_ips) and \
+        set(ref_ips) | set(our_ips) <= _requested_addresses(c)
 
 # -- VLANs ------------------------------------------------------------------------------------------
 

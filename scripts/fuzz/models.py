@@ -402,6 +402,19 @@ def _complete_add_environment(env):
         not any(ch in ifname for ch in '/: \t\n')
 
 
+def _unreadable_resolv_conf(ipam):
+    """host-local reads resolvConf before it allocates, and fails when it
+    cannot: that error comes first (the binary then runs, and says it)."""
+    path = ipam.get('resolvConf')
+    if not isinstance(path, str) or not path:
+        return False
+    try:
+        with open(path, 'rb'):
+            return False
+    except OSError:
+        return True
+
+
 def static_duplicate(plugin, env, conf):
     """host-local ADD with a static address for an attachment that already
     holds one in that range set: refused as a dynamic ADD is (the reference
@@ -415,7 +428,7 @@ def static_duplicate(plugin, env, conf):
     if not isinstance(ipam, dict):           # host-local run directly does not look at ipam.type
         return None
     requested = _requested_ips(env, conf)
-    if not requested or _config_error(plugin, env, conf):
+    if not requested or _config_error(plugin, env, conf) or _unreadable_resolv_conf(ipam):
         return None
     cid, ifname = env.get('CNI_CONTAINERID', '').strip(), env.get('CNI_IFNAME', '')
     try:
@@ -425,12 +438,13 @@ def static_duplicate(plugin, env, conf):
     mine = (attachment_key(cid, ifname), legacy_key(cid))
     held = [ip for _, ip, key in _reservations(conf) if key in mine]
     for index, bounds in enumerate(sets):
-        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+        dup = next((ip for ip in held if any(s.version == ip.version and s <= ip <= e for s, e in bounds)), None)
+        if dup is None:
             continue
-        for ip in held:
-            if any(s.version == ip.version and s <= ip <= e for s, e in bounds):
-                return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
-                                   'duplicate allocation is not allowed' % (index, ip, cid))
+        if not any(any(s <= ip <= e for s, e in bounds if s.version == ip.version) for ip in requested):
+            return None                      # a dynamic set: the reference's own check fails there first
+        return _error(999, 'failed to allocate for range %d: %s has been allocated to %s, '
+                           'duplicate allocation is not allowed' % (index, dup, cid))
     return None
 
 

@@ -83,6 +83,36 @@ def a_diverging_rule_explains_the_rest_of_the_case():
 
 
 @test
+def the_references_random_pick_among_requests_is_deliberate_but_another_address_is_not():
+    conf = {'cniVersion': '1.0.0', 'name': 'fznet', 'type': 'bridge', 'args': {'cni': {'ips': ['10.1.2.1/24', '10.1.2.3']}},
+            'ipam': {'type': 'host-local', 'ranges': [[{'subnet': '10.1.2.0/24'}]]}}
+    case = {'steps': [step('ADD', conf)]}
+    ref = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.1'}}
+    ours = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.3'}}
+    f = '/run/fz/data/fznet/last_reserved_ip.0'
+    found, _ = compare.findings(case, result([ref], [ours], {'store': {f: {'content': '10.1.2.3'}}},
+                                             {'store': {f: {'content': '10.1.2.1'}}}))
+    assert found == [], found
+    other = {'exit': 1, 'out': {'code': 7, 'msg': 'failed to allocate all requested IPs: 10.1.2.4'}}
+    found, _ = compare.findings(case, result([ref], [other]))
+    assert [x[3] for x in found] == ['steps.bridge ADD.out.msg'], found
+
+
+@test
+def a_bridge_mac_moved_under_a_gateway_it_already_had_is_deliberate_but_not_once_an_add_put_it_on():
+    conf = {'cniVersion': '0.4.0', 'name': 'fznet', 'type': 'bridge', 'isGateway': True,
+            'ipam': {'type': 'host-local', 'ranges': [[{'subnet': '10.1.0.0/16'}]]}}
+    add = {'exit': 0, 'out': {'cniVersion': '0.4.0', 'ips': [{'address': '10.1.0.2/16', 'gateway': '10.1.0.1'}]}}
+    check_ok = {'exit': 0, 'out': None}
+    check_moved = {'exit': 1, 'out': {'code': 999, 'msg': "Bridge interface cni0 Mac doesn't match: <mac>"}}
+    for addrs, expected in ((['10.1.0.1/16'], []), (['10.9.0.1/16'], ['steps.bridge CHECK.exit'])):
+        case = {'pre': {'links': [{'name': 'cni0', 'type': 'bridge', 'addrs': addrs}]},
+                'steps': [step('ADD', conf), step('CHECK', conf)]}
+        found, _ = compare.findings(case, result([add, check_ok], [copy.deepcopy(add), check_moved]))
+        assert [x[3] for x in found][:1] == expected, (addrs, found)
+
+
+@test
 def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
     case = {'steps': [step('ADD')]}
     ok = {'exit': 0, 'out': None}

@@ -105,15 +105,21 @@ public struct IPRange: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The reference's `Range.Contains` while the range is being built: the
-    /// bounds are optional, and a bound of another family is ignored at the
-    /// end but excludes everything at the start (Go's `Cmp` returns -2).
+    /// bounds are optional and not validated yet, so a configured end of
+    /// another family is still compared. 1.1.1's `ip.Cmp` compares the
+    /// 16-byte forms (IPv4 as `::ffff:a.b.c.d`): an end of another family
+    /// is above an IPv4 start when it is an IPv6 address above
+    /// `::ffff:255.255.255.255`, below an IPv6 start such as `fd00::3`.
     private static func lies(_ address: IPAddress, in subnet: CIDR, from start: IPAddress?, to end: IPAddress?) -> Bool {
         guard address.family == subnet.family, subnet.contains(address) else { return false }
-        if let start {
-            guard start.family == address.family, start <= address else { return false }
-        }
-        if let end, end.family == address.family, address > end { return false }
+        if let start, sixteenByteForm(address) < sixteenByteForm(start) { return false }
+        if let end, sixteenByteForm(address) > sixteenByteForm(end) { return false }
         return true
+    }
+
+    /// An address as Go holds a parsed `net.IP`: 16 bytes, IPv4 mapped.
+    private static func sixteenByteForm(_ address: IPAddress) -> UInt128 {
+        address.family == .v4 ? (UInt128(0xffff) << 32) | address.integer : address.integer
     }
 
     private static func invalid(_ message: String) -> CNIError {
