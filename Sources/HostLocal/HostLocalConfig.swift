@@ -118,7 +118,8 @@ public struct HostLocalConfig: Sendable {
             try parsed.checkSubnets(index: index)
             sets.append(try RangeSet(index: index, configs: parsed.configs))
         }
-        try RangeSet.checkDisjoint(sets)
+        // The reference counts addresses per family before it looks for
+        // overlapping sets, so an old version's limit is reported first.
         if config.cniVersion.resultFormat == .legacy020 {
             let v4 = sets.filter { $0.family == .v4 }.count
             let v6 = sets.filter { $0.family == .v6 }.count
@@ -127,6 +128,7 @@ public struct HostLocalConfig: Sendable {
                                "CNI version \(config.cniVersion.rawValue) does not support more than 1 address per family")
             }
         }
+        try RangeSet.checkDisjoint(sets)
         rangeSets = sets
     }
 
