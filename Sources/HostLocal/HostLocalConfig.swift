@@ -119,13 +119,15 @@ public struct HostLocalConfig: Sendable {
             sets.append(try RangeSet(index: index, configs: parsed.configs))
         }
         // The reference counts addresses per family before it looks for
-        // overlapping sets, so an old version's limit is reported first.
+        // overlapping sets, so an old version's limit is reported first. It
+        // names the version as the config spells it: a missing one is "".
         if config.cniVersion.resultFormat == .legacy020 {
             let v4 = sets.filter { $0.family == .v4 }.count
             let v6 = sets.filter { $0.family == .v6 }.count
             if v4 > 1 || v6 > 1 {
+                let spelled = config.raw["cniVersion"]?.stringValue ?? ""
                 throw CNIError(.invalidNetworkConfig,
-                               "CNI version \(config.cniVersion.rawValue) does not support more than 1 address per family")
+                               "CNI version \(spelled) does not support more than 1 address per family")
             }
         }
         try RangeSet.checkDisjoint(sets)

@@ -679,11 +679,14 @@ def supported_versions_details(c):
     return isinstance(c.ref, str) and c.ours == c.ref.replace('"1.0.0"]', '"1.0.0" "1.1.0"]')
 
 
-@rule('node.links.*', 'a bridge that existed before a failed ADD: the reference brings it up (and sets '
-      'accept_ra) before it fails; ours fails before touching it', 'A failed ADD leaves nothing behind.')
+@rule('node.links.*', 'a link of the bridge\'s name that existed before a failed ADD (one of the pre-state, or '
+      '`lo`, which every node has): the reference brings it up, sets accept_ra and, with promiscMode, promiscuous '
+      'mode (even on a link that is not a bridge) before it fails; ours fails before touching it',
+      'A failed ADD leaves nothing behind.')
 def failed_add_leaves_bridge_alone(c):
     names = {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
-    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names]
+    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names] + \
+        (['lo'] if 'lo' in names else [])
     field = c.path[3:] if len(c.path) > 3 else ()
     untouched = field in (('flags',), ('sysctl', 'ipv6.accept_ra'))
     return c.path[2] in pre and untouched and _failed_add(c) and \
