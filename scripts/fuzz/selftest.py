@@ -6,7 +6,7 @@ import copy, os, random, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import cases, compare, observe, shrink  # noqa: E402
+import cases, compare, models, observe, shrink  # noqa: E402
 
 TESTS = []
 
@@ -80,6 +80,27 @@ def a_diverging_rule_explains_the_rest_of_the_case():
     found, explained = compare.findings(case, result(a, b, {'node': {'links': {'<veth1>': veth}}}, {}))
     assert found == [], found
     assert any(e[3] == 'after l2_old_versions' for e in explained), explained
+
+
+@test
+def the_static_duplicate_model_leaves_an_unreadable_resolv_conf_to_the_reference():
+    # host-local reads resolvConf before it opens the store: the reference fails
+    # on it before any duplicate check, so the model must not answer first.
+    saved = models._config_error, models._reservations
+    models._config_error = lambda plugin, env, conf: None
+    models._reservations = lambda conf: [('fznet/10.1.2.4', __import__('ipaddress').ip_address('10.1.2.4'),
+                                          models.attachment_key('c1', 'eth0'))]
+    try:
+        env = step('ADD', plugin='host-local')['env']
+        conf = {'cniVersion': '1.0.0', 'name': 'fznet', 'runtimeConfig': {'ips': ['10.1.2.1']},
+                'ipam': {'type': 'host-local', 'ranges': [[{'subnet': '10.1.2.0/24'}]]}}
+        env['CNI_NETNS'] = '/run/netns/fz-pod'
+        answered = models.static_duplicate('host-local', env, conf)
+        assert answered and 'has been allocated to c1' in answered[1], answered
+        conf['ipam']['resolvConf'] = '/nonexistent/resolv.conf'
+        assert models.static_duplicate('host-local', env, conf) is None
+    finally:
+        models._config_error, models._reservations = saved
 
 
 @test
