@@ -424,6 +424,17 @@ def own_netns_after_config_checks(c):
         ours.get('code') in (1, 2, 4, 7)
 
 
+@rule('steps.bridge ADD.out.msg', 'an ADD whose CNI_NETNS is not a network namespace and whose bridge cannot be '
+      'set up (a name taken by a link that is not a bridge): ours refuses the netns first, before it touches the '
+      'bridge (code 4); the reference sets up the bridge first and reports that failure',
+      '`CNI_NETNS` is checked before any side effect')
+def netns_refused_before_bridge_setup(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ref) and _is_error(ours) and ours.get('code') == 4 and \
+        str(ref.get('msg', '')).startswith('failed to create bridge ') and \
+        str(ours.get('msg', '')).startswith('failed to open netns ')
+
+
 @rule('steps.bridge CHECK.*', "CHECK with CNI_NETNS naming the plugin's own namespace: ours refuses it (code 8) as "
       "it refuses ADD and DEL there; upstream's library checks ADD and DEL only, and the reference's CHECK goes on to "
       'fail on whatever it misses in the node\'s namespace', '`CNI_NETNS` is checked before any side effect',

@@ -104,6 +104,19 @@ def the_static_duplicate_model_leaves_an_unreadable_resolv_conf_to_the_reference
 
 
 @test
+def an_unusable_netns_reported_before_a_bridge_that_cannot_be_set_up_is_deliberate_but_not_before_ipam():
+    case = {'steps': [step('ADD', CNI_NETNS='$STALE')]}
+    netns = {'exit': 1, 'out': {'code': 4, 'msg': 'failed to open netns "/x": unknown FS magic on "/x": 1021994',
+                                'cniVersion': '1.0.0', 'details': 'CNI_NETNS must name a network namespace'}}
+    bridge = {'exit': 1, 'out': {'code': 999, 'msg': 'failed to create bridge "b": "b" already exists but is not a bridge'}}
+    found, _ = compare.findings(case, result([bridge], [netns]))
+    assert found == [], found
+    ipam = {'exit': 1, 'out': {'code': 999, 'msg': 'no IP addresses available in range set: 10.1.2.1-10.1.2.2'}}
+    found, _ = compare.findings(case, result([ipam], [copy.deepcopy(netns)]))
+    assert [f[3] for f in found] == ['steps.bridge ADD.out.msg'], found
+
+
+@test
 def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
     case = {'steps': [step('ADD')]}
     ok = {'exit': 0, 'out': None}
