@@ -558,6 +558,32 @@ def check_in_l2(c):
     return _l2(c.conf()) and _is_error(out) and out.get('msg') == 'no plugin name provided'
 
 
+def _left_out_by_an_earlier_gc(c):
+    """Whether a GC before this step had an attachment list without this
+    step's (container ID, interface)."""
+    env = c.step.get('env', {})
+    me = (env.get('CNI_CONTAINERID'), env.get('CNI_IFNAME'))
+    for s in c.steps()[:c.step_index]:
+        conf = c.conf(s)
+        if c.cmd(s) != 'GC' or not any(k in conf for k in ('cni.dev/valid-attachments', 'cni.dev/attachments')):
+            continue
+        listed = conf.get('cni.dev/valid-attachments', conf.get('cni.dev/attachments'))
+        valid = {(a.get('containerID'), a.get('ifname')) for a in (listed if isinstance(listed, list) else [])
+                 if isinstance(a, dict)}
+        if me not in valid:
+            return True
+    return False
+
+
+@rule('steps.bridge CHECK.*', "CHECK of an attachment that an earlier GC left out of its list: the GC removed its MAC "
+      "spoof-check rules (on both sides: the reference's GC is a model), and our CHECK, which verifies them, fails; "
+      "1.1.1's CHECK does not look at them", 'CHECK')
+def check_after_gc_removed_spoofcheck(c):
+    ours = c.out('ours')
+    return _is_error(ours) and str(ours.get('msg', '')).startswith('macspoofchk rule missing') and \
+        _left_out_by_an_earlier_gc(c)
+
+
 @rule('steps.bridge CHECK.*', '1.1.1 reports every route without gw as missing (fixed upstream in v1.3.0)',
       'CHECK of routes without `gw`.')
 def check_route_without_gw(c):

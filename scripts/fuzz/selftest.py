@@ -117,6 +117,21 @@ def an_unusable_netns_reported_before_a_bridge_that_cannot_be_set_up_is_delibera
 
 
 @test
+def check_failing_on_spoofcheck_rules_is_deliberate_only_after_a_gc_that_left_the_attachment_out():
+    gc = step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS='')
+    gc['conf'] = dict(gc['conf'], **{'cni.dev/valid-attachments': [{'containerID': 'c1', 'ifname': 'net1'}]})
+    ok = {'exit': 0, 'out': None}
+    missing = {'exit': 1, 'out': {'code': 999, 'cniVersion': '1.0.0', 'msg': 'macspoofchk rule missing in bridge nat '
+                                  'PREROUTING: iifname "veth0" jump cni-br-iface-c1-eth0 comment "macspoofchk-c1-eth0"'}}
+    case = {'steps': [gc, step('CHECK')]}
+    found, _ = compare.findings(case, result([ok, ok], [ok, missing]))
+    assert found == [], found
+    case = {'steps': [step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
+    found, _ = compare.findings(case, result([ok, ok], [ok, copy.deepcopy(missing)]))
+    assert found, 'a GC without a list leaves every rule'
+
+
+@test
 def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
     case = {'steps': [step('ADD')]}
     ok = {'exit': 0, 'out': None}
