@@ -55,9 +55,7 @@ public struct HostLocalConfig: Sendable {
                     case "subnet":
                         // Present means used, as in Go: an empty `subnet` fails to parse.
                         if let subnet = try reader.string("subnet") {
-                            legacyRangeSet = ParsedRangeSet(configs: [try RangeConfig(
-                                subnet: subnet, rangeStart: try reader.string("rangeStart"),
-                                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))])
+                            legacyRangeSet = ParsedRangeSet(configs: [try Self.rangeConfig(reader, subnet: subnet)])
                         } else {
                             // Unused without a subnet, but parsed all the same (Go unmarshals first).
                             for key in ["rangeStart", "rangeEnd", "gateway"] {
@@ -256,14 +254,27 @@ public struct HostLocalConfig: Sendable {
                     set.firstRangeWithoutSubnet = set.firstRangeWithoutSubnet ?? set.configs.count
                     continue
                 }
-                set.configs.append(try RangeConfig(subnet: subnet,
-                                                   rangeStart: try reader.string("rangeStart"),
-                                                   rangeEnd: try reader.string("rangeEnd"),
-                                                   gateway: try reader.string("gateway")))
+                set.configs.append(try rangeConfig(reader, subnet: subnet))
             }
             sets.append(set)
         }
         return sets
+    }
+
+    /// A range's keys (or the legacy ones of `ipam`), parsed in the order
+    /// the object has them, as Go's decoder meets them: of two addresses
+    /// that do not parse, the first in the config is the one named.
+    private static func rangeConfig(_ reader: ConfigReader, subnet: String) throws(CNIError) -> RangeConfig {
+        for key in decodingOrder(of: reader.object, ["subnet", "rangeStart", "rangeEnd", "gateway"]) {
+            guard let text = try reader.string(key) else { continue }
+            if key == "subnet" {
+                _ = try RangeConfig.parseSubnet(text)
+            } else if !text.isEmpty {
+                _ = try RangeConfig.parseAddress(text)
+            }
+        }
+        return try RangeConfig(subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                               rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))
     }
 
     /// `ip` or `ip/len`; the length is ignored (the range's subnet decides).
