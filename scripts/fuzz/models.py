@@ -402,20 +402,6 @@ def _complete_add_environment(env):
         not any(ch in ifname for ch in '/: \t\n')
 
 
-def _resolv_conf_unreadable(ipam):
-    """Whether host-local ADD fails on `resolvConf` (REFERENCE.md: read right
-    after the config, before the store is opened), as ours does too."""
-    path = ipam.get('resolvConf')
-    if not isinstance(path, str) or not path:
-        return False
-    try:
-        with open(path, 'rb') as f:
-            f.read()
-    except OSError:
-        return True
-    return False
-
-
 def static_duplicate(plugin, env, conf):
     """host-local ADD with a static address for an attachment that already
     holds one in that range set: refused as a dynamic ADD is (the reference
@@ -428,8 +414,6 @@ def static_duplicate(plugin, env, conf):
     ipam = conf.get('ipam')
     if not isinstance(ipam, dict):           # host-local run directly does not look at ipam.type
         return None
-    if _resolv_conf_unreadable(ipam):
-        return None                          # read before the store: both fail on it, the binary runs
     requested = _requested_ips(env, conf)
     if not requested or _config_error(plugin, env, conf):
         return None

@@ -6,7 +6,7 @@ import copy, os, random, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import cases, compare, models, observe, shrink  # noqa: E402
+import cases, compare, observe, shrink  # noqa: E402
 
 TESTS = []
 
@@ -83,24 +83,33 @@ def a_diverging_rule_explains_the_rest_of_the_case():
 
 
 @test
-def the_static_duplicate_model_leaves_an_unreadable_resolv_conf_to_the_reference():
-    # host-local reads resolvConf before it opens the store: the reference fails
-    # on it before any duplicate check, so the model must not answer first.
-    saved = models._config_error, models._reservations
-    models._config_error = lambda plugin, env, conf: None
-    models._reservations = lambda conf: [('fznet/10.1.2.4', __import__('ipaddress').ip_address('10.1.2.4'),
-                                          models.attachment_key('c1', 'eth0'))]
-    try:
-        env = step('ADD', plugin='host-local')['env']
-        conf = {'cniVersion': '1.0.0', 'name': 'fznet', 'runtimeConfig': {'ips': ['10.1.2.1']},
-                'ipam': {'type': 'host-local', 'ranges': [[{'subnet': '10.1.2.0/24'}]]}}
-        env['CNI_NETNS'] = '/run/netns/fz-pod'
-        answered = models.static_duplicate('host-local', env, conf)
-        assert answered and 'has been allocated to c1' in answered[1], answered
-        conf['ipam']['resolvConf'] = '/nonexistent/resolv.conf'
-        assert models.static_duplicate('host-local', env, conf) is None
-    finally:
-        models._config_error, models._reservations = saved
+def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
+    case = {'steps': [step('ADD')]}
+    ok = {'exit': 0, 'out': None}
+    f = '/run/fz/data/fznet/10.1.2.2'
+    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
+                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0600'}}}))
+    assert found == [], found
+    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
+                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0755'}}}))
+    assert [x[3] for x in found] == ['store.<ip>.mode'], found
+
+
+@test
+def normalisation_keeps_requested_macs_and_numbers_veths():
+    n = observe.Normaliser({'02:42:ac:11:00:0a'})
+    v = n.value({'a': 'veth0a1b2c3d', 'b': '02:42:ac:11:00:0a', 'c': '6e:00:00:00:00:01', 'd': 'veth0a1b2c3d',
+                 'e': 'fe80::1:2'})
+    assert v == {'a': '<veth1>', 'b': '02:42:ac:11:00:0a', 'c': '<mac>', 'd': '<veth1>', 'e': '<fe80>'}, v
+
+
+@test
+def normalisation_names_host_veths_after_their_pod_peers():
+    # The sides' random names sort differently; the peers' names do not.
+    ref = observe.Normaliser(set(), {'veth0000000b': 'eth0', 'veth0000000a': 'eth1'})
+    ours = observe.Normaliser(set(), {'veth0000000a': 'eth0', 'veth0000000b': 'eth1'})
+    assert ref.value(['veth0000000a', 'veth0000000b', 'veth0000000c']) == ['<veth@eth1>', '<veth@eth0>', '<veth1>']
+    assert ours.value(['veth0000000b', 'veth0000000a']) == ['<veth@eth1>', '<veth@eth0>']
 
 
 @test
@@ -129,36 +138,6 @@ def check_failing_on_spoofcheck_rules_is_deliberate_only_after_a_gc_that_left_th
     case = {'steps': [step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
     found, _ = compare.findings(case, result([ok, ok], [ok, copy.deepcopy(missing)]))
     assert found, 'a GC without a list leaves every rule'
-
-
-@test
-def store_mode_0644_against_0600_is_deliberate_but_0755_is_not():
-    case = {'steps': [step('ADD')]}
-    ok = {'exit': 0, 'out': None}
-    f = '/run/fz/data/fznet/10.1.2.2'
-    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
-                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0600'}}}))
-    assert found == [], found
-    found, _ = compare.findings(case, result([ok], [ok], {'store': {f: {'content': 'c1\r\neth0', 'mode': '0644'}}},
-                                             {'store': {f: {'content': 'c1\r\neth0', 'mode': '0755'}}}))
-    assert [x[3] for x in found] == ['store.<ip>.mode'], found
-
-
-@test
-def normalisation_keeps_requested_macs_and_numbers_veths():
-    n = observe.Normaliser({'02:42:ac:11:00:0a'})
-    v = n.value({'a': 'veth0a1b2c3d', 'b': '02:42:ac:11:00:0a', 'c': '6e:00:00:00:00:01', 'd': 'veth0a1b2c3d',
-                 'e': 'fe80::1:2'})
-    assert v == {'a': '<veth1>', 'b': '02:42:ac:11:00:0a', 'c': '<mac>', 'd': '<veth1>', 'e': '<fe80>'}, v
-
-
-@test
-def normalisation_names_host_veths_after_their_pod_peers():
-    # The sides' random names sort differently; the peers' names do not.
-    ref = observe.Normaliser(set(), {'veth0000000b': 'eth0', 'veth0000000a': 'eth1'})
-    ours = observe.Normaliser(set(), {'veth0000000a': 'eth0', 'veth0000000b': 'eth1'})
-    assert ref.value(['veth0000000a', 'veth0000000b', 'veth0000000c']) == ['<veth@eth1>', '<veth@eth0>', '<veth1>']
-    assert ours.value(['veth0000000b', 'veth0000000a']) == ['<veth@eth1>', '<veth@eth0>']
 
 
 @test
