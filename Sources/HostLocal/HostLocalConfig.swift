@@ -31,9 +31,10 @@ public struct HostLocalConfig: Sendable {
     /// them), then that `ipam` is there, then `CNI_ARGS`, then the range
     /// sets as a whole.
     public init(config: NetworkConfig, cniArgs: String) throws(CNIError) {
-        // 1. What the decoder parses. A CIDR key set to null fails first.
-        if let ipam = config.ipam {
-            try Self.refuseNullCIDRs(ipam: ipam, runtimeConfig: config.runtimeConfig)
+        // 1. What the decoder parses. A CIDR key set to null fails first,
+        //    unless an address that does not parse comes before it.
+        if config.ipam != nil {
+            try Self.refuseNullCIDRs(config)
         }
         var runtimeRangeSets: [ParsedRangeSet] = []
         var legacyRangeSet: ParsedRangeSet? = nil
@@ -54,9 +55,7 @@ public struct HostLocalConfig: Sendable {
                     case "subnet":
                         // Present means used, as in Go: an empty `subnet` fails to parse.
                         if let subnet = try reader.string("subnet") {
-                            legacyRangeSet = ParsedRangeSet(configs: [try RangeConfig(
-                                subnet: subnet, rangeStart: try reader.string("rangeStart"),
-                                rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))])
+                            legacyRangeSet = ParsedRangeSet(configs: [try Self.rangeConfig(reader, subnet: subnet)])
                         } else {
                             // Unused without a subnet, but parsed all the same (Go unmarshals first).
                             for key in ["rangeStart", "rangeEnd", "gateway"] {
@@ -118,15 +117,19 @@ public struct HostLocalConfig: Sendable {
             try parsed.checkSubnets(index: index)
             sets.append(try RangeSet(index: index, configs: parsed.configs))
         }
-        try RangeSet.checkDisjoint(sets)
+        // The reference counts addresses per family before it looks for
+        // overlapping sets, so an old version's limit is reported first. It
+        // names the version as the config spells it: a missing one is "".
         if config.cniVersion.resultFormat == .legacy020 {
             let v4 = sets.filter { $0.family == .v4 }.count
             let v6 = sets.filter { $0.family == .v6 }.count
             if v4 > 1 || v6 > 1 {
+                let spelled = config.raw["cniVersion"]?.stringValue ?? ""
                 throw CNIError(.invalidNetworkConfig,
-                               "CNI version \(config.cniVersion.rawValue) does not support more than 1 address per family")
+                               "CNI version \(spelled) does not support more than 1 address per family")
             }
         }
+        try RangeSet.checkDisjoint(sets)
         rangeSets = sets
     }
 
@@ -150,17 +153,73 @@ public struct HostLocalConfig: Sendable {
     /// A CIDR key set to `null` (`subnet`, a range's `subnet`, a route's
     /// `dst`) fails as it does in the reference, whose CIDR type decodes
     /// `null` as the empty string and fails to parse it while the JSON is
-    /// decoded, before anything else is checked: "invalid CIDR address: ".
-    /// Every other key set to `null` is as good as absent, as in Go.
-    private static func refuseNullCIDRs(ipam: JSONObject, runtimeConfig: JSONObject?) throws(CNIError) {
-        func ranges(_ sets: JSONValue?) -> [JSONObject] {
-            (sets?.arrayValue ?? []).flatMap { $0.arrayValue ?? [] }.compactMap(\.objectValue)
+    /// decoded: "invalid CIDR address: ". Go's decoder stops at the first
+    /// value whose own parser fails, in the order the config has them, and
+    /// reports a value of the wrong JSON type only once it is through, so
+    /// a `null` CIDR goes before every wrong type but after an address that
+    /// does not parse and comes first (`"ranges": [[{"subnet":
+    /// "10.1.2.0/33"}]], "subnet": null` is "invalid CIDR address:
+    /// 10.1.2.0/33"); such an address is left to the parsing that follows,
+    /// which meets it first. Every other key set to `null` is as good as
+    /// absent, as in Go.
+    private static func refuseNullCIDRs(_ config: NetworkConfig) throws(CNIError) {
+        /// false at a value whose parser fails; throws at a null CIDR.
+        func cidr(_ value: JSONValue) throws(CNIError) -> Bool {
+            if value.isNull { throw CNIError(.invalidNetworkConfig, "invalid CIDR address: ") }
+            return value.stringValue.flatMap(CIDR.init) != nil
         }
-        let cidrs: [JSONValue?] = [ipam["subnet"]]
-            + (ranges(ipam["ranges"]) + ranges(runtimeConfig?["ipRanges"])).map { $0["subnet"] }
-            + (ipam["routes"]?.arrayValue ?? []).compactMap(\.objectValue).map { $0["dst"] }
-        if cidrs.contains(where: { $0?.isNull == true }) {
-            throw CNIError(.invalidNetworkConfig, "invalid CIDR address: ")
+        func address(_ value: JSONValue) -> Bool {
+            guard let text = value.stringValue, !text.isEmpty else { return true }
+            return IPAddress(text) != nil
+        }
+        /// A range object, or the `ipam` object's legacy range keys.
+        func range(_ object: JSONObject, cidrKey: String, addressKeys: Set<String>) throws(CNIError) -> Bool {
+            for (key, value) in object.members {
+                let key = key.lowercased()
+                if key == cidrKey {
+                    guard try cidr(value) else { return false }
+                } else if addressKeys.contains(key) {
+                    guard address(value) else { return false }
+                }
+            }
+            return true
+        }
+        let rangeAddresses: Set<String> = ["rangestart", "rangeend", "gateway"]
+        func rangeSets(_ value: JSONValue) throws(CNIError) -> Bool {
+            for set in value.arrayValue ?? [] {
+                for item in set.arrayValue ?? [] {
+                    guard let object = item.objectValue else { continue }
+                    guard try range(object, cidrKey: "subnet", addressKeys: rangeAddresses) else { return false }
+                }
+            }
+            return true
+        }
+        for key in decodingOrder(of: config.raw, ["ipam", "runtimeConfig"]) {
+            if key == "runtimeConfig" {
+                for (member, value) in config.runtimeConfig?.members ?? [] where member.lowercased() == "ipranges" {
+                    guard try rangeSets(value) else { return }
+                }
+                continue
+            }
+            guard let ipam = config.ipam else { continue }
+            for (member, value) in ipam.members {
+                switch member.lowercased() {
+                case "subnet":
+                    guard try cidr(value) else { return }
+                case "rangestart", "rangeend", "gateway":
+                    guard address(value) else { return }
+                case "ranges":
+                    guard try rangeSets(value) else { return }
+                case "routes":
+                    for route in value.arrayValue ?? [] where !route.isNull {
+                        // A route is decoded on its own: any failure in it stops the decoder.
+                        guard let object = route.objectValue,
+                              try range(object, cidrKey: "dst", addressKeys: ["gw"]) else { return }
+                    }
+                default:
+                    continue
+                }
+            }
         }
     }
 
@@ -205,14 +264,27 @@ public struct HostLocalConfig: Sendable {
                     set.firstRangeWithoutSubnet = set.firstRangeWithoutSubnet ?? set.configs.count
                     continue
                 }
-                set.configs.append(try RangeConfig(subnet: subnet,
-                                                   rangeStart: try reader.string("rangeStart"),
-                                                   rangeEnd: try reader.string("rangeEnd"),
-                                                   gateway: try reader.string("gateway")))
+                set.configs.append(try rangeConfig(reader, subnet: subnet))
             }
             sets.append(set)
         }
         return sets
+    }
+
+    /// A range's keys (or the legacy ones of `ipam`), parsed in the order
+    /// the object has them, as Go's decoder meets them: of two addresses
+    /// that do not parse, the first in the config is the one named.
+    private static func rangeConfig(_ reader: ConfigReader, subnet: String) throws(CNIError) -> RangeConfig {
+        for key in decodingOrder(of: reader.object, ["subnet", "rangeStart", "rangeEnd", "gateway"]) {
+            guard let text = try reader.string(key) else { continue }
+            if key == "subnet" {
+                _ = try RangeConfig.parseSubnet(text)
+            } else if !text.isEmpty {
+                _ = try RangeConfig.parseAddress(text)
+            }
+        }
+        return try RangeConfig(subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                               rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway"))
     }
 
     /// `ip` or `ip/len`; the length is ignored (the range's subnet decides).

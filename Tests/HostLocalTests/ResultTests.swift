@@ -146,6 +146,26 @@ struct ResultTests {
         #expect(net.ipFiles.isEmpty)
     }
 
+    @Test("0.2.0's limit of one address per family is reported before overlapping range sets", arguments: ["0.1.0", "0.2.0"])
+    func legacyVersionLimitBeforeOverlap(version: String) {
+        let net = TestNetwork(ipam: #""subnet": "10.1.2.0/24", "ranges": [[{"subnet": "10.1.2.0/30"}]]"#, version: version)
+        let add = net.add("c1")
+        #expect(add.error == PluginError(
+            code: 7, message: "CNI version \(version) does not support more than 1 address per family", details: nil), "\(add)")
+        #expect(net.ipFiles.isEmpty)
+    }
+
+    @Test("without cniVersion, the one-address-per-family error names the version as the config spells it: empty")
+    func legacyVersionLimitWithoutVersion() {
+        let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]]"#)
+        var call = net.request("ADD", "c1")
+        call.stdin = Array(#"{"name": "testnet", "ipam": {"type": "host-local", "dataDir": "\#(net.dataDir)", "ranges": [[{"subnet": "10.1.2.0/24"}], [{"subnet": "10.1.3.0/24"}]]}}"#.utf8)
+        let add = call.run(.ours)
+        #expect(add.error?.message == "CNI version  does not support more than 1 address per family", "\(add)")
+        #expect(add.error?.code == 7, "\(add)")
+        #expect(net.ipFiles.isEmpty)
+    }
+
     @Test("a missing cniVersion means 0.1.0")
     func missingVersion() {
         let net = TestNetwork(ipam: #""ranges": [[{"subnet": "10.1.2.0/24"}]]"#)

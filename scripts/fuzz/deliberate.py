@@ -425,13 +425,34 @@ def failed_add_keeps_earlier_reservations(c):
     return False
 
 
-@rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config and CNI_ARGS first, '
-      'then the namespace, still before any side effect; the model answers code 8 at once',
-      '`CNI_NETNS` is checked before any side effect')
+@rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config (its decoding too, '
+      'code 6 for a name that is no string) and CNI_ARGS first, then the namespace, still before any side effect; '
+      'the model answers code 8 at once', '`CNI_NETNS` is checked before any side effect')
 def own_netns_after_config_checks(c):
     ours = c.out('ours')
     return c.result['raw']['ref'][c.step_index]['by'] == 'model:own-netns' and _is_error(ours) and \
-        ours.get('code') in (1, 2, 4, 7)
+        ours.get('code') in (1, 2, 4, 6, 7)
+
+
+@rule('steps.bridge ADD.out.msg', 'an ADD whose CNI_NETNS is not a network namespace and whose bridge cannot be '
+      'set up (a name taken by a link that is not a bridge): ours refuses the netns first, before it touches the '
+      'bridge (code 4); the reference sets up the bridge first and reports that failure',
+      '`CNI_NETNS` is checked before any side effect')
+def netns_refused_before_bridge_setup(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    return _is_error(ref) and _is_error(ours) and ours.get('code') == 4 and \
+        str(ref.get('msg', '')).startswith('failed to create bridge ') and \
+        str(ours.get('msg', '')).startswith('failed to open netns ')
+
+
+@rule('steps.bridge ADD.out.msg', 'a VLAN config on a kernel without bridge VLAN filtering: ours makes the '
+      'filtering bridge after every check that changes nothing (an invalid requested MAC) and names that first; '
+      'the reference makes the bridge first and fails with "operation not supported"', 'VLANs.')
+def vlan_bridge_made_after_checks(c):
+    ref, ours, conf = c.out('ref'), c.out('ours'), c.conf()
+    return _is_error(ref) and _is_error(ours) and ('vlan' in conf or 'vlanTrunk' in conf) and \
+        re.fullmatch(r'failed to create bridge "[^"]*": could not add "[^"]*": operation not supported',
+                     str(ref.get('msg', ''))) is not None and 'invalid MAC address' in str(ours.get('msg', ''))
 
 
 @rule('steps.bridge CHECK.*', "CHECK with CNI_NETNS naming the plugin's own namespace: ours refuses it (code 8) as "
@@ -557,6 +578,32 @@ def _l2(conf):
 def check_in_l2(c):
     out = c.out('ref')
     return _l2(c.conf()) and _is_error(out) and out.get('msg') == 'no plugin name provided'
+
+
+def _left_out_by_an_earlier_gc(c):
+    """Whether a GC before this step had an attachment list without this
+    step's (container ID, interface)."""
+    env = c.step.get('env', {})
+    me = (env.get('CNI_CONTAINERID'), env.get('CNI_IFNAME'))
+    for s in c.steps()[:c.step_index]:
+        conf = c.conf(s)
+        if c.cmd(s) != 'GC' or not any(k in conf for k in ('cni.dev/valid-attachments', 'cni.dev/attachments')):
+            continue
+        listed = conf.get('cni.dev/valid-attachments', conf.get('cni.dev/attachments'))
+        valid = {(a.get('containerID'), a.get('ifname')) for a in (listed if isinstance(listed, list) else [])
+                 if isinstance(a, dict)}
+        if me not in valid:
+            return True
+    return False
+
+
+@rule('steps.bridge CHECK.*', "CHECK of an attachment that an earlier GC left out of its list: the GC removed its MAC "
+      "spoof-check rules (on both sides: the reference's GC is a model), and our CHECK, which verifies them, fails; "
+      "1.1.1's CHECK does not look at them", 'CHECK')
+def check_after_gc_removed_spoofcheck(c):
+    ours = c.out('ours')
+    return _is_error(ours) and str(ours.get('msg', '')).startswith('macspoofchk rule missing') and \
+        _left_out_by_an_earlier_gc(c)
 
 
 @rule('steps.bridge CHECK.*', '1.1.1 reports every route without gw as missing (fixed upstream in v1.3.0)',
@@ -709,11 +756,14 @@ def supported_versions_details(c):
     return isinstance(c.ref, str) and c.ours == c.ref.replace('"1.0.0"]', '"1.0.0" "1.1.0"]')
 
 
-@rule('node.links.*', 'a bridge that existed before a failed ADD: the reference brings it up (and sets '
-      'accept_ra) before it fails; ours fails before touching it', 'A failed ADD leaves nothing behind.')
+@rule('node.links.*', 'a link of the bridge\'s name that existed before a failed ADD (one of the pre-state, or '
+      '`lo`, which every node has): the reference brings it up, sets accept_ra and, with promiscMode, promiscuous '
+      'mode (even on a link that is not a bridge) before it fails; ours fails before touching it',
+      'A failed ADD leaves nothing behind.')
 def failed_add_leaves_bridge_alone(c):
     names = {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
-    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names]
+    pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names] + \
+        (['lo'] if 'lo' in names else [])
     field = c.path[3:] if len(c.path) > 3 else ()
     untouched = field in (('flags',), ('sysctl', 'ipv6.accept_ra'))
     return c.path[2] in pre and untouched and _failed_add(c) and \

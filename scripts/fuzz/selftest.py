@@ -143,6 +143,34 @@ def normalisation_names_host_veths_after_their_pod_peers():
 
 
 @test
+def an_unusable_netns_reported_before_a_bridge_that_cannot_be_set_up_is_deliberate_but_not_before_ipam():
+    case = {'steps': [step('ADD', CNI_NETNS='$STALE')]}
+    netns = {'exit': 1, 'out': {'code': 4, 'msg': 'failed to open netns "/x": unknown FS magic on "/x": 1021994',
+                                'cniVersion': '1.0.0', 'details': 'CNI_NETNS must name a network namespace'}}
+    bridge = {'exit': 1, 'out': {'code': 999, 'msg': 'failed to create bridge "b": "b" already exists but is not a bridge'}}
+    found, _ = compare.findings(case, result([bridge], [netns]))
+    assert found == [], found
+    ipam = {'exit': 1, 'out': {'code': 999, 'msg': 'no IP addresses available in range set: 10.1.2.1-10.1.2.2'}}
+    found, _ = compare.findings(case, result([ipam], [copy.deepcopy(netns)]))
+    assert [f[3] for f in found] == ['steps.bridge ADD.out.msg'], found
+
+
+@test
+def check_failing_on_spoofcheck_rules_is_deliberate_only_after_a_gc_that_left_the_attachment_out():
+    gc = step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS='')
+    gc['conf'] = dict(gc['conf'], **{'cni.dev/valid-attachments': [{'containerID': 'c1', 'ifname': 'net1'}]})
+    ok = {'exit': 0, 'out': None}
+    missing = {'exit': 1, 'out': {'code': 999, 'cniVersion': '1.0.0', 'msg': 'macspoofchk rule missing in bridge nat '
+                                  'PREROUTING: iifname "veth0" jump cni-br-iface-c1-eth0 comment "macspoofchk-c1-eth0"'}}
+    case = {'steps': [gc, step('CHECK')]}
+    found, _ = compare.findings(case, result([ok, ok], [ok, missing]))
+    assert found == [], found
+    case = {'steps': [step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
+    found, _ = compare.findings(case, result([ok, ok], [ok, copy.deepcopy(missing)]))
+    assert found, 'a GC without a list leaves every rule'
+
+
+@test
 def shrinking_keeps_only_what_the_finding_needs():
     case = {'pre': {'store': {'fznet/10.1.2.5': 'c1'}, 'sysctl': {'net/ipv4/ip_forward': '1'}},
             'steps': [step('ADD', {'name': 'fznet', 'mtu': 1400, 'ipam': {'type': 'host-local'}}),
