@@ -35,8 +35,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ ${#filters[@]} = 0 ]; then
+    # Timing-based tests stay on the host: QEMU's emulated CPU has other timings.
     filters=(--filter 'BridgeTests' --filter 'NetlinkTests' --filter 'FirewallTests'
-             --skip 'Benchmark' --skip 'DifferentialTests')
+             --skip 'Benchmark' --skip 'DifferentialTests' --skip 'FirewallSocketReleaseTests')
 fi
 if [ "$build" = 1 ]; then
     swift build --build-tests >&2 || { echo "test-in-kernel.sh: build failed" >&2; exit 1; }
