@@ -30,7 +30,7 @@ enum PrivateMounts {
 
     /// Fills the filesystem holding `directory` with one file, `fill`.
     static func fill(_ directory: String) {
-        let fd = open(directory + "/fill", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let fd = open(directory + "/fill", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         precondition(fd >= 0, "create fill: \(errno)")
         let block = [UInt8](repeating: 0, count: 4096)
         while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
