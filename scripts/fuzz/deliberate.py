@@ -446,13 +446,15 @@ def netns_refused_before_bridge_setup(c):
 
 
 @rule('steps.bridge ADD.out.msg', 'a VLAN config on a kernel without bridge VLAN filtering: ours makes the '
-      'filtering bridge after every check that changes nothing (an invalid requested MAC) and names that first; '
+      'filtering bridge after every check that changes nothing (an invalid requested MAC, the pod interface '
+      'already there) and names that first; '
       'the reference makes the bridge first and fails with "operation not supported"', 'VLANs.')
 def vlan_bridge_made_after_checks(c):
     ref, ours, conf = c.out('ref'), c.out('ours'), c.conf()
     return _is_error(ref) and _is_error(ours) and ('vlan' in conf or 'vlanTrunk' in conf) and \
         re.fullmatch(r'failed to create bridge "[^"]*": could not add "[^"]*": operation not supported',
-                     str(ref.get('msg', ''))) is not None and 'invalid MAC address' in str(ours.get('msg', ''))
+                     str(ref.get('msg', ''))) is not None and \
+        any(m in str(ours.get('msg', '')) for m in ('invalid MAC address', 'container veth name provided'))
 
 
 @rule('steps.bridge CHECK.*', "CHECK with CNI_NETNS naming the plugin's own namespace: ours refuses it (code 8) as "
