@@ -457,6 +457,19 @@ def vlan_bridge_made_after_checks(c):
         any(m in str(ours.get('msg', '')) for m in ('invalid MAC address', 'container veth name provided'))
 
 
+@rule('steps.bridge ADD.*', 'a VLAN config on an existing bridge without VLAN filtering, on a kernel without it: '
+      'ours names a check that changes nothing first (the IPAM plugin missing, an invalid requested MAC, the pod '
+      'interface already there); the reference makes the veth, fails tagging it ("operation not supported") and '
+      'leaves it, which the rest of the case then sees', 'VLANs.', diverges=True)
+def vlan_tag_refused_after_checks(c):
+    ref, ours, conf = c.out('ref'), c.out('ours'), c.conf()
+    return _is_error(ref) and _is_error(ours) and ('vlan' in conf or 'vlanTrunk' in conf) and \
+        re.fullmatch(r'failed to setup vlan tag on interface "[^"]*": operation not supported',
+                     str(ref.get('msg', ''))) is not None and \
+        any(m in str(ours.get('msg', '')) for m in ('failed to find plugin', 'invalid MAC address',
+                                                   'container veth name provided'))
+
+
 @rule('steps.bridge CHECK.*', "CHECK with CNI_NETNS naming the plugin's own namespace: ours refuses it (code 8) as "
       "it refuses ADD and DEL there; upstream's library checks ADD and DEL only, and the reference's CHECK goes on to "
       'fail on whatever it misses in the node\'s namespace', '`CNI_NETNS` is checked before any side effect',
@@ -864,17 +877,23 @@ def _static_request(c):
                                             else None, conf.get('runtimeConfig')))
 
 
-@rule('steps.bridge ADD.*', 'a static address for an attachment that already holds one: our host-local refuses it, '
-      'so our bridge ADD fails where the reference hands out a second address (host-local steps use the '
-      'static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
+@rule('steps.bridge ADD.*', 'a static address for an attachment that already holds one (a legacy reservation of its '
+      'container ID included): our host-local refuses it, so our bridge ADD fails where the reference hands out '
+      'a second address, and succeeds or fails later on (host-local steps use the static-duplicate model instead)', 'A static address for an attachment that already holds one is refused.',
       diverges=True)
 def static_duplicate_through_bridge(c):
     ours, ref = c.out('ours'), c.out('ref')
     # Without the check, the reference goes on to reserve the address (taken,
-    # or its own), to the next range sets, or finds a request left over.
-    ref_leftover = _is_error(ref) and ref.get('msg', '').startswith('failed to allocate')
+    # or its own), to the next range sets, or finds a request left over; or,
+    # its IPAM answered, it fails at a later step of its ADD.
+    ref_went_on = _is_error(ref) and ref.get('msg', '').startswith(('failed to allocate',) + _AFTER_IPAM)
     return _is_error(ours) and 'duplicate allocation is not allowed' in ours.get('msg', '') and \
-        (not c.failed('ref', c.step_index) or ref_leftover) and _static_request(c)
+        (not c.failed('ref', c.step_index) or ref_went_on) and _static_request(c)
+
+
+# Errors of the reference's bridge ADD that come after its IPAM plugin answered.
+_AFTER_IPAM = ('IPAM plugin returned missing IP config', 'failed to add IP addr ', 'failed to add route ',
+               'failed to settle addresses ', 'failed to set bridge addr: ', 'failed to enable forwarding: ')
 
 
 _LEFTOVER = 'failed to allocate all requested IPs:'
