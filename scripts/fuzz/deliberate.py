@@ -447,18 +447,24 @@ def netns_refused_before_bridge_setup(c):
 
 @rule('steps.bridge ADD.out.msg', 'a VLAN config on a kernel without bridge VLAN filtering: ours makes the '
       'filtering bridge after every check that changes nothing (an invalid requested MAC, the pod interface '
-      'already there) and names that first; '
+      'already there, the IPAM plugin\'s name or presence) and names that first; '
       'the reference makes the bridge first and fails with "operation not supported"', 'VLANs.')
 def vlan_bridge_made_after_checks(c):
     ref, ours, conf = c.out('ref'), c.out('ours'), c.conf()
     return _is_error(ref) and _is_error(ours) and ('vlan' in conf or 'vlanTrunk' in conf) and \
         re.fullmatch(r'failed to create bridge "[^"]*": could not add "[^"]*": operation not supported',
                      str(ref.get('msg', ''))) is not None and \
-        any(m in str(ours.get('msg', '')) for m in ('invalid MAC address', 'container veth name provided'))
+        any(m in str(ours.get('msg', '')) for m in _CHANGES_NOTHING)
+
+
+# Errors of our bridge ADD's checks that change nothing, which a VLAN config
+# may report where the reference, on a kernel without VLAN filtering, fails first.
+_CHANGES_NOTHING = ('invalid MAC address', 'container veth name provided', 'failed to find plugin',
+                    'invalid plugin name')
 
 
 @rule('steps.bridge ADD.*', 'a VLAN config on an existing bridge without VLAN filtering, on a kernel without it: '
-      'ours names a check that changes nothing first (the IPAM plugin missing, an invalid requested MAC, the pod '
+      'ours names a check that changes nothing first (the IPAM plugin\'s name or presence, an invalid MAC, the pod '
       'interface already there); the reference makes the veth, fails tagging it ("operation not supported") and '
       'leaves it, which the rest of the case then sees', 'VLANs.', diverges=True)
 def vlan_tag_refused_after_checks(c):
@@ -466,8 +472,7 @@ def vlan_tag_refused_after_checks(c):
     return _is_error(ref) and _is_error(ours) and ('vlan' in conf or 'vlanTrunk' in conf) and \
         re.fullmatch(r'failed to setup vlan tag on interface "[^"]*": operation not supported',
                      str(ref.get('msg', ''))) is not None and \
-        any(m in str(ours.get('msg', '')) for m in ('failed to find plugin', 'invalid MAC address',
-                                                   'container veth name provided'))
+        any(m in str(ours.get('msg', '')) for m in _CHANGES_NOTHING)
 
 
 @rule('steps.bridge CHECK.*', "CHECK with CNI_NETNS naming the plugin's own namespace: ours refuses it (code 8) as "
