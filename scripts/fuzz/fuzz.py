@@ -11,8 +11,11 @@ Run it through scripts/fuzz.sh, which makes the private network and mount
 namespaces it needs. BIN is the directory of our built plugins (default:
 scripts/build.sh's). Each generated case is reproducible from (seed,
 index). A case with a difference no rule of deliberate.py explains is a
-finding: it is shrunk to a minimal case and written to --out as a
-self-contained JSON reproducer that --replay runs again. Differences that
+finding, written whole to --out (case-SEED-INDEX.json). Findings are
+grouped by cause (cause.py: the field and what each side said there); the
+first case of each cause is shrunk to a minimal case, written as a
+self-contained JSON reproducer (finding-SEED-INDEX.json) that --replay runs
+again. Differences that
 known.py lists (findings whose fix is pending) are reported, not failed.
 --hunt fuzzes until a known finding shows (or takes the given case), shrinks
 it and writes it as a regression case. The last line is "N passed, M
@@ -22,7 +25,7 @@ import argparse, glob, json, os, random, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import node, runner, compare, cases, shrink, known  # noqa: E402
+import node, runner, compare, cases, cause, shrink, known  # noqa: E402
 
 REGRESSIONS = os.path.join(HERE, 'regressions')
 VERBOSE = False
@@ -81,11 +84,13 @@ def fuzz(args):
             found = [(('harness',), None, repr(e), 'harness error: %s' % type(e).__name__)]
         if found:
             failed += 1
-            sig = found[0][3]
+            sig = cause.cause(found[0])
+            with open(os.path.join(args.out, 'case-%d-%d.json' % (seed, i)), 'w') as f:
+                json.dump({'finding': sig, 'case': case}, f, indent=1, sort_keys=True)
             if sig not in distinct:
                 print('finding %d (case %d:%d): %s' % (len(distinct) + 1, seed, i, sig), flush=True)
                 report(found)
-                small = shrink.shrink(case, lambda found, _: any(x[3] == sig for x in found), check,
+                small = shrink.shrink(case, lambda found, _: any(cause.cause(x) == sig for x in found), check,
                                       budget=args.shrink_budget) if args.shrink else case
                 path = os.path.join(args.out, 'finding-%d-%d.json' % (seed, i))
                 with open(path, 'w') as f:

@@ -6,7 +6,7 @@ import copy, os, random, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import cases, compare, observe, shrink  # noqa: E402
+import cases, cause, compare, observe, shrink  # noqa: E402
 
 TESTS = []
 
@@ -168,6 +168,23 @@ def check_failing_on_spoofcheck_rules_is_deliberate_only_after_a_gc_that_left_th
     case = {'steps': [step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
     found, _ = compare.findings(case, result([ok, ok], [ok, copy.deepcopy(missing)]))
     assert found, 'a GC without a list leaves every rule'
+
+
+@test
+def findings_of_one_field_are_grouped_by_what_each_side_said():
+    field = 'steps.bridge ADD.out.msg'
+    def finding(ref, ours):
+        return (('steps', 0, 'out', 'msg'), ref, ours, field)
+    conflict = finding('failed to set bridge addr: "cni0" already has an IP address different from 10.1.2.1/24',
+                       'failed to find plugin "nope" in path [/run/fz/bin]')
+    same_words = finding('failed to set bridge addr: "br7" already has an IP address different from fd00:1::1/120',
+                         'failed to find plugin "x" in path [/run/fz/bin]')
+    other_words = finding('failed to set bridge addr: "cni0" already has an IP address different from 10.1.2.1/24',
+                          'invalid plugin name: ../host-local')
+    assert cause.cause(conflict) == cause.cause(same_words), (cause.cause(conflict), cause.cause(same_words))
+    assert cause.cause(conflict) != cause.cause(other_words)
+    assert cause.cause((('steps', 0, 'exit'), 1, 0, 'steps.bridge ADD.exit')) != \
+        cause.cause((('steps', 0, 'exit'), 0, 1, 'steps.bridge ADD.exit'))
 
 
 @test
