@@ -25,7 +25,7 @@ struct CheckCommand {
         guard let previous = request.config.prevResult else {
             throw CNIError(.invalidNetworkConfig, "Required prevResult missing")
         }
-        let result = try CNIResult(json: previous, defaultVersion: request.version)
+        let result = try CNIResult(previousResult: previous, configVersion: request.version)
         // The entries the reference looks at: the last one named after the
         // bridge, and the last one named after the pod's interface in this
         // very sandbox.

@@ -91,7 +91,7 @@ def reference_translation(step, env, conf, stdin):
     if _version(conf) != '1.1.0':
         return stdin, lambda out: out
     conf = dict(conf, cniVersion='1.0.0')
-    if isinstance(conf.get('prevResult'), dict):
+    if isinstance(conf.get('prevResult'), dict) and conf['prevResult'].get('cniVersion') == '1.1.0':
         conf['prevResult'] = dict(conf['prevResult'], cniVersion='1.0.0')
 
     def undo(out):
@@ -650,11 +650,19 @@ def check_bridge_mac_kept(c):
     return made_by_ours and _bridge_mac_moved(c.out('ref')) and not c.failed('ours', c.step_index)
 
 
+# Errors of a bridge ADD, either side, that come before its gateway step:
+# IPAM's (passed through), and setting the pod's addresses and routes.
+_BEFORE_GATEWAY = ('failed to allocate', 'no IP addresses available', 'requested IP address', 'failed to find plugin',
+                   'invalid plugin name', 'IPAM plugin returned missing IP config', 'failed to add IP addr ',
+                   'failed to add route ', 'failed to settle addresses ')
+
+
 def _pins_bridge_mac(c, i, step, bridge):
     """Whether this step may have pinned the bridge's MAC: an ADD with
-    isGateway, unless on both sides it succeeded and each gateway it reported
-    was on the bridge before the case (both implementations pin the MAC only
-    when they put an address on)."""
+    isGateway, unless on each side it either succeeded and each gateway it
+    reported was on the bridge before the case, or failed before its gateway
+    step (both implementations pin the MAC only when they put an address on,
+    after IPAM answered and the pod's addresses were set)."""
     conf = step.get('conf') if isinstance(step.get('conf'), dict) else {}
     if _cmd(step) != 'ADD' or not (conf.get('isGateway') is True or conf.get('isDefaultGateway') is True):
         return False
@@ -663,6 +671,8 @@ def _pins_bridge_mac(c, i, step, bridge):
         there = {ipaddress.ip_interface(a) for a in pre.get('addrs', [])}
         for side in ('ref', 'ours'):
             out = c.out(side, i)
+            if c.failed(side, i) and _is_error(out) and str(out.get('msg', '')).startswith(_BEFORE_GATEWAY):
+                continue
             ips = out.get('ips') if isinstance(out, dict) and not c.failed(side, i) else None
             if not isinstance(ips, list) or not ips or not all(
                     isinstance(ip, dict) and ip.get('gateway') and ipaddress.ip_interface(
@@ -948,6 +958,21 @@ def vlan_unsupported(c):
 
 # upstream v1.3's vlanTrunk validation, which 1.1.1 (without vlanTrunk) does not make
 TRUNK_ERRORS = ('incorrect trunk', 'minID is greater than maxID', 'minID and maxID should be configured')
+
+
+@rule('steps.bridge CHECK.*', 'a 1.0.0 config whose prevResult is 1.1.0, or a 1.x config whose prevResult is of '
+      'another family: our 1.x result type reads 1.0.0 and 1.1.0, as upstream\'s current library does; 1.1.1\'s '
+      'reads 1.0.0 only', 'Spec 1.1.0.', diverges=True)
+def prev_result_of_version_1_1_0(c):
+    ref, ours = c.out('ref'), c.out('ours')
+    refused = re.fullmatch(r'could not parse prevResult: result type supports \[1\.0\.0\] but unmarshalled '
+                           r'CNIVersion is "(.*)"', str(ref.get('msg', ''))) if _is_error(ref) else None
+    if refused is None:
+        return False
+    if refused.group(1) == '1.1.0':
+        return True             # ours reads it and goes on
+    return _is_error(ours) and ours.get('msg') == ref['msg'].replace('[1.0.0]', '[1.0.0 1.1.0]')
+
 
 
 # -- The CNI library of upstream HEAD ---------------------------------------------------------------
