@@ -176,6 +176,31 @@ def _config_error(plugin, env, conf):
         return 1, out
 
 
+class _StoreTrace:
+    """What of the store exists now; undo() removes what was made since:
+    the probes run the reference's host-local, which makes its store
+    directory and lock file even for a CHECK, where the verb modelled may
+    open no store at all."""
+    def __init__(self, conf):
+        ipam = conf.get('ipam') if isinstance(conf.get('ipam'), dict) else {}
+        data_dir, name = ipam.get('dataDir') or '/var/lib/cni/networks', conf.get('name')
+        self.chain, self.lock = [], None        # missing directories (deepest first), a missing lock file
+        if isinstance(data_dir, str) and isinstance(name, str) and name:
+            d = os.path.join(data_dir, name)
+            while d and d != '/' and not os.path.lexists(d):
+                self.chain.append(d)
+                d = os.path.dirname(d)
+            lock = os.path.join(data_dir, name, 'lock')
+            self.lock = None if os.path.lexists(lock) else lock
+
+    def undo(self):
+        if self.lock and os.path.isfile(self.lock):
+            os.unlink(self.lock)
+        for d in self.chain:
+            if os.path.isdir(d) and not os.listdir(d):
+                os.rmdir(d)
+
+
 def _bridge_config_error(conf):
     """The reference bridge's verdict on its own config ("failed to load
     netconf: ..."), or None. Probed with CHECK on a netns that does not
@@ -207,6 +232,21 @@ def gc(plugin, env, conf):
     early = _preamble('GC', env, conf)
     if early:
         return early
+    trace = _StoreTrace(conf)
+    answer = _gc(plugin, env, conf)
+    if _valid_attachments_or_none(conf) is None:
+        trace.undo()                          # a GC without a list touches no store
+    return answer
+
+
+def _valid_attachments_or_none(conf):
+    try:
+        return _valid_attachments(conf)
+    except BadList:
+        return None
+
+
+def _gc(plugin, env, conf):
     if plugin == 'host-local':                # each plugin reads its own config before the list
         bad = _config_error(plugin, env, conf)
         if bad:
