@@ -357,8 +357,6 @@ class Draw:
                                               'c1-legacy': 'c1', 'c2-legacy': 'c2', 'c1-net1': 'c1\r\nnet1',
                                               'spaces': ' c1 \r\neth0\n', 'crlf-end': 'c1\r\neth0\r\n',
                                               'lf': 'c1\neth0', 'empty': ''}[who]
-            if self.chance(0.15):
-                store['%s/%s' % (NET, self.pick(['notanip', '10.1.2.3.bak', 'lock']))] = 'c1\r\neth0'
         if self.chance(0.15):
             store['%s/last_reserved_ip.%d' % (NET, set_index)] = self.pick(
                 [str(net.network_address + 3), str(_last(cidr)), 'garbage', '10.250.0.1', '', str(net.network_address + 3) + '\n'])

@@ -55,6 +55,7 @@ MODELS = [
      'when': lambda step, env, conf: _cmd(step) in ('ADD', 'DEL') and step.get('plugin', 'bridge') == 'bridge'
      and isinstance(conf, dict) and (conf.get('cniVersion') or '0.1.0') in VERSIONS
      and env.get('CNI_NETNS') in ('/run/netns/fz-node', '/proc/self/ns/net')
+     and env.get('CNI_NETNS_OVERRIDE') not in ('1', 'true')        # upstream's library skips the check then
      and all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH')),
      'why': "CNI_NETNS naming the plugin's own namespace is refused (code 8) before any side "
             'effect; 1.1.1 has no such check and configures its own namespace',
