@@ -378,7 +378,10 @@ class Draw:
             if v6:
                 pre['ip6tables'] = v6
         if self.chance(0.1):
-            pre['sysctl'] = {self.pick(['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding']): self.pick(['0', '1'])}
+            keys = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding']
+            if any(l['name'] == self.bridge and l['type'] == 'bridge' for l in links):
+                keys.append('net/ipv6/conf/%s/disable_ipv6' % self.bridge)   # a bridge without IPv6
+            pre['sysctl'] = {self.pick(keys): self.pick(['0', '1'])}
         pre['files'] = {'$SCRATCH/resolv.conf': self.pick(['nameserver 10.0.0.10\nsearch a.local b.local\noptions ndots:5\n',
                                                            '# empty\n', 'domain x.y\nnameserver fd00::53\nbogus\n'])}
         return pre

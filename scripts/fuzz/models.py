@@ -290,7 +290,8 @@ def _gc_spoofcheck(valid):
 def _range_sets(conf):
     ipam = conf.get('ipam') or {}
     sets = []
-    rc = (conf.get('runtimeConfig') or {}).get('ipRanges')
+    rc = conf.get('runtimeConfig') or {}
+    rc = rc.get('ipRanges') if isinstance(rc, dict) else None
     if rc:
         sets += rc
     if ipam.get('subnet'):
@@ -381,7 +382,10 @@ def _requested_ips(env, conf):
                                                  for k, v in pairs):
         return None
     ips += [v for k, v in pairs if k == 'IP']
-    for source in ((conf.get('args') or {}).get('cni') or {}, conf.get('runtimeConfig') or {}):
+    args = conf.get('args') or {}
+    if not isinstance(args, dict):           # a JSON type error, which the binary reports
+        return None
+    for source in (args.get('cni') or {}, conf.get('runtimeConfig') or {}):
         if not isinstance(source, dict):
             return None
         value = source.get('ips', [])

@@ -250,6 +250,18 @@ def a_stale_cached_result_differs_only_where_it_says():
     assert runner.edit_prev_result(prev, None) == prev and prev['ips'][0]['address'] == '10.1.2.2/24'
 
 
+
+@test
+def the_static_request_model_leaves_wrong_shaped_args_to_the_binary():
+    env = {'CNI_ARGS': ''}
+    assert runner.models._requested_ips(env, {'args': 'x'}) is None
+    assert runner.models._requested_ips(env, {'args': {'cni': {'ips': ['10.1.2.5']}}, 'runtimeConfig': 'x'}) is None
+    assert runner.models._requested_ips(env, {'args': {'cni': {'ips': ['10.1.2.5']}}}) == \
+        [cases.ipaddress.ip_address('10.1.2.5')]
+    assert runner.models._range_sets({'runtimeConfig': 'x', 'ipam': {'ranges': [[{'subnet': '10.1.2.0/24'}]]}}) == \
+        [[{'subnet': '10.1.2.0/24'}]]
+
+
 def main():
     passed = failed = 0
     for t in TESTS:
