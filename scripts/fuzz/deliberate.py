@@ -243,6 +243,15 @@ def keep_addr_on_down(c):
     return c.ref == '0' and c.ours == '1'
 
 
+@rule('node.links.*.sysctl.ipv6.keep_addr_on_down', 'upstream sets it since v1.7 for pods with IPv6; here the pod '
+      "interface is in the node's namespace, which CNI_NETNS_OVERRIDE let an ADD configure", 'IPv6 `keep_addr_on_down`.')
+def keep_addr_on_down_own_netns(c):
+    own = ('$NODE', '/proc/self/ns/net')
+    return keep_addr_on_down(c) and any(
+        s.get('env', {}).get('CNI_NETNS') in own and s.get('env', {}).get('CNI_NETNS_OVERRIDE') in ('1', 'true') and
+        s.get('env', {}).get('CNI_IFNAME') == c.path[2] for s in c.steps())
+
+
 @rule('steps.bridge *.out.dns', 'upstream (v1.2+) returns the IPAM DNS when the conf has no dns; 1.1.1 drops it',
       'IPAM DNS in the bridge result.')
 def ipam_dns(c):
