@@ -19,7 +19,7 @@ NET = 'fznet'
 V4 = ['10.1.2.0/24', '10.1.2.0/29', '10.1.2.0/30', '10.1.0.0/16']
 V6 = ['fd00:1::/64', 'fd00:1::/125', 'fd00:1::/120']
 BAD_SUBNETS = ['10.1.2.5/24', '10.1.2.0/31', '10.1.2.0/32', '10.1.2.0/33', 'garbage', 'fd00:1::/127',
-               '', 7, None]
+               '', 7, None, '10.01.2.0/24', 'FD00:1::/64']     # (the last two: spellings Go's parser judges)
 
 CONTAINERS = ['c1', 'c2', 'c3']
 IFNAMES = ['eth0', 'net1', 'eth1']
@@ -88,10 +88,11 @@ class Draw:
         size = net.num_addresses
         if self.chance(0.1):
             r['gateway'] = self.pick([_addr(cidr, 1), _addr(cidr, size - 2), _addr(cidr, 2), '192.0.2.1',
-                                      'nonsense', str(net.network_address), 5])
+                                      'nonsense', str(net.network_address), 5, '::ffff:' + _addr(cidr, 9)])
         if self.chance(0.1):
             r['rangeStart'] = self.pick([_addr(cidr, 2), _addr(cidr, 3), str(net.network_address),
-                                         _addr(cidr, size - 2), '10.9.9.9', 'x', _addr(cidr, 1)])
+                                         _addr(cidr, size - 2), '10.9.9.9', 'x', _addr(cidr, 1),
+                                         '::ffff:' + _addr(cidr, 3)])
         if self.chance(0.1):
             r['rangeEnd'] = self.pick([_addr(cidr, 3), str(_last(cidr)), str(net.broadcast_address),
                                        _addr(cidr, 2), '10.9.9.9', 'fd00:9::1', _addr(cidr, min(size - 2, 6))])
@@ -231,8 +232,11 @@ class Draw:
         cidr = self.v4 or self.v6
         net = ipaddress.ip_network(cidr)
         offset = offset if offset is not None else self.pick([2, 3, net.num_addresses - 2, 1, 0, net.num_addresses])
-        ip = str(net.network_address + min(offset, net.num_addresses - 1))
-        return self.pick([ip, ip, ip + '/%d' % net.prefixlen, '10.200.0.1', 'bogus'])
+        ip = net.network_address + min(offset, net.num_addresses - 1)
+        spelled = self.pick(['::ffff:%s' % ip, '0' + str(ip)] if ip.version == 4 else   # v4-mapped, leading zero
+                            [str(ip).upper(), ip.exploded])                              # not canonical
+        ip = str(ip)
+        return self.pick([ip, ip, ip + '/%d' % net.prefixlen, '10.200.0.1', 'bogus', spelled])
 
     def static_dual(self):
         """One request per family of a dual-stack config (one per range set)."""
@@ -257,7 +261,8 @@ class Draw:
             rc['mac'] = self.pick([MAC, 'nope', '02:00:00:00:00:01'])
         if self.chance(0.3):
             rc['ipRanges'] = self.pick([[[{'subnet': '10.5.0.0/29'}]], [[{'subnet': 'fd00:5::/120'}]], [],
-                                        [[{'subnet': '10.1.2.0/24'}]]])
+                                        [[{'subnet': '10.1.2.0/24'}]],
+                                        [[{'subnet': '10.5.0.0/29', 'rangeStart': '10.5.0.3', 'gateway': '10.5.0.6'}]]])
         return rc
 
     # -- environment --------------------------------------------------------------------
@@ -341,7 +346,7 @@ class Draw:
         if links:
             pre['links'] = links
         if self.chance(0.07):
-            pre['podLinks'] = [{'type': 'veth', 'name': 'eth0', 'peer': 'podpeer0'}]
+            pre['podLinks'] = [{'type': 'veth', 'name': self.pick(['eth0', 'eth0', 'net1']), 'peer': 'podpeer0'}]
         store = {}
         cidr = self.v4 or self.v6
         if self.v4 and self.v6 and self.chance(0.3):
