@@ -23,6 +23,7 @@ An entry whose README item arrives with another branch says so in
 here: they are in known.py.
 """
 import fnmatch, ipaddress, itertools, json, re
+import models
 
 MISSING_VALUE = '<missing>'
 
@@ -924,7 +925,7 @@ def _requested_addresses(c):
 
 def _address(text):
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return str(models.go_ip(text.strip()))
     except ValueError:
         return text.strip()
 

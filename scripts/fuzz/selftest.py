@@ -262,6 +262,17 @@ def the_static_request_model_leaves_wrong_shaped_args_to_the_binary():
         [[{'subnet': '10.1.2.0/24'}]]
 
 
+
+@test
+def the_models_read_a_v4_mapped_address_as_go_does():
+    assert str(runner.models.go_ip('::ffff:10.1.2.9')) == '10.1.2.9'
+    assert str(runner.models.go_ip('FD00:1::5')) == 'fd00:1::5'
+    env = {'CNI_ARGS': 'IP=::ffff:10.1.2.9'}
+    assert runner.models._requested_ips(env, {}) == [cases.ipaddress.ip_address('10.1.2.9')]
+    assert runner.models._bounds({'subnet': '10.1.2.0/24', 'rangeStart': '::ffff:10.1.2.3'})[0] == \
+        cases.ipaddress.ip_address('10.1.2.3')
+
+
 def main():
     passed = failed = 0
     for t in TESTS:
