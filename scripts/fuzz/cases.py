@@ -431,6 +431,8 @@ def generate(rng):
             if d.chance(0.12):                    # a cached result that is not the truth
                 steps[-1]['prevResultEdit'] = d.pick(['no-ips', 'other-address', 'no-interfaces', 'no-routes'])
         steps.append(_step(plugin, d.env('DEL'), conf, prevResult=0))
+        if d.chance(0.08):                        # DEL does not trust the cache either
+            steps[-1]['prevResultEdit'] = d.pick(['no-ips', 'other-address', 'no-interfaces'])
         if d.chance(0.4):
             steps.append(_step(plugin, d.env('DEL'), conf, prevResult=0))
         elif d.chance(0.15):
