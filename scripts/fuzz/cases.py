@@ -282,7 +282,8 @@ class Draw:
 
     ENV_EDGES = {
         'CNI_CONTAINERID': ['', 'x y', '-abc', '.abc', 'c' * 200, 'ok.id_1-2', None],
-        'CNI_IFNAME': ['', 'a' * 15, 'a' * 16, '.', '..', 'a/b', 'a:b', 'a b', 'lo', None],
+        'CNI_IFNAME': ['', 'a' * 15, 'a' * 16, '.', '..', 'a/b', 'a:b', 'a b', 'lo', None,
+                       'e\u00a00', 'e\u00e00', 'e\u20000', 'e\u00850', '\u00e9th0'],   # bytes the kernel judges
         'CNI_NETNS': ['', '$GONE', '$STALE', '$NODE', '/proc/self/ns/net', '$POD/', None],
         'CNI_PATH': ['', '/nonexistent', '$BIN:/nonexistent', '/nonexistent:$BIN', '::$BIN:', '$BIN/', None],
         'CNI_NETNS_OVERRIDE': ['1', 'true', '0'],     # with CNI_NETNS the plugin's own namespace (below)
