@@ -19,7 +19,7 @@ NET = 'fznet'
 V4 = ['10.1.2.0/24', '10.1.2.0/29', '10.1.2.0/30', '10.1.0.0/16']
 V6 = ['fd00:1::/64', 'fd00:1::/125', 'fd00:1::/120']
 BAD_SUBNETS = ['10.1.2.5/24', '10.1.2.0/31', '10.1.2.0/32', '10.1.2.0/33', 'garbage', 'fd00:1::/127',
-               '', 7, None]
+               '', 7, None, '10.01.2.0/24', 'FD00:1::/64']     # (the last two: spellings Go's parser judges)
 
 CONTAINERS = ['c1', 'c2', 'c3']
 IFNAMES = ['eth0', 'net1', 'eth1']
@@ -88,10 +88,11 @@ class Draw:
         size = net.num_addresses
         if self.chance(0.1):
             r['gateway'] = self.pick([_addr(cidr, 1), _addr(cidr, size - 2), _addr(cidr, 2), '192.0.2.1',
-                                      'nonsense', str(net.network_address), 5])
+                                      'nonsense', str(net.network_address), 5, '::ffff:' + _addr(cidr, 9)])
         if self.chance(0.1):
             r['rangeStart'] = self.pick([_addr(cidr, 2), _addr(cidr, 3), str(net.network_address),
-                                         _addr(cidr, size - 2), '10.9.9.9', 'x', _addr(cidr, 1)])
+                                         _addr(cidr, size - 2), '10.9.9.9', 'x', _addr(cidr, 1),
+                                         '::ffff:' + _addr(cidr, 3)])
         if self.chance(0.1):
             r['rangeEnd'] = self.pick([_addr(cidr, 3), str(_last(cidr)), str(net.broadcast_address),
                                        _addr(cidr, 2), '10.9.9.9', 'fd00:9::1', _addr(cidr, min(size - 2, 6))])
@@ -117,13 +118,16 @@ class Draw:
             gw = {'gw': _addr(self.v4, 254 if ipaddress.ip_network(self.v4).num_addresses > 256 else 2)} if self.v4 else {}
             ipam['routes'] = self.pick([[{'dst': '0.0.0.0/0'}], [dict({'dst': '192.168.7.0/24'}, **gw)],
                                         [{'dst': '::/0'}], [{'dst': '0.0.0.0/0'}, {'dst': '::/0'}],
-                                        [{'dst': 'bogus'}], 'notalist', [{'dst': '10.77.0.0/16', 'gw': '10.99.0.1'}]])
+                                        [{'dst': 'bogus'}], 'notalist', [{'dst': '10.77.0.0/16', 'gw': '10.99.0.1'}],
+                                        [{'dst': '0.0.0.0/0', 'gw': 'fd00:1::1'}],               # gw of the other family
+                                        [{'dst': '192.168.7.0/24'}, {'dst': '192.168.7.0/24'}]])  # the same route twice
         if self.chance(0.1):
-            ipam['dataDir'] = self.pick(['$SCRATCH/notadir', None, '$DATA/deeper/dir'])
+            ipam['dataDir'] = self.pick(['$SCRATCH/notadir', None, '$DATA/deeper/dir', '', 5])
             if ipam['dataDir'] is None:
                 del ipam['dataDir']                      # the default /var/lib/cni/networks (a tmpfs here)
         if self.chance(0.1):
-            ipam['resolvConf'] = self.pick(['$SCRATCH/resolv.conf', '/nonexistent/resolv.conf'])
+            ipam['resolvConf'] = self.pick(['$SCRATCH/resolv.conf', '$SCRATCH/resolv.conf', '/nonexistent/resolv.conf',
+                                            '', '$SCRATCH', 5])   # empty, a directory, a wrong type
         return ipam
 
     # -- bridge -------------------------------------------------------------------------
@@ -135,7 +139,7 @@ class Draw:
         'forceAddress': [True, False],
         'ipMasq': [True, False, 'true'],
         'ipMasqBackend': ['iptables', 'nftables', 'foo', 1],
-        'mtu': [0, 68, 576, 1280, 1400, 9000, 65536, -1, '1400', 1400.5, None],
+        'mtu': [0, 67, 68, 576, 1280, 1400, 9000, 65535, 65536, -1, '1400', 1400.5, None],
         'hairpinMode': [True, False, 0],
         'promiscMode': [True, False],
         'portIsolation': [True, False, 'true'],
@@ -147,9 +151,11 @@ class Draw:
                       [{'maxID': 3}], [{'id': 0}], [{'id': 4095}], 'x'],
         'preserveDefaultVlan': [True, False],
         'dns': [{}, {'nameservers': ['10.0.0.53']}, {'domain': 'ex.com', 'search': ['a.ex.com'], 'options': ['ndots:5']},
-                'bad', {'nameservers': 'x'}],
+                'bad', {'nameservers': 'x'}, {'domain': ''}, {'nameservers': []}, {'search': ['a.ex.com'], 'options': None},
+                {'nameservers': ['fd00::53', '10.0.0.53'], 'domain': 'x.y'}],
         'unknownKey': ['whatever'],
-        'capabilities': [{'mac': True, 'ips': True}],
+        'capabilities': [{'mac': True, 'ips': True}, {'portMappings': True, 'ipRanges': True}],
+        'type': ['host-local', 'other'],                 # not this plugin's name: neither plugin reads it
         'prevResult': [{'cniVersion': '1.0.0', 'ips': [{'address': '10.1.2.77/24'}]}],
     }
 
@@ -205,25 +211,44 @@ class Draw:
                         del conf['name']
                 elif form == 'version':
                     conf['cniVersion'] = self.pick(VERSIONS + BAD_VERSIONS)
+                    if conf['cniVersion'] is None and self.chance(0.5):
+                        del conf['cniVersion']           # absent: the library's 0.1.0
                 elif form == 'args':
-                    conf['args'] = {'cni': self.static_args()}
+                    conf['args'] = {'cni': self.static_args()} if self.chance(0.8) else self.pick(
+                        ['x', {'cni': 'x'}, {'cni': {'ips': [5]}}, {'k8s': {'pod': 'p'}, 'cni': {}}])
                 elif form == 'runtimeConfig':
-                    conf['runtimeConfig'] = self.runtime_config()
+                    conf['runtimeConfig'] = self.runtime_config() if self.chance(0.8) else self.pick(
+                        ['x', [], {'ips': 'x'}, {'mac': 5}, {'ipRanges': 'x'},
+                         {'portMappings': [{'hostPort': 80, 'containerPort': 80, 'protocol': 'tcp'}],
+                          'bandwidth': {'ingressRate': 1}}])     # capabilities of other plugins: ignored
                 elif plugin == 'bridge':
-                    conf.pop('ipam', None)
+                    if self.chance(0.7):
+                        conf.pop('ipam', None)
+                    else:
+                        conf['ipam'] = self.pick(['x', [], None, {'type': 'host-local'}])
         return conf
 
     def static_ip(self, offset=None):
         cidr = self.v4 or self.v6
         net = ipaddress.ip_network(cidr)
         offset = offset if offset is not None else self.pick([2, 3, net.num_addresses - 2, 1, 0, net.num_addresses])
-        ip = str(net.network_address + min(offset, net.num_addresses - 1))
-        return self.pick([ip, ip, ip + '/%d' % net.prefixlen, '10.200.0.1', 'bogus'])
+        ip = net.network_address + min(offset, net.num_addresses - 1)
+        spelled = self.pick(['::ffff:%s' % ip, '0' + str(ip)] if ip.version == 4 else   # v4-mapped, leading zero
+                            [str(ip).upper(), ip.exploded])                              # not canonical
+        ip = str(ip)
+        return self.pick([ip, ip, ip + '/%d' % net.prefixlen, '10.200.0.1', 'bogus', spelled])
+
+    def static_dual(self):
+        """One request per family of a dual-stack config (one per range set)."""
+        if not (self.v4 and self.v6):
+            return [self.static_ip()]
+        v6 = ipaddress.ip_network(self.v6)
+        return [self.static_ip(), str(v6.network_address + self.pick([2, 3, v6.num_addresses - 1]))]
 
     def static_args(self):
         a = {}
         if self.chance(0.7):
-            a['ips'] = self.pick([[self.static_ip()], [self.static_ip(), self.static_ip()], [], 'x'])
+            a['ips'] = self.pick([[self.static_ip()], [self.static_ip(), self.static_ip()], [], 'x', self.static_dual()])
         if self.chance(0.4):
             a['mac'] = self.pick([MAC, 'zz', '02:42:AC:11:00:0B', 5])
         return a
@@ -231,12 +256,13 @@ class Draw:
     def runtime_config(self):
         rc = {}
         if self.chance(0.5):
-            rc['ips'] = [self.static_ip()]
+            rc['ips'] = [self.static_ip()] if self.chance(0.8) else self.static_dual()
         if self.chance(0.3):
             rc['mac'] = self.pick([MAC, 'nope', '02:00:00:00:00:01'])
         if self.chance(0.3):
             rc['ipRanges'] = self.pick([[[{'subnet': '10.5.0.0/29'}]], [[{'subnet': 'fd00:5::/120'}]], [],
-                                        [[{'subnet': '10.1.2.0/24'}]]])
+                                        [[{'subnet': '10.1.2.0/24'}]],
+                                        [[{'subnet': '10.5.0.0/29', 'rangeStart': '10.5.0.3', 'gateway': '10.5.0.6'}]]])
         return rc
 
     # -- environment --------------------------------------------------------------------
@@ -245,13 +271,22 @@ class Draw:
         return self.pick(['', '', 'IgnoreUnknown=1', 'IP=%s' % self.static_ip(), 'IgnoreUnknown=1;IP=%s' % self.static_ip(),
                           'MAC=%s' % MAC, 'IgnoreUnknown=true;MAC=%s' % MAC, 'IgnoreUnknown=True;K8S_POD_NAME=p',
                           'K8S_POD_NAME=p', 'bad', 'IP=bogus;IgnoreUnknown=1', 'a=b=c', 'IgnoreUnknown=0;MAC=%s' % MAC,
-                          'IgnoreUnknown=1;MAC=zz', ';'])
+                          'IgnoreUnknown=1;MAC=zz', ';', self.pick(self.CNI_ARGS_EDGES)])
+
+    CNI_ARGS_EDGES = [
+        'IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u',  # kubelet's
+        'IgnoreUnknown=TRUE;K8S_POD_NAME=p', 'IgnoreUnknown=yes', 'IgnoreUnknown=false;K8S_POD_NAME=p',
+        'IP=', 'MAC=', 'IgnoreUnknown=1;IP=10.1.2.3;IP=10.1.2.4', 'IgnoreUnknown=1;', '=x', 'ip=10.1.2.3',
+        'IgnoreUnknown=1;mac=02:42:ac:11:00:0a', 'MAC=02:42:AC:11:00:0B', 'IgnoreUnknown=1;IP=10.1.2.3/24',
+        'IgnoreUnknown=1;IP=fd00:1::7', 'IgnoreUnknown=1;IP= 10.1.2.3']
 
     ENV_EDGES = {
-        'CNI_CONTAINERID': ['', 'x y', '-abc', 'c' * 200, 'ok.id_1-2', None],
-        'CNI_IFNAME': ['', 'a' * 15, 'a' * 16, '.', '..', 'a/b', 'a:b', 'a b', 'lo', None],
+        'CNI_CONTAINERID': ['', 'x y', '-abc', '.abc', 'c' * 200, 'ok.id_1-2', None],
+        'CNI_IFNAME': ['', 'a' * 15, 'a' * 16, '.', '..', 'a/b', 'a:b', 'a b', 'lo', None,
+                       'e\u00a00', 'e\u00e00', 'e\u20000', 'e\u00850', '\u00e9th0'],   # bytes the kernel judges
         'CNI_NETNS': ['', '$GONE', '$STALE', '$NODE', '/proc/self/ns/net', '$POD/', None],
-        'CNI_PATH': ['', '/nonexistent', '$BIN:/nonexistent', '/nonexistent:$BIN', None],
+        'CNI_PATH': ['', '/nonexistent', '$BIN:/nonexistent', '/nonexistent:$BIN', '::$BIN:', '$BIN/', None],
+        'CNI_NETNS_OVERRIDE': ['1', 'true', '0'],     # with CNI_NETNS the plugin's own namespace (below)
         'CNI_COMMAND': ['FOO', '', 'add', None],
     }
 
@@ -269,6 +304,8 @@ class Draw:
                 e.pop(key, None)
             else:
                 e[key] = value
+            if key == 'CNI_NETNS_OVERRIDE' and cmd not in ('GC', 'STATUS'):
+                e['CNI_NETNS'] = '$NODE'
         return e
 
     # -- pre-state -----------------------------------------------------------------------
@@ -310,20 +347,25 @@ class Draw:
         if links:
             pre['links'] = links
         if self.chance(0.07):
-            pre['podLinks'] = [{'type': 'veth', 'name': 'eth0', 'peer': 'podpeer0'}]
+            pre['podLinks'] = [{'type': 'veth', 'name': self.pick(['eth0', 'eth0', 'net1']), 'peer': 'podpeer0'}]
         store = {}
         cidr = self.v4 or self.v6
+        if self.v4 and self.v6 and self.chance(0.3):
+            cidr = self.v6                               # the second range set's family
         net = ipaddress.ip_network(cidr)
+        set_index = 1 if cidr == self.v6 and self.v4 else 0
         if self.chance(0.3):
             for _ in range(self.pick([1, 1, 2, 3])):
-                ip = str(net.network_address + self.pick([2, 3, 4, 5]))
-                who = self.pick(['other', 'c1', 'c2', 'c1-legacy', 'c2-legacy', 'c1-net1', 'spaces'])
+                ip = str(net.network_address + self.pick([2, 3, 4, 5, 5, 1, net.num_addresses + 7]))  # the gateway, outside
+                who = self.pick(['other', 'c1', 'c2', 'c1-legacy', 'c2-legacy', 'c1-net1', 'spaces', 'crlf-end',
+                                 'lf', 'empty'])
                 store['%s/%s' % (NET, ip)] = {'other': 'zz9\r\neth0', 'c1': 'c1\r\neth0', 'c2': 'c2\r\neth1',
                                               'c1-legacy': 'c1', 'c2-legacy': 'c2', 'c1-net1': 'c1\r\nnet1',
-                                              'spaces': ' c1 \r\neth0\n'}[who]
+                                              'spaces': ' c1 \r\neth0\n', 'crlf-end': 'c1\r\neth0\r\n',
+                                              'lf': 'c1\neth0', 'empty': ''}[who]
         if self.chance(0.15):
-            store['%s/last_reserved_ip.0' % NET] = self.pick([str(net.network_address + 3), str(_last(cidr)),
-                                                              'garbage', '10.250.0.1', ''])
+            store['%s/last_reserved_ip.%d' % (NET, set_index)] = self.pick(
+                [str(net.network_address + 3), str(_last(cidr)), 'garbage', '10.250.0.1', '', str(net.network_address + 3) + '\n'])
         if self.chance(0.06) and net.num_addresses <= 256:
             gw = net.network_address + 1
             end = net.broadcast_address if net.version == 6 else net.broadcast_address - 1
@@ -334,7 +376,7 @@ class Draw:
         if store:
             pre['store'] = store
         if self.chance(0.06):
-            addrs = [a for a in ('%s/%d' % (_addr(self.v4, 2), net.prefixlen) if self.v4 else None,
+            addrs = [a for a in ('%s/%d' % (_addr(self.v4, 2), ipaddress.ip_network(self.v4).prefixlen) if self.v4 else None,
                                  '%s/%d' % (_addr(self.v6, 2), ipaddress.ip_network(self.v6).prefixlen) if self.v6 else None) if a]
             v4, v6 = masq_rules(NET, self.pick(['c1', 'zz9']), addrs)
             if v4:
@@ -342,7 +384,10 @@ class Draw:
             if v6:
                 pre['ip6tables'] = v6
         if self.chance(0.1):
-            pre['sysctl'] = {'net/ipv4/ip_forward': self.pick(['0', '1'])}
+            keys = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding']
+            if any(l['name'] == self.bridge and l['type'] == 'bridge' for l in links):
+                keys.append('net/ipv6/conf/%s/disable_ipv6' % self.bridge)   # a bridge without IPv6
+            pre['sysctl'] = {self.pick(keys): self.pick(['0', '1'])}
         pre['files'] = {'$SCRATCH/resolv.conf': self.pick(['nameserver 10.0.0.10\nsearch a.local b.local\noptions ndots:5\n',
                                                            '# empty\n', 'domain x.y\nnameserver fd00::53\nbogus\n'])}
         return pre
@@ -384,9 +429,15 @@ def generate(rng):
         steps.append(_step(plugin, d.env('ADD'), conf))
         if d.chance(0.7):
             steps.append(_step(plugin, d.env('CHECK'), conf, prevResult=0))
+            if d.chance(0.12):                    # a cached result that is not the truth
+                steps[-1]['prevResultEdit'] = d.pick(['no-ips', 'other-address', 'no-interfaces', 'no-routes'])
         steps.append(_step(plugin, d.env('DEL'), conf, prevResult=0))
+        if d.chance(0.08):                        # DEL does not trust the cache either
+            steps[-1]['prevResultEdit'] = d.pick(['no-ips', 'other-address', 'no-interfaces'])
         if d.chance(0.4):
             steps.append(_step(plugin, d.env('DEL'), conf, prevResult=0))
+        elif d.chance(0.15):
+            steps.append(_step(plugin, d.env('CHECK'), conf, prevResult=0))    # of an attachment that is gone
         if d.chance(0.3):
             steps.append(_step(plugin, d.env('ADD'), conf))
     elif seq == 'two':

@@ -23,6 +23,7 @@ An entry whose README item arrives with another branch says so in
 here: they are in known.py.
 """
 import fnmatch, ipaddress, itertools, json, re
+import models
 
 MISSING_VALUE = '<missing>'
 
@@ -55,6 +56,7 @@ MODELS = [
      'when': lambda step, env, conf: _cmd(step) in ('ADD', 'DEL') and step.get('plugin', 'bridge') == 'bridge'
      and isinstance(conf, dict) and (conf.get('cniVersion') or '0.1.0') in VERSIONS
      and env.get('CNI_NETNS') in ('/run/netns/fz-node', '/proc/self/ns/net')
+     and env.get('CNI_NETNS_OVERRIDE') not in ('1', 'true')        # upstream's library skips the check then
      and all(env.get(k) for k in ('CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH')),
      'why': "CNI_NETNS naming the plugin's own namespace is refused (code 8) before any side "
             'effect; 1.1.1 has no such check and configures its own namespace',
@@ -144,8 +146,6 @@ NOT_OBSERVABLE = {
     'Reservations of an earlier boot are released': 'needs another boot ID; scripts/test.sh covers it',
     'Firewall rules without helper processes.': 'processes are not observed; the rules themselves are '
                                                 'compared (and cases never set nonMasqueradeCIDRs)',
-    "Interface names follow the kernel's rule": 'cases draw CNI_IFNAME and bridge names from ASCII, where '
-                                                "the kernel's rule and the reference's agree",
 }
 
 
@@ -240,6 +240,15 @@ def version_list(c):
       'IPv6 `keep_addr_on_down`.')
 def keep_addr_on_down(c):
     return c.ref == '0' and c.ours == '1'
+
+
+@rule('node.links.*.sysctl.ipv6.keep_addr_on_down', 'upstream sets it since v1.7 for pods with IPv6; here the pod '
+      "interface is in the node's namespace, which CNI_NETNS_OVERRIDE let an ADD configure", 'IPv6 `keep_addr_on_down`.')
+def keep_addr_on_down_own_netns(c):
+    own = ('$NODE', '/proc/self/ns/net')
+    return keep_addr_on_down(c) and any(
+        s.get('env', {}).get('CNI_NETNS') in own and s.get('env', {}).get('CNI_NETNS_OVERRIDE') in ('1', 'true') and
+        s.get('env', {}).get('CNI_IFNAME') == c.path[2] for s in c.steps())
 
 
 @rule('steps.bridge *.out.dns', 'upstream (v1.2+) returns the IPAM DNS when the conf has no dns; 1.1.1 drops it',
@@ -566,6 +575,40 @@ def del_with_stale_netns(c):
     went_on = not c.failed('ours', c.step_index) or (_is_error(ours) and 'netns' not in ours.get('msg', ''))
     return c.step.get('env', {}).get('CNI_NETNS') == '$STALE' and went_on and \
         _is_error(out) and ('unknown FS magic' in out.get('msg', '') or 'failed to Statfs' in out.get('msg', ''))
+
+
+# -- Interface names: the kernel's rule (bytes) against Go's unicode.IsSpace -------------------------
+
+# Go's unicode.IsSpace beyond ASCII; the kernel refuses only the byte 0xA0 among these names' bytes.
+_GO_WIDE_SPACES = {chr(c) for c in [0x85, 0xa0, 0x1680, *range(0x2000, 0x200b), 0x2028, 0x2029, 0x202f, 0x205f,
+                                    0x3000]}
+_IFNAME_SPACE = 'interface name contains / or : or whitespace characters'
+
+
+def _ifname(c):
+    name = c.step.get('env', {}).get('CNI_IFNAME') if c.step else None
+    return name if isinstance(name, str) else ''
+
+
+@rule('steps.*', 'a CNI_IFNAME holding the byte 0xA0 in a character Go takes for no space (à, C3 A0): ours refuses '
+      'it up front (code 4) as the kernel would; the reference takes it, and the kernel refuses it later (ADD: '
+      '"failed to make veth pair: invalid argument"; DEL finds nothing and succeeds)',
+      "Interface names follow the kernel's rule", diverges=True)
+def ifname_byte_a0(c):
+    ours, name = c.out('ours'), _ifname(c)
+    return 0xa0 in name.encode() and not set(name) & _GO_WIDE_SPACES and \
+        _is_error(ours) and ours.get('code') == 4 and ours.get('msg') == _IFNAME_SPACE and \
+        not (_is_error(c.out('ref')) and c.out('ref').get('msg') == _IFNAME_SPACE)
+
+
+@rule('steps.*', 'a CNI_IFNAME holding a Unicode space without the byte 0xA0 (U+0085, U+2000...): a name the kernel '
+      'takes, and so does ours; the reference refuses it (code 4)', "Interface names follow the kernel's rule",
+      diverges=True)
+def ifname_unicode_space(c):
+    ref, ours, name = c.out('ref'), c.out('ours'), _ifname(c)
+    return bool(set(name) & _GO_WIDE_SPACES) and 0xa0 not in name.encode() and \
+        _is_error(ref) and ref.get('code') == 4 and ref.get('msg') == _IFNAME_SPACE and \
+        not (_is_error(ours) and ours.get('msg') == _IFNAME_SPACE)
 
 
 @rule('steps.bridge ADD.*', 'an mtu above 65535: ours refuses it before anything is made (code 7, "invalid MTU"); '
@@ -926,7 +969,7 @@ def _requested_addresses(c):
 
 def _address(text):
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return str(models.go_ip(text.strip()))
     except ValueError:
         return text.strip()
 

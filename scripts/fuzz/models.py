@@ -330,7 +330,8 @@ def _gc_spoofcheck(valid):
 def _range_sets(conf):
     ipam = conf.get('ipam') or {}
     sets = []
-    rc = (conf.get('runtimeConfig') or {}).get('ipRanges')
+    rc = conf.get('runtimeConfig') or {}
+    rc = rc.get('ipRanges') if isinstance(rc, dict) else None
     if rc:
         sets += rc
     if ipam.get('subnet'):
@@ -341,9 +342,9 @@ def _range_sets(conf):
 
 def _bounds(r):
     net = ipaddress.ip_network(r['subnet'])
-    start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+    start = go_ip(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
     if r.get('rangeEnd'):
-        end = ipaddress.ip_address(r['rangeEnd'])
+        end = go_ip(r['rangeEnd'])
     else:
         end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
     return start, end
@@ -357,12 +358,12 @@ def _describe(range_set):
 def _has_free_address(range_set, taken):
     for r in range_set:
         net = ipaddress.ip_network(r['subnet'])
-        start = ipaddress.ip_address(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
+        start = go_ip(r['rangeStart']) if r.get('rangeStart') else net.network_address + 1
         if r.get('rangeEnd'):
-            end = ipaddress.ip_address(r['rangeEnd'])
+            end = go_ip(r['rangeEnd'])
         else:
             end = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
-        gw = ipaddress.ip_address(r['gateway']) if r.get('gateway') else net.network_address + 1
+        gw = go_ip(r['gateway']) if r.get('gateway') else net.network_address + 1
         if int(end) - int(start) > 4096 or start > end:
             return True                      # big, or an edge the reference's own iterator decides
         for i in range(int(start), int(end) + 1):
@@ -407,6 +408,13 @@ def own_netns_refusal(plugin, env, conf):
 MODELS = {'gc': gc, 'status': status, 'own-netns': own_netns_refusal}
 
 
+def go_ip(text):
+    """An address as Go's net.ParseIP reads it: an IPv4-mapped IPv6 address
+    (::ffff:10.1.2.9) is that IPv4 address (To4), in ranges and requests."""
+    ip = ipaddress.ip_address(text)
+    return ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip
+
+
 def _requested_ips(env, conf):
     """The static requests host-local would read, or None when they cannot be
     told apart simply (a CNI_ARGS the model does not parse): the real
@@ -421,7 +429,10 @@ def _requested_ips(env, conf):
                                                  for k, v in pairs):
         return None
     ips += [v for k, v in pairs if k == 'IP']
-    for source in ((conf.get('args') or {}).get('cni') or {}, conf.get('runtimeConfig') or {}):
+    args = conf.get('args') or {}
+    if not isinstance(args, dict):           # a JSON type error, which the binary reports
+        return None
+    for source in (args.get('cni') or {}, conf.get('runtimeConfig') or {}):
         if not isinstance(source, dict):
             return None
         value = source.get('ips', [])
@@ -429,7 +440,7 @@ def _requested_ips(env, conf):
             return None
         ips += value
     try:
-        return [ipaddress.ip_address(ip.split('/')[0]) for ip in ips]
+        return [go_ip(ip.split('/')[0]) for ip in ips]
     except ValueError:
         return None
 

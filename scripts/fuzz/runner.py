@@ -11,10 +11,11 @@ A case:
      "steps": [{"plugin": "bridge"|"host-local", "by": "ours"|"ref",
                 "env": {"CNI_COMMAND": "ADD", ...},     (absent key = variable unset)
                 "conf": {...} | "stdin": "raw text",
-                "prevResult": <index of an earlier step>}
+                "prevResult": <index of an earlier step>,
+                "prevResultEdit": "no-ips"|"other-address"|"no-interfaces"|"no-routes"}   (a stale or foreign cache)
                | {"plugin": "store", "rewrite": "legacy"|"current", "containerID", "ifname"}]}
 """
-import json, os, time
+import copy, ipaddress, json, os, time
 import node as nodemod, prestate, observe, models, deliberate
 
 
@@ -26,8 +27,19 @@ def _stdin(step, results):
     if isinstance(conf, dict) and isinstance(k, int) and k < len(results):
         prev = results[k].get('json')
         if results[k]['exit'] == 0 and isinstance(prev, dict):
-            conf['prevResult'] = prev
+            conf['prevResult'] = edit_prev_result(prev, step.get('prevResultEdit'))
     return json.dumps(conf), conf
+
+
+def edit_prev_result(prev, edit):
+    """The cached result as the runtime may hold it when it is not the truth."""
+    prev = copy.deepcopy(prev)
+    if edit in ('no-ips', 'no-interfaces', 'no-routes'):
+        prev.pop(edit[3:], None)
+    elif edit == 'other-address' and prev.get('ips'):
+        ip = ipaddress.ip_interface(prev['ips'][0]['address'])
+        prev['ips'][0]['address'] = '%s/%d' % (ip.ip + 1, ip.network.prefixlen)
+    return prev
 
 
 def rewrite_in_place(step):

@@ -6,7 +6,7 @@ import copy, os, random, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import cases, cause, compare, observe, shrink  # noqa: E402
+import cases, cause, compare, observe, runner, shrink  # noqa: E402
 
 TESTS = []
 
@@ -218,6 +218,59 @@ def generated_cases_cover_every_verb_and_version():
                 seen_version.add(s['conf'].get('cniVersion'))
     assert {'ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'} <= seen_cmd, seen_cmd
     assert set(cases.VERSIONS) <= seen_version, seen_version
+
+
+
+@test
+def generated_cases_reach_the_rarer_forms():
+    seen = set()
+    for i in range(3000):
+        case = cases.generate(random.Random('rare:%d' % i))
+        for s in case['steps']:
+            env, conf = s.get('env', {}), s.get('conf')
+            seen.add('override' if 'CNI_NETNS_OVERRIDE' in env else None)
+            seen.add(s.get('prevResultEdit'))
+            if isinstance(conf, dict):
+                seen.add('no-version' if 'cniVersion' not in conf and s.get('plugin') != 'store' else None)
+                ips = conf.get('args', {}).get('cni', {}).get('ips') if isinstance(conf.get('args'), dict) and \
+                    isinstance(conf['args'].get('cni'), dict) else None
+                if isinstance(ips, list) and any(':' in str(x) for x in ips) and any('.' in str(x) for x in ips):
+                    seen.add('dual-static')
+        if any(k.endswith('last_reserved_ip.1') for k in case['pre'].get('store', {})):
+            seen.add('last-reserved-1')
+    assert {'override', 'no-ips', 'other-address', 'no-version', 'dual-static', 'last-reserved-1'} <= seen, seen
+
+
+@test
+def a_stale_cached_result_differs_only_where_it_says():
+    prev = {'cniVersion': '1.0.0', 'interfaces': [{'name': 'eth0'}], 'routes': [],
+            'ips': [{'address': '10.1.2.2/24', 'interface': 0}]}
+    assert runner.edit_prev_result(prev, 'other-address')['ips'][0]['address'] == '10.1.2.3/24'
+    assert 'interfaces' not in runner.edit_prev_result(prev, 'no-interfaces')
+    assert runner.edit_prev_result(prev, None) == prev and prev['ips'][0]['address'] == '10.1.2.2/24'
+
+
+
+@test
+def the_static_request_model_leaves_wrong_shaped_args_to_the_binary():
+    env = {'CNI_ARGS': ''}
+    assert runner.models._requested_ips(env, {'args': 'x'}) is None
+    assert runner.models._requested_ips(env, {'args': {'cni': {'ips': ['10.1.2.5']}}, 'runtimeConfig': 'x'}) is None
+    assert runner.models._requested_ips(env, {'args': {'cni': {'ips': ['10.1.2.5']}}}) == \
+        [cases.ipaddress.ip_address('10.1.2.5')]
+    assert runner.models._range_sets({'runtimeConfig': 'x', 'ipam': {'ranges': [[{'subnet': '10.1.2.0/24'}]]}}) == \
+        [[{'subnet': '10.1.2.0/24'}]]
+
+
+
+@test
+def the_models_read_a_v4_mapped_address_as_go_does():
+    assert str(runner.models.go_ip('::ffff:10.1.2.9')) == '10.1.2.9'
+    assert str(runner.models.go_ip('FD00:1::5')) == 'fd00:1::5'
+    env = {'CNI_ARGS': 'IP=::ffff:10.1.2.9'}
+    assert runner.models._requested_ips(env, {}) == [cases.ipaddress.ip_address('10.1.2.9')]
+    assert runner.models._bounds({'subnet': '10.1.2.0/24', 'rangeStart': '::ffff:10.1.2.3'})[0] == \
+        cases.ipaddress.ip_address('10.1.2.3')
 
 
 def main():
