@@ -93,15 +93,21 @@ struct ContainerInterface {
     /// its family, as in the reference. Like the reference, a route is added
     /// beside routes to the same destination through other interfaces (the
     /// pod's eth0 and eth1 may both have one to 0.0.0.0/0); only a route
-    /// identical to one already there fails, and the ADD with it.
+    /// identical to one already there fails, and the ADD with it. A `gw`
+    /// of the other family than `dst` is refused before the kernel sees it,
+    /// in the words of the reference's netlink library (the kernel would
+    /// answer "network is unreachable").
     func addRoutes(_ routes: [CNIResult.Route], gateways: [IPFamily: IPAddress]) throws(CNIError) {
         for route in routes {
             let info = routeInfo(route, gateways: gateways)
+            let context = "failed to add route '\(route.destination)\(info.gateway.map { " via \($0)" } ?? "") dev \(name)'"
+            if let gateway = info.gateway, gateway.family != route.destination.family {
+                throw CNIError(.internal, "\(context): gateway, source, and destination ip are not the same IP family")
+            }
             do {
                 try pod.addRoute(info, sameDestination: .addBeside)
             } catch {
-                let via = info.gateway.map { " via \($0)" } ?? ""
-                throw CNIError.failed("failed to add route '\(route.destination)\(via) dev \(name)'", causeOf: error)
+                throw CNIError.failed(context, causeOf: error)
             }
         }
     }

@@ -149,7 +149,8 @@ struct NodeBridge {
             do {
                 return try host.addAddress(gateway, interfaceIndex: bridge.index, ifExists: .tolerate)
             } catch {
-                throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"", error)
+                throw CNIError.failed("failed to set bridge addr: could not add IP address \(gateway) to \"\(name)\"",
+                                      causeOf: error)
             }
         }
         func hasExactly(_ gateway: CIDR) throws(CNIError) -> Bool {

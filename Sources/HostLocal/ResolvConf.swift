@@ -21,7 +21,10 @@ enum ResolvConf {
         do {
             bytes = try StandardIO.readAll(fd: fd, limit: 1 << 20)
         } catch {
-            throw CNIError(.invalidNetworkConfig, "read \(path): file unreadable or larger than 1 MiB")
+            switch error {
+            case .failed(let code): throw CNIError(.invalidNetworkConfig, "read \(path): \(StandardIO.errorText(code))")
+            case .tooLarge: throw CNIError(.invalidNetworkConfig, "read \(path): larger than 1 MiB")
+            }
         }
         return parse(String(decoding: bytes, as: UTF8.self))
     }

@@ -287,6 +287,36 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a route whose gw is of the other family refuses it before the kernel, in the reference's words")
+    func routeGatewayOfOtherFamily() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment()
+            let ipam = net.ipam().merging(["routes": [["dst": "0.0.0.0/0", "gw": "fd00:1::1"]]])
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["ipam": ipam]))
+            #expect(outcome.errorMessage == "failed to add route '0.0.0.0/0 via fd00:1::1 dev eth0': "
+                        + "gateway, source, and destination ip are not the same IP family", "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
+    @Test("with a gateway address the kernel refuses names the address and the errno only")
+    func gatewayAddressRefused() throws {
+        try withTestNetwork { net in
+            // IPv6 off on an existing bridge: adding an IPv6 address is EACCES.
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            try Tool.run("sysctl", "-q", "-w", "net.ipv6.conf.\(net.bridgeName).disable_ipv6=1")
+            let attachment = try net.attachment()
+            let ipam: JSON = ["type": "host-local", "dataDir": .string(net.dataDir),
+                              "ranges": [[["subnet": "fd00:1::/120"]]]]
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["isGateway": true, "ipam": ipam]))
+            #expect(outcome.errorMessage == "failed to set bridge addr: could not add IP address fd00:1::1/120 to "
+                        + "\"\(net.bridgeName)\": permission denied", "\(outcome)")
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
     func refusedUpFront(_ refused: RefusedConfig) throws {
         try withTestNetwork { net in

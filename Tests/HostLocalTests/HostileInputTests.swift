@@ -176,6 +176,14 @@ struct HostileInputTests {
         #expect(!exists("/tmp/x"))
     }
 
+    @Test("a resolvConf that is a directory names the read's errno, as the reference does")
+    func resolvConfDirectory() {
+        let scratch = TemporaryDirectory()
+        let members = #""ipam": {"type": "host-local", "subnet": "10.1.2.0/24", "resolvConf": "\#(scratch.path)"}"#
+        let error = Self.expectCleanFailure(Self.config(members, dataDir: scratch.path))
+        #expect(error?.message == "read \(scratch.path): is a directory", "\(String(describing: error))")
+    }
+
     @Test("a raw NUL byte in stdin")
     func rawNUL() {
         Self.expectCleanFailure(Array(#"{"cniVersion": "1.0.0", "name": "n"#.utf8) + [0] + Array(#""}"#.utf8))

@@ -220,8 +220,15 @@ def netlink_object_wording(c):
     step = lambda m: ' '.join(itertools.takewhile(lambda w: not re.match(r"['\"{]", w) and not re.search(r'\d', w),
                                                   m.split(' ')))
     tail = lambda m: m.rsplit(': ', 1)[-1]
+    # The bridge's gateway address, named as upstream names it since v1.9.1.
+    if re.sub(r'^(failed to set bridge addr: could not add IP address) \S+ (to )', r'\1 \2', o) == r:
+        return bool(_ERRNO_TEXT.fullmatch(tail(r)))
     return r.startswith('failed to ') and ': ' in r and ': ' in o and step(r) == step(o) and \
-        tail(r) == tail(o) and bool(_ERRNO_TEXT.fullmatch(tail(r)))
+        tail(r) == tail(o) and (bool(_ERRNO_TEXT.fullmatch(tail(r))) or tail(r) in _NETLINK_LIBRARY_TEXT)
+
+
+# What the reference's netlink library (vishvananda/netlink) says itself, before the kernel would.
+_NETLINK_LIBRARY_TEXT = ('gateway, source, and destination ip are not the same IP family',)
 
 
 # -- Versions: Debian 1.1.1 against upstream's later changes ------------------------------------
@@ -860,6 +867,43 @@ def failed_add_store_not_opened(c):
     opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
     return opened and c.ours == MISSING_VALUE and _failed_on_both(c) and not any(
         not c.failed('ours', i) and c.cmd(s) == 'ADD' for i, s in enumerate(c.steps()))
+
+
+def _foreign_store_file(name):
+    """A store file that is none of the store's own: no lock, no
+    last_reserved_ip, and not named after an address."""
+    name = name.rstrip('/').rsplit('/', 1)[-1]
+    if name in ('lock', '.index') or name.startswith('last_reserved_ip.'):
+        return False
+    try:
+        models.go_ip(name)
+        return False
+    except ValueError:
+        return True
+
+
+def _foreign_files_holding(c, keys):
+    return [rel for rel, content in c.case.get('pre', {}).get('store', {}).items()
+            if _foreign_store_file(rel) and isinstance(content, str) and
+            models.go_trim_space(content.encode()) in keys]
+
+
+@rule('store.*', 'a file in the store not named after an address is no reservation: our DEL leaves it; the '
+      'reference\'s DEL deletes any file holding the attachment\'s key', 'Only files named after an address are reservations.')
+def foreign_store_file_kept_by_del(c):
+    return _foreign_store_file(str(c.path[1])) and c.ref == MISSING_VALUE and c.ours != MISSING_VALUE and \
+        any(c.cmd(s) == 'DEL' for s in c.steps())
+
+
+@rule('steps.* CHECK.*', 'a file in the store not named after an address is no reservation: our CHECK finds no '
+      'address for the attachment; the reference\'s CHECK takes that file for one and goes on',
+      'Only files named after an address are reservations.', diverges=True)
+def foreign_store_file_no_address(c):
+    ours, env = c.out('ours'), c.step.get('env', {})
+    cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+    return _is_error(ours) and 'Failed to find address added by container' in str(ours.get('msg', '')) and \
+        not (_is_error(c.out('ref')) and 'Failed to find address' in str(c.out('ref').get('msg', ''))) and \
+        bool(_foreign_files_holding(c, (models.attachment_key(cid, ifname), models.legacy_key(cid))))
 
 
 @rule('store.*', 'CHECK and STATUS write nothing anywhere; the reference (or its model) creates the store '
