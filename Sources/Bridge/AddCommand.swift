@@ -13,6 +13,9 @@ import Netlink
 struct AddCommand {
     let request: CNIRequest
     let config: BridgeConfig
+    /// The call's one nf_tables session, for every firewall step (see
+    /// `NFTSession`).
+    let nftables: NFTSession
 
     func run() throws -> CNIResult {
         // 1. Validate what only ADD refuses, and the pod's namespace.
@@ -108,8 +111,7 @@ struct AddCommand {
             }
 
             // 6. MAC spoof protection for the pod's MAC. It and masquerading
-            //    speak nf_tables on one socket (one release for the call).
-            let nftables = NFTSession()
+            //    speak nf_tables on the call's one session.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
                     try MACSpoofCheck(session: nftables).setUp(network: request.networkName, hostInterface: hostVethName.text,
