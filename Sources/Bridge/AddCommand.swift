@@ -13,6 +13,9 @@ import Netlink
 struct AddCommand {
     let request: CNIRequest
     let config: BridgeConfig
+    /// The call's one nf_tables session, for every firewall step (see
+    /// `NFTSession`).
+    let nftables: NFTSession
 
     func run() throws -> CNIResult {
         // 1. Validate what only ADD refuses, and the pod's namespace.
@@ -30,20 +33,14 @@ struct AddCommand {
         } catch {
             throw CNIError.failed("failed to open netlink sockets", error)
         }
-        // In the reference's order, with nothing changed yet: a link of the
-        // bridge's name that is no bridge (before IPAM is asked, so the
-        // store stays as it was), a requested MAC that is none (the
-        // reference parses it as it makes the veth), the pod's interface
-        // name taken (1.1.1's words), then the IPAM plugin. VLANs need a
-        // VLAN-filtering bridge: made or checked last, so that a kernel
-        // without bridge VLAN filtering fails the ADD with nothing done.
+        // 1b. Refuse what the reference refuses, with nothing changed yet,
+        //     in its order (REFERENCE.md §2.2): the order of these calls is
+        //     the order of the errors. Each check's doc comment says why it
+        //     stands where it does; the IPAM plugin is only found here.
         try NodeBridge(host: host, config: config).refuseNonBridge()
         try config.validateRequestedMAC()
-        if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
-            throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
-        }
-        let ipam = config.isLayer3
-            ? try DelegatedPlugin.ipam(for: request) : nil
+        try refuseTakenInterfaceName(ifname, in: pod)
+        let ipam = config.isLayer3 ? try DelegatedPlugin.ipam(for: request) : nil
         let vlanBridge = config.usesVLANs ? try NodeBridge(host: host, config: config).ensureFilteringVLANs() : nil
 
         return try Rollback.run { rollback in
@@ -108,8 +105,7 @@ struct AddCommand {
             }
 
             // 6. MAC spoof protection for the pod's MAC. It and masquerading
-            //    speak nf_tables on one socket (one release for the call).
-            let nftables = NFTSession()
+            //    speak nf_tables on the call's one session.
             if config.macSpoofCheck, let mac = containerLink.mac {
                 do {
                     try MACSpoofCheck(session: nftables).setUp(network: request.networkName, hostInterface: hostVethName.text,
@@ -228,6 +224,21 @@ struct AddCommand {
         }
     }
 
+    /// Fails when the pod already has an interface named `ifname`, in the
+    /// words of the reference 1.1.1 (which finds it as it makes the veth,
+    /// after the bridge and the MAC and before IPAM). `createVeth` reports
+    /// one that appears meanwhile in 1.6's words.
+    private func refuseTakenInterfaceName(_ ifname: InterfaceName, in pod: NetlinkSocket) throws(CNIError) {
+        if Self.pod(pod, hasInterfaceNamed: ifname) {
+            throw CNIError(.internal, "container veth name provided (\(request.ifname)) already exists")
+        }
+    }
+
+    /// Whether the pod has a link named `ifname`; a failed lookup counts as no.
+    private static func pod(_ pod: NetlinkSocket, hasInterfaceNamed ifname: InterfaceName) -> Bool {
+        (try? pod.linkIfPresent(named: ifname)) ?? nil != nil
+    }
+
     /// Creates the pair with a fresh random host name, retrying on a name
     /// collision (at most 10 times). Returns the host end's name.
     private func createVeth(host: NetlinkSocket, pod: NetlinkSocket, namespace: NetworkNamespace,
@@ -244,7 +255,7 @@ struct AddCommand {
                 return name
             } catch where error.isAlreadyExists {
                 lastError = error
-                if (try? pod.linkIfPresent(named: ifname)) ?? nil != nil {
+                if Self.pod(pod, hasInterfaceNamed: ifname) {
                     throw CNIError(.internal,
                                    "container veth name (\"\(request.ifname)\") peer provided (\"\(name)\") already exists")
                 }

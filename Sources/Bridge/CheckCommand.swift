@@ -8,6 +8,9 @@ import Netlink
 struct CheckCommand {
     let request: CNIRequest
     let config: BridgeConfig
+    /// The call's one nf_tables session, for every firewall step (see
+    /// `NFTSession`).
+    let nftables: NFTSession
 
     func run() throws {
         let namespace = try PodNamespace.open(request)
@@ -114,13 +117,13 @@ struct CheckCommand {
             // 7. Firewall rules.
             if config.isLayer3 && config.ipMasq {
                 let backend = MasqueradeBackendKind.resolve(config.ipMasqBackend, environment: request.environment)
-                    .makeBackend(environment: request.environment)
+                    .makeBackend(environment: request.environment, session: nftables)
                 try backend.check(network: request.networkName, attachment: request.attachment,
                                   addresses: result.ips.map(\.address),
                                   nonMasqueradeCIDRs: config.nonMasqueradeCIDRs)
             }
             if config.macSpoofCheck, let mac = container.mac {
-                try MACSpoofCheck().check(hostInterface: peer.name, attachment: request.attachment, mac: mac)
+                try MACSpoofCheck(session: nftables).check(hostInterface: peer.name, attachment: request.attachment, mac: mac)
             }
         } catch let error as CNIError {
             throw error

@@ -16,6 +16,9 @@ import SystemSupport
 struct DeleteCommand {
     let request: CNIRequest
     let config: BridgeConfig
+    /// The call's one nf_tables session, for every firewall step (see
+    /// `NFTSession`).
+    let nftables: NFTSession
 
     func run() throws {
         var firstError: CNIError? = nil
@@ -63,9 +66,8 @@ struct DeleteCommand {
             }
         }
 
-        // 3. MAC spoof-check rules. It and step 4 speak nf_tables on one
-        //    socket (one release for the call).
-        let nftables = NFTSession()
+        // 3. MAC spoof-check rules. It and step 4 speak nf_tables on the
+        //    call's one session.
         if config.macSpoofCheck {
             do {
                 try MACSpoofCheck(session: nftables).tearDown(attachment: request.attachment)

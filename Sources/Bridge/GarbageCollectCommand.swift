@@ -11,6 +11,9 @@ import Firewall
 struct GarbageCollectCommand {
     let request: CNIRequest
     let config: BridgeConfig
+    /// The call's one nf_tables session, for every firewall step (see
+    /// `NFTSession`).
+    let nftables: NFTSession
 
     func run() throws {
         let validAttachments = try request.config.validAttachments()
@@ -29,13 +32,13 @@ struct GarbageCollectCommand {
         }
         do {
             try Masquerade.garbageCollectEverywhere(network: request.networkName, validAttachments: attachments,
-                                                    environment: request.environment)
+                                                    environment: request.environment, session: nftables)
         } catch {
             if firstError == nil { firstError = CNIError.failed("failed to garbage-collect IP masquerade", error) }
         }
         if config.macSpoofCheck {
             do {
-                try MACSpoofCheck().garbageCollect(network: request.networkName, validAttachments: attachments)
+                try MACSpoofCheck(session: nftables).garbageCollect(network: request.networkName, validAttachments: attachments)
             } catch {
                 if firstError == nil { firstError = CNIError.failed("failed to garbage-collect MAC spoof checks", error) }
             }

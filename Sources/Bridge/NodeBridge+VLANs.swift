@@ -9,7 +9,8 @@ extension NodeBridge {
     /// and no bridge is left); an existing bridge is checked, not changed.
     ///
     /// ADD calls this before anything else has happened, so a node whose
-    /// kernel cannot filter VLANs fails the ADD with no side effect.
+    /// kernel cannot filter VLANs fails the ADD with no side effect; and
+    /// last among its checks, as it may create the bridge.
     func ensureFilteringVLANs() throws(CNIError) -> State {
         let name = config.bridgeName
         if let existing = try? host.linkIfPresent(named: config.bridgeInterfaceName), existing.isBridge {

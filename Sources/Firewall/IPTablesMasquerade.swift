@@ -23,16 +23,18 @@ public struct IPTablesMasquerade: MasqueradeBackend {
     public var kind: MasqueradeBackendKind { .iptables }
 
     var runner: CommandRunner
-    /// The nf_tables socket of the iptables-nft lookups (opened on first use).
+    /// The plugin call's nf_tables session, shared with the call's other
+    /// nf_tables steps; the iptables-nft lookups use its socket. The caller
+    /// owns it (see `NFTSession`).
     let session: NFTSession
 
     /// Runs the iptables tools with `environment` (the plugin call's).
-    public init(environment: [String], session: NFTSession = NFTSession()) {
+    public init(environment: [String], session: NFTSession) {
         self.runner = CommandRunner(environment: environment)
         self.session = session
     }
 
-    init(runner: CommandRunner, session: NFTSession = NFTSession()) {
+    init(runner: CommandRunner, session: NFTSession) {
         self.runner = runner
         self.session = session
     }

@@ -24,7 +24,7 @@ struct IPTablesNFTChains {
     /// A lookup for this node on `session`'s socket, or nil when its
     /// `iptables` is not iptables-nft (resolved through its symlinks, no
     /// process) or the netlink socket cannot be made.
-    static func forThisNode(session: NFTSession = NFTSession()) -> IPTablesNFTChains? {
+    static func forThisNode(session: NFTSession) -> IPTablesNFTChains? {
         guard usesIPTablesNFT, let socket = try? session.openSocket() else { return nil }
         return IPTablesNFTChains(socket: socket)
     }

@@ -20,11 +20,12 @@ import Netlink
 ///
 /// Needs CAP_NET_ADMIN in the host network namespace.
 public struct MACSpoofCheck: Sendable {
-    /// The socket every operation uses (opened on first use): hand it the
-    /// session of the masquerade steps of the same plugin call to share one.
+    /// The plugin call's nf_tables session, the one its masquerade backend
+    /// is given too; every operation uses its socket. The caller owns it
+    /// (see `NFTSession`).
     let session: NFTSession
 
-    public init(session: NFTSession = NFTSession()) {
+    public init(session: NFTSession) {
         self.session = session
     }
 

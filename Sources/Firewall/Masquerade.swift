@@ -16,7 +16,7 @@ public enum Masquerade {
     public static func tearDownEverywhere(network: String, attachment: Attachment,
                                           likelyHolder: MasqueradeBackendKind = .iptables,
                                           environment: [String],
-                                          session: NFTSession = NFTSession()) throws(FirewallError) {
+                                          session: NFTSession) throws(FirewallError) {
         try forEachBackend(last: likelyHolder, environment: environment, session: session) { backend throws(FirewallError) in
             try backend.tearDown(network: network, attachment: attachment)
         }
@@ -25,7 +25,7 @@ public enum Masquerade {
     /// Garbage-collects `network` in both backends, like `tearDownEverywhere`.
     public static func garbageCollectEverywhere(network: String, validAttachments: Set<Attachment>,
                                                 environment: [String],
-                                                session: NFTSession = NFTSession()) throws(FirewallError) {
+                                                session: NFTSession) throws(FirewallError) {
         try forEachBackend(environment: environment, session: session) { backend throws(FirewallError) in
             try backend.garbageCollect(network: network, validAttachments: validAttachments)
         }

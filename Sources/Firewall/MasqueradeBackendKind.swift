@@ -33,8 +33,7 @@ public enum MasqueradeBackendKind: String, Hashable, Sendable, CaseIterable {
     /// A backend of this kind; the iptables one runs its tools with
     /// `environment` (the plugin call's). Both speak nf_tables on
     /// `session`'s socket.
-    public func makeBackend(environment: [String],
-                            session: NFTSession = NFTSession()) -> any MasqueradeBackend {
+    public func makeBackend(environment: [String], session: NFTSession) -> any MasqueradeBackend {
         switch self {
         case .iptables: return IPTablesMasquerade(environment: environment, session: session)
         case .nftables: return NFTablesMasquerade(session: session)

@@ -26,10 +26,12 @@ import Netlink
 public struct NFTablesMasquerade: MasqueradeBackend {
     public var kind: MasqueradeBackendKind { .nftables }
 
-    /// The socket every operation of this backend uses (opened on first use).
+    /// The plugin call's nf_tables session, shared with the call's other
+    /// nf_tables steps; every operation of this backend uses its socket.
+    /// The caller owns it (see `NFTSession`).
     let session: NFTSession
 
-    public init(session: NFTSession = NFTSession()) {
+    public init(session: NFTSession) {
         self.session = session
     }
 

@@ -28,7 +28,7 @@ struct FirewallBackendSelectionTests {
     func explicitChoice() {
         #expect(MasqueradeBackendKind.resolve(.nftables, environment: ProcessEnvironment.current()) == .nftables)
         #expect(MasqueradeBackendKind.resolve(.iptables, environment: ProcessEnvironment.current()) == .iptables)
-        #expect(MasqueradeBackendKind.nftables.makeBackend(environment: ProcessEnvironment.current()).kind == .nftables)
+        #expect(MasqueradeBackendKind.nftables.makeBackend(environment: ProcessEnvironment.current(), session: NFTSession()).kind == .nftables)
     }
 
     @Test("error descriptions name the command, its status and stderr")

@@ -87,7 +87,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables backend, one IPv4 address")
     func iptablesV4() throws {
-        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession())
         try Self.measure("iptables v4",
             setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!]) },
             tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
@@ -95,7 +95,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables backend, IPv4 + IPv6")
     func iptablesDual() throws {
-        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession())
         try Self.measure("iptables v4+v6",
             setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
             tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
@@ -103,7 +103,7 @@ struct FirewallBenchmarkTests {
 
     @Test("nftables backend, IPv4 + IPv6")
     func nftables() throws {
-        let backend = NFTablesMasquerade()
+        let backend = NFTablesMasquerade(session: NFTSession())
         try Self.measure("nftables v4+v6",
             setUp: { try backend.setUp(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0"), addresses: [CIDR("10.88.0.2/16")!, CIDR("fd00:88::2/64")!]) },
             tearDown: { try backend.tearDown(network: "benchnet", attachment: Attachment(containerID: $0, ifname: "eth0")) })
@@ -115,7 +115,7 @@ struct FirewallBenchmarkTests {
         for round in 0..<Self.rounds {
             let start = Self.now()
             try Masquerade.tearDownEverywhere(network: "benchnet", attachment: Attachment(containerID: "gone\(round)", ifname: "eth0"),
-                                              environment: ProcessEnvironment.current())
+                                              environment: ProcessEnvironment.current(), session: NFTSession())
             samples.append(Self.now() - start)
         }
         Self.report("tearDownEverywhere (nothing there)", samples)
@@ -123,7 +123,7 @@ struct FirewallBenchmarkTests {
 
     @Test("macspoofchk")
     func spoofCheck() throws {
-        let check = MACSpoofCheck()
+        let check = MACSpoofCheck(session: NFTSession())
         try Self.measure("macspoofchk",
             setUp: { try check.setUp(network: "benchnet", hostInterface: "veth12345678", attachment: Attachment(containerID: $0, ifname: "eth0"), mac: MACAddress("0a:58:0a:58:00:02")!) },
             tearDown: { try check.tearDown(attachment: Attachment(containerID: $0, ifname: "eth0")) })
@@ -131,7 +131,7 @@ struct FirewallBenchmarkTests {
 
     @Test("iptables setUp with 200 other attachments present")
     func iptablesLoaded() throws {
-        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession())
         for index in 0..<200 {
             try backend.setUp(network: "loadnet", attachment: Attachment(containerID: "load\(index)", ifname: "eth0"), addresses: [CIDR("10.77.\(index / 250).\(index % 250 + 2)/16")!])
         }

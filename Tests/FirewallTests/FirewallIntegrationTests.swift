@@ -18,7 +18,7 @@ struct FirewallIntegrationTests {
 
     @Suite("iptables masquerade")
     struct IPTables {
-        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current())
+        let backend = IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession())
 
         func natRules(_ tool: String = "iptables") throws -> [String] {
             try FirewallTestSandbox.run(tool, ["-w", "-t", "nat", "-S"]).split(separator: "\n").map(String.init)
@@ -99,7 +99,7 @@ struct FirewallIntegrationTests {
             let id = FirewallTestSandbox.uniqueID("ctr")
             try backend.setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.5.0.2/24"), cidr("fd00:5::2/64")])
             let chain = IPTablesMasqueradePlan.chainName(network: network, containerID: id)
-            let lookup = try #require(IPTablesNFTChains.forThisNode())
+            let lookup = try #require(IPTablesNFTChains.forThisNode(session: NFTSession()))
             #expect(try lookup.exists(chain: chain, family: .v4))
             #expect(try lookup.exists(chain: chain, family: .v6))
             #expect(try lookup.masqueradeChains(family: .v4).contains(chain))
@@ -177,7 +177,7 @@ struct FirewallIntegrationTests {
 
     @Suite("nftables masquerade")
     struct NFTables {
-        let backend = NFTablesMasquerade()
+        let backend = NFTablesMasquerade(session: NFTSession())
 
         func checks() throws -> [String] {
             try FirewallTestSandbox.nftList(["chain", "inet", "cni_plugins_masquerade", "masq_checks"])
@@ -305,14 +305,15 @@ struct FirewallIntegrationTests {
     func tearDownEverywhere() throws {
         let network = FirewallTestSandbox.uniqueID("any-net")
         let id = FirewallTestSandbox.uniqueID("ctr")
-        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
-        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
-        try Masquerade.tearDownEverywhere(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), environment: ProcessEnvironment.current())
+        try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+        try NFTablesMasquerade(session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+        try Masquerade.tearDownEverywhere(network: network, attachment: Attachment(containerID: id, ifname: "eth0"),
+                                          environment: ProcessEnvironment.current(), session: NFTSession())
         #expect(throws: FirewallError.self) {
-            try IPTablesMasquerade(environment: ProcessEnvironment.current()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+            try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
         }
         #expect(throws: FirewallError.self) {
-            try NFTablesMasquerade().check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
+            try NFTablesMasquerade(session: NFTSession()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.20.0.2/24")])
         }
     }
 
@@ -321,8 +322,8 @@ struct FirewallIntegrationTests {
         try #require(IPTablesNFTChains.usesIPTablesNFT, "this node's iptables is not iptables-nft")
         let network = FirewallTestSandbox.uniqueID("one-net")
         let id = FirewallTestSandbox.uniqueID("ctr")
-        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
-        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade(session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
 
         // Each backend speaks nf_tables on the session it is given...
         let lookups = NFTSession()
@@ -339,17 +340,17 @@ struct FirewallIntegrationTests {
             #expect(session === shared)
         }
 
-        try IPTablesMasquerade(environment: ProcessEnvironment.current()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
-        try NFTablesMasquerade().setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+        try NFTablesMasquerade(session: NFTSession()).setUp(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
         let session = NFTSession()
         try Masquerade.tearDownEverywhere(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), likelyHolder: .nftables,
                                           environment: ProcessEnvironment.current(), session: session)
         #expect(session.socketsOpened == 1)
         #expect(throws: FirewallError.self) {
-            try IPTablesMasquerade(environment: ProcessEnvironment.current()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+            try IPTablesMasquerade(environment: ProcessEnvironment.current(), session: NFTSession()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
         }
         #expect(throws: FirewallError.self) {
-            try NFTablesMasquerade().check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
+            try NFTablesMasquerade(session: NFTSession()).check(network: network, attachment: Attachment(containerID: id, ifname: "eth0"), addresses: [cidr("10.21.0.2/24")])
         }
     }
 
@@ -362,7 +363,7 @@ struct FirewallIntegrationTests {
 
     @Suite("macspoofchk")
     struct SpoofCheck {
-        let spoofCheck = MACSpoofCheck()
+        let spoofCheck = MACSpoofCheck(session: NFTSession())
 
         func table() throws -> String { try FirewallTestSandbox.nftList(["table", "bridge", "nat"]) }
 
