@@ -910,9 +910,10 @@ def foreign_store_file_no_address(c):
       'directory and lock when they are missing', 'A read-only store is not a silent leak.')
 def check_status_write_nothing(c):
     opened = c.path[1].endswith('/lock') or c.path[1].endswith('/')
-    # VERSION, unknown commands and a GC refused on both sides write nothing on either side.
-    writes_nothing = [c.cmd(s) not in ('ADD', 'DEL', 'GC') or
-                      c.cmd(s) == 'GC' and c.failed('ref', i) and c.failed('ours', i) for i, s in enumerate(c.steps())]
+    # VERSION and unknown commands write nothing on either side; an ADD, DEL or GC refused on
+    # both sides wrote nothing on ours (its store is missing), whatever the reference's did.
+    writes_nothing = [c.cmd(s) not in ('ADD', 'DEL', 'GC') or c.failed('ref', i) and c.failed('ours', i)
+                      for i, s in enumerate(c.steps())]
     return opened and c.ours == MISSING_VALUE and all(writes_nothing) and \
         any(c.cmd(s) in ('CHECK', 'STATUS') for s in c.steps())
 
