@@ -120,7 +120,10 @@ class Draw:
                                         [{'dst': '::/0'}], [{'dst': '0.0.0.0/0'}, {'dst': '::/0'}],
                                         [{'dst': 'bogus'}], 'notalist', [{'dst': '10.77.0.0/16', 'gw': '10.99.0.1'}],
                                         [{'dst': '0.0.0.0/0', 'gw': 'fd00:1::1'}],               # gw of the other family
-                                        [{'dst': '192.168.7.0/24'}, {'dst': '192.168.7.0/24'}]])  # the same route twice
+                                        [{'dst': '192.168.7.0/24'}, {'dst': '192.168.7.0/24'}],   # the same route twice
+                                        [{'dst': '192.168.7.0/24', 'mtu': 1300, 'advmss': 1200, 'priority': 10}],
+                                        [{'dst': '192.168.8.0/24', 'table': 100}, {'dst': '192.168.9.0/24', 'scope': 253}],
+                                        [{'dst': '192.168.7.0/24', 'priority': -1}, {'dst': '192.168.7.0/24', 'mtu': 'x'}]])
         if self.chance(0.1):
             ipam['dataDir'] = self.pick(['$SCRATCH/notadir', None, '$DATA/deeper/dir', '', 5])
             if ipam['dataDir'] is None:

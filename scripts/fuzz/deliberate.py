@@ -676,6 +676,20 @@ def check_after_gc_removed_spoofcheck(c):
         _left_out_by_an_earlier_gc(c)
 
 
+_ROUTE_FIELDS_1_1_0 = ('mtu', 'advmss', 'priority', 'table', 'scope')
+
+
+@rule('steps.* ADD.*', 'an IPAM route with the fields of spec 1.1.0 (mtu, advmss, priority, table, scope): ours '
+      'reports them and installs the route with them, as upstream does now; 1.1.1 drops them (so a route in another '
+      'table, or with another scope, may fail for ours where 1.1.1 adds a plain one)', 'Route fields of spec 1.1.0.',
+      diverges=True)
+def route_fields_of_1_1_0(c):
+    ipam = c.conf().get('ipam')
+    routes = ipam.get('routes') if isinstance(ipam, dict) else None
+    return isinstance(routes, list) and any(isinstance(r, dict) and any(k in r for k in _ROUTE_FIELDS_1_1_0)
+                                            for r in routes)
+
+
 @rule('steps.bridge CHECK.*', '1.1.1 reports every route without gw as missing (fixed upstream in v1.3.0)',
       'CHECK of routes without `gw`.')
 def check_route_without_gw(c):
