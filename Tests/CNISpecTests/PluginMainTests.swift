@@ -65,6 +65,23 @@ struct PluginMainTests {
         #expect(object?["supportedVersions"] == .array(CNIVersion.supported.map { .string($0) }))
     }
 
+    @Test("CNI_PATH is split as Go's filepath.SplitList splits it, empty entries kept", arguments: [
+        ("/opt/cni/bin", ["/opt/cni/bin"]),
+        ("::/opt/cni/bin:", ["", "", "/opt/cni/bin", ""]),
+        ("/a:/b", ["/a", "/b"]),
+        ("", []),
+    ])
+    func pluginDirectories(variable: String, expected: [String]) {
+        #expect(PluginMain.pluginDirectories(variable) == expected)
+    }
+
+    @Test("a plugin missing from a CNI_PATH with empty entries is reported with them, as the reference prints the list")
+    func missingPluginNamesEmptyEntries() {
+        #expect(throws: CNIError(.invalidNetworkConfig, "failed to find plugin \"nope\" in path [  /nonexistent ]")) {
+            _ = try DelegatedPlugin(type: "nope", directories: PluginMain.pluginDirectories("::/nonexistent:"))
+        }
+    }
+
     @Test("missing variables are named in the reference's order, code 4")
     func missingVariables() {
         let (outcome, object) = run(["CNI_COMMAND=ADD"], "{}")

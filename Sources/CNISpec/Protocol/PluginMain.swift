@@ -133,7 +133,7 @@ public enum PluginMain {
             netns: variables["CNI_NETNS"],
             interfaceName: interfaceName,
             args: variables["CNI_ARGS"],
-            paths: variables["CNI_PATH"].split(separator: ":").map(String.init),
+            paths: Self.pluginDirectories(variables["CNI_PATH"]),
             stdin: stdin,
             config: config,
             environment: environment)
@@ -160,6 +160,14 @@ public enum PluginMain {
 }
 
 extension PluginMain {
+    /// `CNI_PATH` as Go's `filepath.SplitList` reads it: empty entries kept
+    /// (the reference names them in "failed to find plugin ... in path [..]"),
+    /// nothing for an empty variable. `DelegatedPlugin` skips the empty
+    /// ones when it searches, where Go would look in the current directory.
+    static func pluginDirectories(_ variable: String) -> [String] {
+        variable.isEmpty ? [] : variable.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    }
+
     /// The config object, decoded as the reference's library first decodes
     /// it (into a struct with just `name`): malformed JSON and a `name` that
     /// is no string are code 6 with Go's wording; `null` decodes as an empty
