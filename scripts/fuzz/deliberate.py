@@ -443,6 +443,22 @@ def failed_add_keeps_earlier_reservations(c):
     return False
 
 
+@rule('steps.* ADD.*', "a failed ADD releases only what it reserved, so an attachment that held an address before "
+      "still holds it on ours, and its next ADD is refused as a duplicate; the reference's failed ADD had released "
+      "it, and its next ADD goes on", 'A failed ADD takes back only what it reserved.', diverges=True)
+def duplicate_after_failed_add_kept_reservation(c):
+    ours, env = c.out('ours'), c.step.get('env', {})
+    cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+    if not (_is_error(ours) and 'duplicate allocation is not allowed' in str(ours.get('msg', ''))) or \
+            'duplicate allocation' in str(c.out('ref').get('msg', '') if _is_error(c.out('ref')) else ''):
+        return False
+    same = lambda s: s.get('env', {}).get('CNI_CONTAINERID', '') == cid and \
+        s.get('env', {}).get('CNI_IFNAME', '') == ifname
+    return any(c.cmd(s) == 'ADD' and same(s) and c.failed('ref', i) and c.failed('ours', i) and
+               'duplicate allocation is not allowed' in str(c.out('ours', i).get('msg', ''))
+               for i, s in enumerate(c.steps()[:c.step_index]))
+
+
 @rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config (its decoding too, '
       'code 6 for a name that is no string) and CNI_ARGS first, then the namespace, still before any side effect; '
       'the model answers code 8 at once', '`CNI_NETNS` is checked before any side effect')
@@ -835,11 +851,14 @@ def nftables_backend(c):
         any(c.conf(s).get('ipMasqBackend') == 'nftables' and c.conf(s).get('ipMasq') is True for s in c.steps())
 
 
-@rule('pod.links.*.flags', 'disableContainerInterface leaves the pod interface down (upstream v1.4.1)',
-      'Newer upstream keys.')
+@rule('*.links.*.flags', 'disableContainerInterface leaves the pod interface down (upstream v1.4.1); in the '
+      "node's own namespace (CNI_NETNS_OVERRIDE) too", 'Newer upstream keys.')
 def container_interface_down(c):
-    return 'UP' in c.ref and 'UP' not in c.ours and any(c.conf(s).get('disableContainerInterface') is True
-                                                       for s in c.steps())
+    in_node = lambda s: s.get('env', {}).get('CNI_NETNS') == '$NODE' and s.get('env', {}).get('CNI_IFNAME') == c.path[2]
+    return c.path[0] in ('pod', 'node') and isinstance(c.ref, list) and isinstance(c.ours, list) and \
+        'UP' in c.ref and 'UP' not in c.ours and \
+        any(c.conf(s).get('disableContainerInterface') is True and (c.path[0] == 'pod' or in_node(s))
+            for s in c.steps())
 
 
 @rule('steps.*.out.details', 'the list of supported versions includes 1.1.0', 'Spec 1.1.0.')

@@ -262,12 +262,12 @@ def _gc(plugin, env, conf):
     if valid is not None and plugin == 'bridge':
         _gc_masquerade(conf['name'], valid)  # GC keeps going after errors (spec): rules first
         _gc_spoofcheck(valid)
-    bad = _config_error(plugin, env, conf) if plugin != 'host-local' else None
-    if bad:
-        return bad
     missing = _missing_ipam(plugin, env, conf)    # bridge forwards even a GC without a list (README)
     if missing:
         return _error(7, missing)
+    bad = _config_error(plugin, env, conf) if plugin != 'host-local' else None
+    if bad:                                       # the IPAM plugin, once found, reads its config
+        return bad
     if valid is None:
         return 0, ''
     ipam = conf.get('ipam')
@@ -382,14 +382,14 @@ def status(plugin, env, conf):
         if bad:
             return bad
     ipam_type = (conf.get('ipam') or {}).get('type') if plugin == 'bridge' else 'host-local'
-    bad = _config_error(plugin, env, conf)
+    missing = _missing_ipam(plugin, env, conf)
+    if missing:
+        return _error(50, missing)
+    bad = _config_error(plugin, env, conf)   # host-local's own, or the IPAM plugin's once found
     if bad:
         return bad
     if not ipam_type:
         return 0, ''                         # L2: nothing to ask
-    missing = _missing_ipam(plugin, env, conf)
-    if missing:
-        return _error(50, missing)
     if ipam_type != 'host-local':
         return 0, ''
     taken = {r[1] for r in _reservations(conf)}
