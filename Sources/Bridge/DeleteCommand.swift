@@ -8,8 +8,11 @@ import SystemSupport
 /// (only once the interface is gone, so the address cannot be reused while
 /// still configured), the MAC spoof-check rules, the masquerade rules.
 ///
-/// Idempotent and best effort: every step runs even when an earlier one
-/// failed, "already gone" is success at every step, and nothing needs
+/// Idempotent and best effort: every step after the interface runs even
+/// when an earlier one failed, "already gone" is success at every step (an
+/// interface the kernel refuses to delete fails DEL before anything else is
+/// released, as in the reference: it may still hold the address, and the
+/// runtime retries), and nothing needs
 /// `prevResult` or the pod's addresses — firewall rules are found by their
 /// per-attachment tag. So DEL also cleans up when `CNI_NETNS` is empty,
 /// names a namespace that no longer exists, or a stale non-namespace file.
@@ -33,27 +36,24 @@ struct DeleteCommand {
 
         // 1. The interface, if its namespace is still there. DEL goes on as
         //    soon as the kernel no longer lists it (its veth peer leaves the
-        //    bridge at the same moment); see `EarlyReturnLinkDeletion`.
-        do throws(CNIError) {
-            if let namespace = podNamespace {
-                let pod: NetlinkSocket
-                let link: LinkInfo?
+        //    bridge at the same moment); see `EarlyReturnLinkDeletion`. One
+        //    that cannot be looked up or deleted ends DEL here.
+        if let namespace = podNamespace {
+            let pod: NetlinkSocket
+            let link: LinkInfo?
+            do {
+                pod = try NetlinkSocket(in: namespace)
+                link = try pod.linkIfPresent(named: request.interfaceName)
+            } catch {
+                throw CNIError.failed("failed to lookup \(GoQuote.quoted(request.ifname))", causeOf: error)
+            }
+            if let link {
                 do {
-                    pod = try NetlinkSocket(in: namespace)
-                    link = try pod.linkIfPresent(named: request.interfaceName)
+                    _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
                 } catch {
-                    throw CNIError.failed("failed to lookup \(GoQuote.quoted(request.ifname))", causeOf: error)
-                }
-                if let link {
-                    do {
-                        _ = try EarlyReturnLinkDeletion.delete(index: link.index, in: namespace, observer: pod)
-                    } catch {
-                        throw CNIError.failed("failed to delete \(GoQuote.quoted(request.ifname))", causeOf: error)
-                    }
+                    throw CNIError.failed("failed to delete \(GoQuote.quoted(request.ifname))", causeOf: error)
                 }
             }
-        } catch {
-            record(error)
         }
 
         // 2. The IPAM reservation.

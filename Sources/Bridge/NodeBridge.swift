@@ -164,8 +164,15 @@ struct NodeBridge {
             // 1. Try to add each gateway.
             var added: [CIDR] = []
             var settled = !config.forceAddress
-            for gateway in gateways {
-                switch try add(gateway) {
+            for (position, gateway) in gateways.enumerated() {
+                let outcome: AddOutcome
+                do {
+                    outcome = try add(gateway)
+                } catch {
+                    try takeBack(added, refusedAt: position, of: gateways, on: bridge)
+                    throw error
+                }
+                switch outcome {
                 case .added:
                     added.append(gateway)
                     settled = false
@@ -220,6 +227,29 @@ struct NodeBridge {
             throw error
         } catch {
             throw CNIError.failed("failed to set bridge addr", error)
+        }
+    }
+
+    /// After the kernel refused `gateways[position]`: removes what this call
+    /// added, then, without `forceAddress`, reports a conflict of an earlier
+    /// gateway first, as the reference (which checks each gateway before it
+    /// adds the next) meets it first. Otherwise the caller reports the refusal.
+    private func takeBack(_ added: [CIDR], refusedAt position: Int, of gateways: [CIDR],
+                          on bridge: LinkInfo) throws(CNIError) {
+        for address in added {
+            _ = try? host.deleteAddress(address, interfaceIndex: bridge.index, ifMissing: .tolerate)
+        }
+        guard !config.forceAddress, position > 0 else { return }
+        let present: [CIDR]
+        do {
+            present = try host.addresses(interfaceIndex: bridge.index).map(\.cidr)
+        } catch {
+            return
+        }
+        for earlier in gateways[..<position] where !present.contains(earlier) {
+            if !GatewayAddressConflicts.conflicts(with: earlier, present: present, gateways: gateways).isEmpty {
+                throw CNIError(.internal, "failed to set bridge addr: \"\(config.bridgeName)\" already has an IP address different from \(earlier)")
+            }
         }
     }
 

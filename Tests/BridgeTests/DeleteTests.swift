@@ -78,6 +78,21 @@ struct DeleteTests {
         }
     }
 
+    @Test("of an interface the kernel will not delete releases nothing: the interface may still hold the address")
+    func interfaceNotDeletableKeepsReservation() throws {
+        try withTestNetwork { net in
+            let attachment = try net.attachment(ifname: "lo")
+            let store = net.dataDir + "/" + net.networkName
+            try Tool.run("mkdir", "-p", store)
+            let address = net.address(9)
+            try Tool.run("sh", "-c", "printf '%s\\r\\nlo' \(attachment.containerID) > \(store)/\(address)")
+            #expect(net.reservedAddresses == [address])
+            let outcome = try net.call("DEL", attachment, config: net.config("1.0.0"))
+            #expect(outcome.errorMessage == "failed to delete \"lo\": operation not supported", "\(outcome)")
+            #expect(net.reservedAddresses == [address])
+        }
+    }
+
     /// Two IPv4 range sets: two addresses share the container's chain.
     private static func twoSubnets(_ net: TestNetwork) -> JSON {
         let ranges: JSON = [[["subnet": .string(net.subnet)]], [["subnet": .string("10.124.\(net.subnetIndex).0/24")]]]

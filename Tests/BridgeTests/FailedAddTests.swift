@@ -317,6 +317,27 @@ struct FailedAddTests {
         }
     }
 
+    @Test("with a gateway conflict and a later gateway the kernel refuses reports the conflict and adds nothing")
+    func gatewayConflictBeforeRefusal() throws {
+        try withTestNetwork { net in
+            // An IPv4 address in the way of the IPv4 gateway; IPv6 off, so the
+            // IPv6 gateway would be refused. The reference, checking each
+            // gateway before adding the next, meets the conflict first.
+            try Tool.run("ip", "link", "add", net.bridgeName, "type", "bridge")
+            try Tool.run("ip", "address", "add", net.address(2) + "/24", "dev", net.bridgeName)
+            try Tool.run("sysctl", "-q", "-w", "net.ipv6.conf.\(net.bridgeName).disable_ipv6=1")
+            let attachment = try net.attachment()
+            let ipam: JSON = ["type": "host-local", "dataDir": .string(net.dataDir),
+                              "ranges": [[["subnet": .string(net.subnet)]], [["subnet": .string(net.subnet6)]]]]
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["isGateway": true, "ipam": ipam]))
+            #expect(outcome.errorMessage == "failed to set bridge addr: \"\(net.bridgeName)\" already has an IP address "
+                        + "different from \(net.gateway)/24", "\(outcome)")
+            #expect(try Kernel.addresses(of: net.bridgeName) == [net.address(2) + "/24"])
+            #expect(try attachment.pod.linkNames() == ["lo"])
+            #expect(net.reservedAddresses.isEmpty)
+        }
+    }
+
     @Test("with a configuration it cannot honour fails before any side effect", arguments: refusedConfigs)
     func refusedUpFront(_ refused: RefusedConfig) throws {
         try withTestNetwork { net in
