@@ -50,18 +50,16 @@ public struct HostLocalConfig: Sendable {
             case "ipam":
                 guard let ipam = config.ipam else { continue }
                 let reader = ConfigReader(ipam, structName: "IPAMConfig")
-                for group in Self.decodingOrder(of: ipam, ["subnet", "ranges", "routes"], sameAs: Self.legacyRangeKeys) {
-                    switch group {
+                // Each key where the config has it; the legacy range is put
+                // together once its keys are parsed (present means used, as
+                // in Go: an empty `subnet` fails to parse; the other legacy
+                // keys are parsed even without a subnet).
+                for key in Self.decodingOrder(of: ipam, ["subnet", "rangeStart", "rangeEnd", "gateway", "ranges", "routes"]) {
+                    switch key {
                     case "subnet":
-                        // Present means used, as in Go: an empty `subnet` fails to parse.
-                        if let subnet = try reader.string("subnet") {
-                            legacyRangeSet = ParsedRangeSet(configs: [try Self.rangeConfig(reader, subnet: subnet)])
-                        } else {
-                            // Unused without a subnet, but parsed all the same (Go unmarshals first).
-                            for key in ["rangeStart", "rangeEnd", "gateway"] {
-                                if let text = try reader.string(key), !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
-                            }
-                        }
+                        if let subnet = try reader.string("subnet") { _ = try RangeConfig.parseSubnet(subnet) }
+                    case "rangeStart", "rangeEnd", "gateway":
+                        if let text = try reader.string(key), !text.isEmpty { _ = try RangeConfig.parseAddress(text) }
                     case "ranges":
                         if let ranges = try reader.array("ranges", typeName: "[]allocator.RangeSet") {
                             configuredRangeSets = try Self.rangeSets(ranges, key: "ranges")
@@ -71,6 +69,12 @@ public struct HostLocalConfig: Sendable {
                             routes.append(try CNIResult.parseRoute(route))
                         }
                     }
+                }
+                if let subnet = try reader.string("subnet") {
+                    legacyRangeSet = ParsedRangeSet(configs: [
+                        try RangeConfig(subnet: subnet, rangeStart: try reader.string("rangeStart"),
+                                        rangeEnd: try reader.string("rangeEnd"), gateway: try reader.string("gateway")),
+                    ])
                 }
                 dataDir = try reader.string("dataDir")
                 resolvConf = try reader.string("resolvConf")
@@ -83,7 +87,13 @@ public struct HostLocalConfig: Sendable {
                 }
                 runtimeIPs = try (reader.stringArray("ips") ?? []).map { text throws(CNIError) in try Self.requestedIP(text) }
             default:
-                guard let cni = config.args?["cni"]?.objectValue else { continue }
+                // `args.cni` decodes into the reference's IPAMArgs struct: an
+                // object or null, nothing else (Go names the field by its path
+                // in the anonymous struct that holds it).
+                guard let args = config.args, let value = args["cni"], !value.isNull else { continue }
+                guard let cni = value.objectValue else {
+                    throw ConfigReader(args, structName: "").typeError("args.cni", found: value, expected: "allocator.IPAMArgs")
+                }
                 argsIPs = try (ConfigReader(cni, structName: "IPAMArgs").stringArray("ips") ?? []).map {
                     text throws(CNIError) in try Self.requestedIP(text)
                 }
@@ -133,18 +143,11 @@ public struct HostLocalConfig: Sendable {
         rangeSets = sets
     }
 
-    /// The legacy range's keys, parsed together (as `subnet`).
-    private static let legacyRangeKeys = ["subnet": ["subnet", "rangeStart", "rangeEnd", "gateway"]]
-
     /// `keys` in the order `object` has them (Go's decoder parses members as
-    /// they come, matching names without regard to case); a key stands for
-    /// itself or for the group `sameAs` gives it, placed at the first member
-    /// of the group.
-    private static func decodingOrder(of object: JSONObject, _ keys: [String],
-                                      sameAs groups: [String: [String]] = [:]) -> [String] {
+    /// they come, matching names without regard to case).
+    private static func decodingOrder(of object: JSONObject, _ keys: [String]) -> [String] {
         let position: (String) -> Int = { key in
-            let names = Set((groups[key] ?? [key]).map { $0.lowercased() })
-            return object.members.firstIndex { names.contains($0.key.lowercased()) } ?? Int.max
+            object.members.firstIndex { $0.key.lowercased() == key.lowercased() } ?? Int.max
         }
         return keys.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }
             .map(\.element)

@@ -136,13 +136,13 @@ struct AllocatorTests {
         #expect(store.files.isEmpty)
     }
 
-    @Test("a static request for an attachment that holds an address of the set is refused as a duplicate (the reference accepts it)")
+    @Test("a static request for an attachment that holds an address of the set is refused as a duplicate, before what is wrong with the request itself (the reference accepts it)")
     func staticDuplicate() throws {
         let store = InMemoryStore()
         let allocator = Allocator(rangeSets: [rangeSet("10.0.0.0/24"), rangeSet("fd00::/64")], store: store)
         _ = try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"))
         let before = store.files
-        for requests in [["10.0.0.9"], ["10.0.0.2"], ["fd00::9"], ["fd00::9", "10.0.0.9"]] {
+        for requests in [["10.0.0.9"], ["10.0.0.2"], ["10.0.0.1"], ["fd00::9"], ["fd00::9", "10.0.0.9"]] {
             let error = caught { () throws(CNIError) in
                 try allocator.allocate(for: Attachment(containerID: "a", ifname: "eth0"), requestedIPs: requests.map(ip))
             }

@@ -443,20 +443,27 @@ def failed_add_keeps_earlier_reservations(c):
     return False
 
 
-@rule('steps.* ADD.*', "a failed ADD releases only what it reserved, so an attachment that held an address before "
-      "still holds it on ours, and its next ADD is refused as a duplicate; the reference's failed ADD had released "
-      "it, and its next ADD goes on", 'A failed ADD takes back only what it reserved.', diverges=True)
-def duplicate_after_failed_add_kept_reservation(c):
-    ours, env = c.out('ours'), c.step.get('env', {})
-    cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
-    if not (_is_error(ours) and 'duplicate allocation is not allowed' in str(ours.get('msg', ''))) or \
-            'duplicate allocation' in str(c.out('ref').get('msg', '') if _is_error(c.out('ref')) else ''):
-        return False
-    same = lambda s: s.get('env', {}).get('CNI_CONTAINERID', '') == cid and \
-        s.get('env', {}).get('CNI_IFNAME', '') == ifname
-    return any(c.cmd(s) == 'ADD' and same(s) and c.failed('ref', i) and c.failed('ours', i) and
-               'duplicate allocation is not allowed' in str(c.out('ours', i).get('msg', ''))
-               for i, s in enumerate(c.steps()[:c.step_index]))
+@rule('steps.*', "a failed ADD releases only what it reserved, so an attachment that held an address before still "
+      "holds it on ours; the reference's failed ADD had released it (every file of the attachment, once one of its "
+      "range sets had allocated), so the later steps meet another store: its next ADD is refused as a duplicate on "
+      "ours only, and another attachment may get the address the reference freed", 'A failed ADD takes back only what it reserved.',
+      diverges=True)
+def after_failed_add_kept_reservation(c):
+    import models
+    pre = c.case.get('pre', {}).get('store', {})
+    for i, s in enumerate(c.steps()[:c.step_index]):
+        env = s.get('env', {})
+        cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+        if c.cmd(s) != 'ADD' or not (c.failed('ref', i) and c.failed('ours', i)):
+            continue
+        keys = (models.attachment_key(cid, ifname), models.legacy_key(cid))
+        held = any(isinstance(v, str) and models.go_trim_space(v.encode()) in keys for v in pre.values()) or any(
+            c.cmd(t) == 'ADD' and t.get('env', {}).get('CNI_CONTAINERID') == cid and
+            t.get('env', {}).get('CNI_IFNAME') == ifname and not c.failed('ref', j) and not c.failed('ours', j)
+            for j, t in enumerate(c.steps()[:i]))
+        if held:
+            return True
+    return False
 
 
 @rule('steps.bridge *', 'CNI_NETNS naming the plugin\'s own namespace: ours checks the config (its decoding too, '

@@ -111,17 +111,18 @@ public struct Allocator<Store: AllocationStore> {
 
     /// A static request. Unlike the reference (REFERENCE §3.8), it is
     /// refused when the attachment already holds an address of this set,
-    /// exactly as a dynamic one is.
+    /// exactly as a dynamic one is: that check comes first, before what is
+    /// wrong with the request itself (the subnet's gateway, say).
     private func reserveRequested(
         _ address: IPAddress, in rangeSet: RangeSet, index: Int, key: ReservationKey, containerID: String
     ) throws(CNIError) -> AllocatedIP {
+        try refuseDuplicate(in: rangeSet, key: key, containerID: containerID)
         guard let range = rangeSet.range(for: address) else {
             throw CNIError(.invalidNetworkConfig, "\(address) not in range set \(rangeSet)")
         }
         if address == range.gateway {
             throw CNIError(.invalidNetworkConfig, "requested ip \(address) is subnet's gateway")
         }
-        try refuseDuplicate(in: rangeSet, key: key, containerID: containerID)
         guard try store.reserve(address, for: key, rangeSetIndex: index) else {
             throw CNIError(.tryAgainLater, "requested IP address \(address) is not available in range set \(rangeSet)")
         }
