@@ -8,13 +8,12 @@ import SystemSupport
 /// (only once the interface is gone, so the address cannot be reused while
 /// still configured), the MAC spoof-check rules, the masquerade rules.
 ///
-/// Idempotent and best effort: every step after the interface runs even
-/// when an earlier one failed, "already gone" is success at every step (an
-/// interface the kernel refuses to delete fails DEL before anything else is
-/// released, as in the reference: it may still hold the address, and the
-/// runtime retries), and nothing needs
-/// `prevResult` or the pod's addresses — firewall rules are found by their
-/// per-attachment tag. So DEL also cleans up when `CNI_NETNS` is empty,
+/// Idempotent and best effort: "already gone" is success at every step, and
+/// every step after the interface runs even when an earlier one failed. An
+/// interface that cannot be looked up or deleted ends DEL before anything
+/// else is released, as in the reference: it may still hold the address,
+/// and the runtime retries. Nothing needs `prevResult` or the pod's
+/// addresses — firewall rules are found by their per-attachment tag. So DEL also cleans up when `CNI_NETNS` is empty,
 /// names a namespace that no longer exists, or a stale non-namespace file.
 struct DeleteCommand {
     let request: CNIRequest
