@@ -123,8 +123,13 @@ public struct BridgeConfig: Sendable {
             throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time.")
         }
         try validateBridgeName()
+        // 0 or less leaves the MTU to the kernel, as in the reference; 1-67
+        // and above 65535 no Ethernet device takes (ETH_MIN_MTU, ETH_MAX_MTU).
         guard mtu <= 65535 else {
             throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
+        }
+        guard mtu <= 0 || mtu >= 68 else {
+            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at least 68)")
         }
         // A 0.1.0/0.2.0 result needs an IP.
         if !isLayer3 && version.resultFormat == .legacy020 {

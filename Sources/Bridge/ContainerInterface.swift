@@ -117,12 +117,14 @@ struct ContainerInterface {
         var info = RouteInfo(destination: route.destination.network,
                              gateway: route.gateway ?? gateways[route.destination.family],
                              outputInterface: index)
-        // Parsed routes are already within these ranges (`CNIResult.parseRoute`).
-        if let priority = route.priority, priority > 0 { info.priority = UInt32(clamping: priority) }
-        if let table = route.table, table > 0 { info.table = UInt32(clamping: table) }
-        if let scope = route.scope { info.scope = NetlinkScope(rawValue: UInt8(clamping: scope)) }
-        if let mtu = route.mtu, mtu > 0 { info.mtu = UInt32(clamping: mtu) }
-        if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(clamping: advmss) }
+        // As upstream's netlink library passes them: metrics and table only
+        // when positive, each cut to the kernel's width as Go's conversions
+        // cut it (uint32, and uint8 for the scope).
+        if let priority = route.priority, priority > 0 { info.priority = UInt32(truncatingIfNeeded: priority) }
+        if let table = route.table, table > 0 { info.table = UInt32(truncatingIfNeeded: table) }
+        if let scope = route.scope { info.scope = NetlinkScope(rawValue: UInt8(truncatingIfNeeded: scope)) }
+        if let mtu = route.mtu, mtu > 0 { info.mtu = UInt32(truncatingIfNeeded: mtu) }
+        if let advmss = route.advmss, advmss > 0 { info.advmss = UInt32(truncatingIfNeeded: advmss) }
         return info
     }
 }

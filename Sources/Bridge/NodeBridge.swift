@@ -60,7 +60,9 @@ struct NodeBridge {
         } catch where error.kind == .notSupported && config.usesVLANs {
             throw Self.kernelLacksVLANFiltering(name, error)
         } catch {
-            throw CNIError.failed("failed to create bridge \"\(name)\"", error)
+            // The reference's words: it adds the bridge first, and so any
+            // failure here is its "could not add".
+            throw CNIError.failed("failed to create bridge \"\(name)\": could not add \"\(name)\"", causeOf: error)
         }
         guard bridge.isBridge else { throw notABridge }
         // The bridge's routes are ours: it must not accept router

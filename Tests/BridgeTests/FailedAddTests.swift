@@ -45,15 +45,20 @@ struct FailedAddTests {
         }
     }
 
-    @Test("with an mtu above 65535, fails with code 7 before any side effect")
-    func mtuAboveMaximum() throws {
+    @Test("with an mtu no Ethernet device takes, fails with code 7 before any side effect", arguments: [
+        (65536, "invalid MTU 65536 (must be at most 65535)"),
+        (67, "invalid MTU 67 (must be at least 68)"),
+        (1, "invalid MTU 1 (must be at least 68)"),
+    ])
+    func mtuOutOfBounds(mtu: Int, message: String) throws {
         try withTestNetwork { net in
             let attachment = try net.attachment()
-            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["mtu": 65536]))
+            let outcome = try net.call("ADD", attachment, config: net.config("1.0.0", ["mtu": .number(Double(mtu))]))
             #expect(outcome.errorCode == 7, "\(outcome)")
-            #expect(outcome.errorMessage == "invalid MTU 65536 (must be at most 65535)")
+            #expect(outcome.errorMessage == message)
             #expect(try !Kernel.linkExists(net.bridgeName))
             #expect(net.reservedAddresses.isEmpty)
+            #expect(!exists(net.dataDir + "/" + net.networkName), "the store is not even opened")
         }
     }
 

@@ -163,6 +163,13 @@ def rule(field, why, readme, diverges=False, pending=None):
     return register
 
 
+def _bridge_name(conf):
+    """The bridge a config names: "cni0" when `bridge` is absent or null (Go
+    keeps the default then), the value as written otherwise."""
+    name = conf.get('bridge') if isinstance(conf, dict) else None
+    return 'cni0' if name is None else name
+
+
 def _is_error(out):
     return isinstance(out, dict) and 'code' in out
 
@@ -376,7 +383,7 @@ def route_without_dst(c):
 # -- A failed ADD leaves nothing behind ---------------------------------------------------------
 
 def _bridge_names(c):
-    return {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+    return {_bridge_name(c.conf(s)) for s in c.steps()}
 
 
 def _failed_add(c):
@@ -643,9 +650,10 @@ def ifname_unicode_space(c):
         not (_is_error(ours) and ours.get('msg') == _IFNAME_SPACE)
 
 
-@rule('steps.bridge ADD.*', 'an mtu above 65535: ours refuses it before anything is made (code 7, "invalid MTU"); '
-      'the reference hands it to the kernel, which refuses it ("invalid argument")', 'Error codes.', diverges=True)
-def mtu_above_maximum(c):
+@rule('steps.bridge ADD.*', 'an mtu above 65535 or from 1 to 67: ours refuses it before anything is made (code 7, '
+      '"invalid MTU"); the reference hands it to the kernel, which refuses it ("invalid argument")', 'Error codes.',
+      diverges=True)
+def mtu_out_of_bounds(c):
     ref, ours = c.out('ref'), c.out('ours')
     return _is_error(ours) and ours.get('msg', '').startswith('invalid MTU ') and \
         (not _is_error(ref) or 'invalid argument' in ref.get('msg', ''))
@@ -779,7 +787,7 @@ def unpinned_existing_bridge_mac(c):
     failed = [side for side in ('ref', 'ours') if _is_error(c.out(side))]
     if len(failed) != 1 or "Mac doesn't match" not in c.out(failed[0]).get('msg', ''):
         return False
-    bridge = c.conf().get('bridge', 'cni0')
+    bridge = _bridge_name(c.conf())
     existed = any(l.get('name') == bridge for l in c.case.get('pre', {}).get('links', []))
     return existed and not any(_pins_bridge_mac(c, i, s, bridge) for i, s in enumerate(c.steps()))
 
@@ -878,7 +886,7 @@ def supported_versions_details(c):
       'mode (even on a link that is not a bridge) before it fails; ours fails before touching it',
       'A failed ADD leaves nothing behind.')
 def failed_add_leaves_bridge_alone(c):
-    names = {c.conf(s).get('bridge', 'cni0') for s in c.steps()}
+    names = {_bridge_name(c.conf(s)) for s in c.steps()}
     pre = [l['name'] for l in c.case.get('pre', {}).get('links', []) if l['name'] in names] + \
         (['lo'] if 'lo' in names else [])
     field = c.path[3:] if len(c.path) > 3 else ()

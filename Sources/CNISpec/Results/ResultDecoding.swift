@@ -107,12 +107,12 @@ extension CNIResult {
             }
             gateway = parsed
         }
-        // Values the kernel can hold (32-bit metrics, an 8-bit scope); Go
-        // would take any int and truncate it on the way to netlink.
-        let metric = 0...Int(UInt32.max)
+        // Any integer, as Go's `int` takes it: DEL, CHECK and STATUS must
+        // read every config ADD may have been given. The kernel gets them
+        // as upstream's netlink library passes them (`ContainerInterface`).
         return Route(destination: destination, gateway: gateway,
-                     mtu: try reader.int("mtu", range: metric), advmss: try reader.int("advmss", range: metric),
-                     priority: try reader.int("priority", range: metric), table: try reader.int("table", range: metric),
-                     scope: try reader.int("scope", range: 0...255))
+                     mtu: try reader.int("mtu"), advmss: try reader.int("advmss"),
+                     priority: try reader.int("priority"), table: try reader.int("table"),
+                     scope: try reader.int("scope"))
     }
 }
