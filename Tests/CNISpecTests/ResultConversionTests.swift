@@ -75,14 +75,32 @@ struct ResultConversionTests {
 
 @Suite("Routes from configs and results")
 struct RouteParsingTests {
-    @Test("values the kernel cannot hold are config errors, not crashes", arguments: [
-        #"{"dst":"10.0.0.0/8","priority":99999999999}"#,
-        #"{"dst":"10.0.0.0/8","mtu":-1}"#,
-        #"{"dst":"10.0.0.0/8","scope":256}"#,
+    @Test("values Go's int cannot hold are config errors, not crashes", arguments: [
+        #"{"dst":"10.0.0.0/8","priority":99999999999999999999}"#,
         #"{"dst":"10.0.0.0/8","table":1.5}"#,
+        #"{"dst":"10.0.0.0/8","mtu":1e30}"#,
     ])
     func outOfRange(text: String) throws {
         let value = try JSONParser.parse(text)
         #expect(throws: CNIError.self) { try CNIResult.parseRoute(value) }
+    }
+
+    @Test("the fields of spec 1.1.0 take any integer, as Go's int does (DEL and CHECK must read any config)")
+    func anyInteger() throws {
+        let parsed = try CNIResult.parseRoute(try JSONParser.parse(
+            #"{"dst": "10.7.0.0/16", "priority": -1, "table": 4294967296, "scope": 256, "mtu": -5}"#))
+        #expect(parsed.priority == -1)
+        #expect(parsed.table == 4_294_967_296)
+        #expect(parsed.scope == 256)
+        #expect(parsed.mtu == -5)
+    }
+
+    @Test("a field of the wrong JSON type is Go's decoding error")
+    func wrongType() throws {
+        let value = try JSONParser.parse(#"{"dst": "10.7.0.0/16", "mtu": "x"}"#)
+        #expect(throws: CNIError(.invalidNetworkConfig,
+                                 "json: cannot unmarshal string into Go struct field Route.mtu of type int")) {
+            try CNIResult.parseRoute(value)
+        }
     }
 }

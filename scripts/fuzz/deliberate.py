@@ -712,10 +712,10 @@ def check_after_gc_removed_spoofcheck(c):
 _ROUTE_FIELDS_1_1_0 = ('mtu', 'advmss', 'priority', 'table', 'scope')
 
 
-@rule('steps.* ADD.*', 'an IPAM route with the fields of spec 1.1.0 (mtu, advmss, priority, table, scope): ours '
-      'reports them and installs the route with them, as upstream does now; 1.1.1 drops them (so a route in another '
-      'table, or with another scope, may fail for ours where 1.1.1 adds a plain one)', 'Route fields of spec 1.1.0.',
-      diverges=True)
+@rule('steps.*', 'an IPAM route with the fields of spec 1.1.0 (mtu, advmss, priority, table, scope): ours '
+      'decodes them in every command (a wrong JSON type is an error), reports them and installs the route with them, '
+      'as upstream does now; 1.1.1 ignores them (so a route in another table, or with another scope, may fail for '
+      'ours where 1.1.1 adds a plain one)', 'Route fields of spec 1.1.0.', diverges=True)
 def route_fields_of_1_1_0(c):
     ipam = c.conf().get('ipam')
     routes = ipam.get('routes') if isinstance(ipam, dict) else None
