@@ -1070,7 +1070,7 @@ def _address(text):
 
 
 @rule('steps.* ADD.out.msg', 'several static requests in one range set: the reference takes one in Go map order, '
-      'at random, and names the others; ours takes the first in request order. Its last_reserved_ip follows '
+      'at random, and names the others in that order; ours takes the first in request order. Its last_reserved_ip follows '
       'its pick, and so do later allocations', 'Several static requests in one range set.', diverges=True)
 def leftover_request_pick(c):
     ref, ours = c.out('ref'), c.out('ours')
@@ -1080,7 +1080,8 @@ def leftover_request_pick(c):
     if not all(m.startswith(_LEFTOVER) for m in named):
         return False
     ref_ips, our_ips = ([_address(x) for x in m[len(_LEFTOVER):].split()] for m in named)
-    return len(ref_ips) == len(our_ips) and set(ref_ips) != set(our_ips) and \
+    # Another pick, or the same ones named in another (map) order.
+    return len(ref_ips) == len(our_ips) and ref_ips != our_ips and \
         set(ref_ips) | set(our_ips) <= _requested_addresses(c)
 
 # -- VLANs ------------------------------------------------------------------------------------------

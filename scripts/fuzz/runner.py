@@ -31,6 +31,14 @@ def _stdin(step, results):
     return json.dumps(conf), conf
 
 
+def _as_object(text):
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def edit_prev_result(prev, edit):
     """The cached result as the runtime may hold it when it is not the truth."""
     prev = copy.deepcopy(prev)
@@ -68,8 +76,11 @@ def execute(step, impl, results):
     env = {k: prestate.expand(v) for k, v in step.get('env', {}).items()}
     stdin, conf = _stdin(step, results)
     plugin = step.get('plugin', 'bridge')
-    model = deliberate.reference_model(step, env, conf) if impl == 'ref' else None
-    answer = models.MODELS[model](plugin, env, conf) if model else None
+    # A raw stdin that is a JSON object is a config the models can judge too
+    # (it is still sent as written).
+    judged = conf if conf is not None else _as_object(stdin)
+    model = deliberate.reference_model(step, env, judged) if impl == 'ref' else None
+    answer = models.MODELS[model](plugin, env, judged) if model else None
     if answer is None:
         model = None
     if model:
