@@ -38,6 +38,7 @@ struct AddCommand {
         //     the order of the errors. Each check's doc comment says why it
         //     stands where it does; the IPAM plugin is only found here.
         try NodeBridge(host: host, config: config).refuseNonBridge()
+        try config.validateMTU()
         try config.validateRequestedMAC()
         try refuseTakenInterfaceName(ifname, in: pod)
         let ipam = config.isLayer3 ? try DelegatedPlugin.ipam(for: request) : nil

@@ -115,6 +115,20 @@ public struct BridgeConfig: Sendable {
         if isDefaultGateway { isGateway = true }
     }
 
+    /// The MTU ADD can set: 0 or less leaves it to the kernel, as in the
+    /// reference; 1-67 and above 65535 no Ethernet device takes
+    /// (ETH_MIN_MTU, ETH_MAX_MTU), where the reference asks the kernel and
+    /// fails ("invalid argument"). ADD checks it where the reference meets
+    /// it: after a link of the bridge's name that is no bridge.
+    public func validateMTU() throws(CNIError) {
+        guard mtu <= 65535 else {
+            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
+        }
+        guard mtu <= 0 || mtu >= 68 else {
+            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at least 68)")
+        }
+    }
+
     /// What only ADD refuses, before it creates anything: DEL and CHECK
     /// still work with such a config (DEL is best effort, and the reference
     /// makes these checks in ADD only).
@@ -123,14 +137,6 @@ public struct BridgeConfig: Sendable {
             throw CNIError(.invalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time.")
         }
         try validateBridgeName()
-        // 0 or less leaves the MTU to the kernel, as in the reference; 1-67
-        // and above 65535 no Ethernet device takes (ETH_MIN_MTU, ETH_MAX_MTU).
-        guard mtu <= 65535 else {
-            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at most 65535)")
-        }
-        guard mtu <= 0 || mtu >= 68 else {
-            throw CNIError(.invalidNetworkConfig, "invalid MTU \(mtu) (must be at least 68)")
-        }
         // A 0.1.0/0.2.0 result needs an IP.
         if !isLayer3 && version.resultFormat == .legacy020 {
             throw CNIError(.incompatibleCNIVersion, "cannot convert: no valid IP addresses",

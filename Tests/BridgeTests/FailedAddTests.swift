@@ -229,6 +229,11 @@ struct FailedAddTests {
             #expect(outcome.errorMessage ==
                     "failed to create bridge \"\(net.bridgeName)\": \"\(net.bridgeName)\" already exists but is not a bridge",
                     "\(outcome)")
+            // Before an mtu no device takes, too: the reference meets the link first.
+            let badMTU = try net.call("ADD", attachment, config: net.config("1.0.0", ["mtu": 65536]))
+            #expect(badMTU.errorMessage ==
+                    "failed to create bridge \"\(net.bridgeName)\": \"\(net.bridgeName)\" already exists but is not a bridge",
+                    "\(badMTU)")
         }
     }
 
