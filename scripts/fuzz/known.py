@@ -9,7 +9,7 @@ that finding, in scripts/fuzz/regressions/, loses its "pending" mark): from
 then on the difference is a failure again. Nothing here is deliberate:
 deliberate differences live in deliberate.py.
 """
-import fnmatch, ipaddress, re
+import fnmatch
 from deliberate import Context, MISSING_VALUE, _is_error
 
 KNOWN = []
