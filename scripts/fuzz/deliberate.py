@@ -709,6 +709,18 @@ def check_after_gc_removed_spoofcheck(c):
         _left_out_by_an_earlier_gc(c)
 
 
+@rule('steps.bridge CHECK.*', "CHECK with macspoofchk of an attachment no ADD of ours made (its cached result is "
+      "another container's): it has no spoof-check rules, and our CHECK, which verifies them, fails; 1.1.1's CHECK "
+      "does not look at them", 'CHECK')
+def check_spoofcheck_never_made(c):
+    ours, env = c.out('ours'), c.step.get('env', {})
+    made = any(c.cmd(s) == 'ADD' and not c.failed('ours', i) and
+               s.get('env', {}).get('CNI_CONTAINERID') == env.get('CNI_CONTAINERID') and
+               s.get('env', {}).get('CNI_IFNAME') == env.get('CNI_IFNAME')
+               for i, s in enumerate(c.steps()[:c.step_index]))
+    return _is_error(ours) and str(ours.get('msg', '')).startswith('macspoofchk rule missing') and not made
+
+
 _ROUTE_FIELDS_1_1_0 = ('mtu', 'advmss', 'priority', 'table', 'scope')
 
 
@@ -822,8 +834,10 @@ def default_route_once(c):
 def bridge_without_mac(c):
     ref = c.out('ref')
     gateway = c.conf().get('isGateway') is True or c.conf().get('isDefaultGateway') is True
+    # Ours goes on: it succeeds, or fails a later step the reference never reached.
+    ours = c.out('ours')
     return gateway and _is_error(ref) and "could not set bridge's mac: invalid argument" in ref.get('msg', '') and \
-        not c.failed('ours', c.step_index)
+        not (_is_error(ours) and "could not set bridge's mac" in str(ours.get('msg', '')))
 
 
 # -- L2 with result versions 0.1.0 / 0.2.0 -----------------------------------------------------
@@ -902,13 +916,30 @@ def _failed_on_both(c):
     return any(c.cmd(s) == 'ADD' and c.failed('ref', i) and c.failed('ours', i) for i, s in enumerate(c.steps()))
 
 
+def _forced(c):
+    return any(c.cmd(s) == 'ADD' and c.conf(s).get('forceAddress') is True and c.failed('ref', i) and
+               c.failed('ours', i) for i, s in enumerate(c.steps()))
+
+
+def _pre_addresses(c, link):
+    return next((l.get('addrs', []) for l in c.case.get('pre', {}).get('links', []) if l.get('name') == link), None) or []
+
+
 @rule('node.*', 'the gateway address and forwarding the reference puts on the bridge before its ADD fails (e.g. on '
-      'the next family\'s conflicting address); ours takes back what the failed ADD added', 'A failed ADD leaves nothing behind.')
+      'the next family\'s conflicting address), with forceAddress the address it replaced; ours takes back what the '
+      'failed ADD added, and replaces nothing before its last gateway is in', 'A failed ADD leaves nothing behind.')
 def failed_add_gateway_taken_back(c):
     if not _failed_on_both(c):
         return False
     if c.path[1] == 'links' and c.path[3:] == ('addrs',):
-        return isinstance(c.ref, list) and isinstance(c.ours, list) and set(c.ours) < set(c.ref)
+        if not (isinstance(c.ref, list) and isinstance(c.ours, list)):
+            return False
+        # With forceAddress the reference replaced a conflicting address first; ours left the bridge as it was.
+        return set(c.ours) < set(c.ref) or _forced(c) and sorted(c.ours) == sorted(_pre_addresses(c, c.path[2]))
+    if c.path[1] == 'routes' and _forced(c) and isinstance(c.ref, list) and isinstance(c.ours, list):
+        bridges = {_bridge_name(c.conf(s)) for s in c.steps()}
+        moved = [r for r in c.ref if r not in c.ours] + [r for r in c.ours if r not in c.ref]
+        return all(' proto kernel ' in r and any(' dev %s ' % b in r for b in bridges) for r in moved)
     forwarding = c.path[1:] in (('sysctl', 'ipv4.ip_forward'), ('sysctl', 'ipv6.all.forwarding')) or \
         c.path[1] == 'links' and c.path[3:4] == ('sysctl',) and c.path[-1].endswith('forwarding')
     return forwarding and (c.ref, c.ours) == ('1', '0')
@@ -1080,6 +1111,11 @@ def leftover_request_pick(c):
     if not (_is_error(ref) and _is_error(ours)):
         return False
     named = [o.get('msg', '') for o in (ref, ours)]
+    # The reference's pick may be a request that fails on its own (the subnet's gateway).
+    gateway = re.fullmatch(r"failed to allocate for range \d+: requested ip (\S+) is subnet's gateway", named[0])
+    if gateway and named[1].startswith(_LEFTOVER):
+        requested = _requested_addresses(c)
+        return len(requested) > 1 and _address(gateway.group(1)) in requested
     if not all(m.startswith(_LEFTOVER) for m in named):
         return False
     ref_ips, our_ips = ([_address(x) for x in m[len(_LEFTOVER):].split()] for m in named)

@@ -165,9 +165,13 @@ def check_failing_on_spoofcheck_rules_is_deliberate_only_after_a_gc_that_left_th
     case = {'steps': [gc, step('CHECK')]}
     found, _ = compare.findings(case, result([ok, ok], [ok, missing]))
     assert found == [], found
-    case = {'steps': [step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
-    found, _ = compare.findings(case, result([ok, ok], [ok, copy.deepcopy(missing)]))
+    case = {'steps': [step('ADD'), step('GC', CNI_CONTAINERID='', CNI_IFNAME='', CNI_NETNS=''), step('CHECK')]}
+    found, _ = compare.findings(case, result([ok, ok, ok], [ok, ok, copy.deepcopy(missing)]))
     assert found, 'a GC without a list leaves every rule'
+    # An attachment no ADD of ours made has no rules to find: deliberate.
+    case = {'steps': [step('CHECK')]}
+    found, _ = compare.findings(case, result([ok], [copy.deepcopy(missing)]))
+    assert found == [], found
 
 
 @test
