@@ -170,6 +170,12 @@ def _bridge_name(conf):
     return 'cni0' if name is None else name
 
 
+def _attachment_of(step):
+    """(CNI_CONTAINERID, CNI_IFNAME) of a step, empty strings when unset."""
+    env = step.get('env', {})
+    return env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
+
+
 def _is_error(out):
     return isinstance(out, dict) and 'code' in out
 
@@ -456,18 +462,15 @@ def failed_add_keeps_earlier_reservations(c):
       "ours only, and another attachment may get the address the reference freed", 'A failed ADD takes back only what it reserved.',
       diverges=True)
 def after_failed_add_kept_reservation(c):
-    import models
     pre = c.case.get('pre', {}).get('store', {})
     for i, s in enumerate(c.steps()[:c.step_index]):
-        env = s.get('env', {})
-        cid, ifname = env.get('CNI_CONTAINERID', ''), env.get('CNI_IFNAME', '')
         if c.cmd(s) != 'ADD' or not (c.failed('ref', i) and c.failed('ours', i)):
             continue
+        cid, ifname = _attachment_of(s)
         keys = (models.attachment_key(cid, ifname), models.legacy_key(cid))
         held = any(isinstance(v, str) and models.go_trim_space(v.encode()) in keys for v in pre.values()) or any(
-            c.cmd(t) == 'ADD' and t.get('env', {}).get('CNI_CONTAINERID') == cid and
-            t.get('env', {}).get('CNI_IFNAME') == ifname and not c.failed('ref', j) and not c.failed('ours', j)
-            for j, t in enumerate(c.steps()[:i]))
+            c.cmd(t) == 'ADD' and _attachment_of(t) == (cid, ifname) and not c.failed('ref', j) and
+            not c.failed('ours', j) for j, t in enumerate(c.steps()[:i]))
         if held:
             return True
     return False
@@ -713,10 +716,8 @@ def check_after_gc_removed_spoofcheck(c):
       "another container's): it has no spoof-check rules, and our CHECK, which verifies them, fails; 1.1.1's CHECK "
       "does not look at them", 'CHECK')
 def check_spoofcheck_never_made(c):
-    ours, env = c.out('ours'), c.step.get('env', {})
-    made = any(c.cmd(s) == 'ADD' and not c.failed('ours', i) and
-               s.get('env', {}).get('CNI_CONTAINERID') == env.get('CNI_CONTAINERID') and
-               s.get('env', {}).get('CNI_IFNAME') == env.get('CNI_IFNAME')
+    ours = c.out('ours')
+    made = any(c.cmd(s) == 'ADD' and not c.failed('ours', i) and _attachment_of(s) == _attachment_of(c.step)
                for i, s in enumerate(c.steps()[:c.step_index]))
     return _is_error(ours) and str(ours.get('msg', '')).startswith('macspoofchk rule missing') and not made
 
